@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// box: a small Linux container runtime. This file only dispatches: each verb lives in
+// lib/cli/, the container stage in lib/stage/. Errors become one line and exit 125.
+import { BoxError } from './lib/libc/errors';
+
+const USAGE = `Usage:  box COMMAND
+
+A small container runtime: namespaces, cgroups, pivot_root, done by box itself.
+
+Commands:
+  run       Create and run a new container from an image
+  ps        List containers
+  rm        Remove one or more stopped containers
+  info      Display what this host offers to containers
+  version   Show the box version
+
+Run 'box COMMAND --help' for more information on a command.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...args] = argv;
+  switch (verb) {
+    case '__init': return require('./lib/stage/init').stageInit();
+    case 'run': return require('./lib/cli/run').run(args);
+    case 'ps': return require('./lib/cli/ps').ps(args);
+    case 'rm': return require('./lib/cli/rm').rm(args);
+    case 'info': return require('./lib/cli/info').info(args);
+    case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
+    case undefined: case 'help': case '--help':
+      process.stdout.write(USAGE);
+      return verb ? 0 : 125;
+    default:
+      throw new BoxError(`box: '${verb}' is not a box command.\nSee 'box --help'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => exit(code),
+  (e) => {
+    const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
+    process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
+    if (!known && process.env.BOX_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    exit(e instanceof BoxError ? e.status : 125);
+  },
+);
+
+/** Exit once stdout has drained: relays and signal handlers must not keep box alive. */
+function exit(code: number) {
+  if (code === undefined) return; // the --init stage keeps running as the container's init
+  process.stdout.write('', () => process.exit(code));
+}

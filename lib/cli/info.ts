@@ -1,0 +1,69 @@
+// box info: what this host offers, probed now (not guessed from the distro's name).
+import * as fs from 'node:fs';
+import { discover, hasCgroupNamespace } from '../cgroup/discover';
+import { overlaySupported } from '../image/overlay';
+import { embedded } from '../embedded';
+import { parseCommand } from '../spec/flags';
+import { BoxError } from '../libc/errors';
+
+const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'];
+
+export function version(): number {
+  process.stdout.write(`box version ${boxVersion()}\n`);
+  return 0;
+}
+
+export function boxVersion(): string {
+  return embedded()?.version ?? `${require('../../package.json').version}-dev`;
+}
+
+/** pivot_root needs the current root to be a real mount, not the initial ramfs. */
+function pivotRootUsable(): boolean {
+  const root = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+  return !!root && !/ - (rootfs|ramfs) /.test(root);
+}
+
+export function probe() {
+  const cg = discover();
+  const glibc = (process.report?.getReport() as any)?.header?.glibcVersionRuntime;
+  return {
+    version: boxVersion(),
+    kernel: fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    koffi: `linux-${process.arch}-${glibc ? 'glibc' : 'musl'}`,
+    namespaces: Object.fromEntries(NAMESPACES.map((n) => [n, fs.existsSync(`/proc/self/ns/${n}`)])),
+    cgroup: {
+      mode: cg.mode,
+      namespace: hasCgroupNamespace(),
+      v1: Object.fromEntries(cg.v1.map((h) => [h.controllers.join(','), h.mountpoint])),
+      v2: cg.v2 ? { mountpoint: cg.v2.mountpoint, controllers: cg.v2.controllers } : null,
+    },
+    overlayfs: overlaySupported(),
+    pivotRoot: pivotRootUsable(),
+  };
+}
+
+export function info(args: string[]): number {
+  const { values } = parseCommand('info', args, { format: { type: 'string', short: 'f' } }, true);
+  const p = probe();
+  if (values.format === 'json') {
+    process.stdout.write(JSON.stringify(p, null, 2) + '\n');
+    return 0;
+  }
+  if (values.format !== undefined) throw new BoxError(`box info: unknown --format "${values.format}" (only "json")`);
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const lines = [
+    `Box version:   ${p.version}`,
+    `Kernel:        ${p.kernel}`,
+    `Node:          ${p.node}`,
+    `koffi:         ${p.koffi}`,
+    `Namespaces:    ${Object.entries(p.namespaces).map(([n, ok]) => `${n}${ok ? '' : '(missing)'}`).join(' ')}`,
+    `Cgroups:       ${p.cgroup.mode}${p.cgroup.namespace ? ', cgroup namespace' : ', no cgroup namespace'}`,
+    ...Object.entries(p.cgroup.v1).map(([c, m]) => `  v1 ${c.padEnd(18)} ${m}`),
+    ...(p.cgroup.v2 ? [`  v2 ${'(' + (p.cgroup.v2.controllers.join(',') || 'no controllers') + ')'} ${p.cgroup.v2.mountpoint}`] : []),
+    `Overlayfs:     ${yes(p.overlayfs)}`,
+    `pivot_root:    ${yes(p.pivotRoot)}${p.pivotRoot ? '' : ' (chroot fallback)'}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,59 @@
+// IMAGE → a read-only rootfs directory plus the image's config (Cmd, Env, WorkingDir).
+// `busybox` is builtin; a path may be a rootfs directory or a tarball (.tar, .tar.gz, .tgz).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { BoxError } from '../libc/errors';
+import { IMAGES } from '../state/paths';
+import { BUILTIN, BUILTIN_CONFIG, builtinArchive } from './builtin';
+import { extractTarball } from './extract';
+
+export interface ImageConfig { Cmd: string[]; Env: string[]; WorkingDir: string; User: string }
+export interface Image { name: string; rootfs: string; config: ImageConfig }
+
+const PLAIN_CONFIG: ImageConfig = { Cmd: [], Env: BUILTIN_CONFIG.Env, WorkingDir: '', User: '' };
+
+export function resolveImage(ref: string): Image {
+  if (ref === BUILTIN || ref === `${BUILTIN}:latest`) {
+    const a = builtinArchive();
+    return { name: BUILTIN, rootfs: unpackOnce(`${BUILTIN}-${a.sha256.slice(0, 16)}`, a.bytes), config: BUILTIN_CONFIG };
+  }
+  if (!ref.includes('/') && !ref.startsWith('.')) throw new BoxError(`box run: unable to find image "${ref}": only the builtin "busybox", a rootfs directory or a rootfs tarball can be run`);
+  const p = path.resolve(ref);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new BoxError(`box run: image "${ref}": no such file or directory`);
+  }
+  if (st.isDirectory()) {
+    if (!fs.existsSync(path.join(p, 'bin')) && !fs.existsSync(path.join(p, 'usr'))) throw new BoxError(`box run: image "${ref}": directory does not look like a rootfs (no bin/ or usr/)`);
+    return { name: p, rootfs: p, config: PLAIN_CONFIG };
+  }
+  const bytes = fs.readFileSync(p);
+  const sum = crypto.createHash('sha256').update(bytes).digest('hex');
+  return { name: p, rootfs: unpackOnce(`tar-${sum.slice(0, 16)}`, () => bytes), config: PLAIN_CONFIG };
+}
+
+/** Unpack into IMAGES/<key>/rootfs exactly once: extract beside it, then rename into place. */
+function unpackOnce(key: string, bytes: () => Buffer): string {
+  const dir = path.join(IMAGES, key);
+  const rootfs = path.join(dir, 'rootfs');
+  if (fs.existsSync(rootfs)) return rootfs;
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));
+  try {
+    fs.chmodSync(tmp, 0o755);
+    extractTarball(bytes(), tmp);
+    try {
+      fs.renameSync(tmp, rootfs);
+    } catch (e: any) {
+      if (!fs.existsSync(rootfs)) throw e; // someone else won the race: use theirs
+    }
+  } catch (e: any) {
+    throw new BoxError(`box run: cannot unpack image into ${dir}: ${e.message}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return rootfs;
+}

@@ -1,0 +1,71 @@
+// Numbers from the kernel's uapi headers. Syscall numbers differ per architecture.
+export const SYS: Record<string, { pivot_root: number; mknodat: number; close_range: number; capset: number; capget: number }> = {
+  x64: { pivot_root: 155, mknodat: 259, close_range: 436, capset: 126, capget: 125 },
+  arm64: { pivot_root: 41, mknodat: 33, close_range: 436, capset: 91, capget: 90 },
+};
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+  FS: 0x00000200,
+} as const;
+
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  STRICTATIME: 1 << 24,
+  RELATIME: 1 << 21,
+} as const;
+
+export const MNT_DETACH = 2;
+export const AT_FDCWD = -100;
+export const S_IFCHR = 0o020000;
+
+export const PR = {
+  SET_PDEATHSIG: 1,
+  SET_NAME: 15,
+  CAPBSET_READ: 23,
+  CAPBSET_DROP: 24,
+  SET_NO_NEW_PRIVS: 38,
+  CAP_AMBIENT: 47,
+  CAP_AMBIENT_CLEAR_ALL: 4,
+} as const;
+
+export const TIOC = {
+  SCTTY: 0x540e,
+  GWINSZ: 0x5413,
+  SWINSZ: 0x5414,
+  GPTN: 0x80045430,
+  SPTLCK: 0x40045431,
+  NOTTY: 0x5422,
+} as const;
+
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 1;
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
+export const SOCK_CLOEXEC = 0o2000000;
+
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
+export const CLOSE_RANGE_CLOEXEC = 4;
+export const SIG_SETMASK = 2;
+export const WNOHANG = 1;

@@ -1,0 +1,177 @@
+// Every libc call box makes, declared once, wrapped so that failures throw SysError.
+// Declarations are made on first use: `box ps` should not pay for `execve`.
+import { koffi } from './native';
+import { SysError } from './errors';
+import { SYS, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
+
+export { SysError, BoxError } from './errors';
+
+const DECLS = {
+  unshare: 'int unshare(int flags)',
+  setns: 'int setns(int fd, int nstype)',
+  mount: 'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+  umount2: 'int umount2(const char *target, int flags)',
+  sethostname: 'int sethostname(const char *name, size_t len)',
+  chroot: 'int chroot(const char *path)',
+  chdir: 'int chdir(const char *path)',
+  fchdir: 'int fchdir(int fd)',
+  setsid: 'int setsid()',
+  ioctl: 'int ioctl(int fd, unsigned long request, ...)',
+  prctl: 'int prctl(int option, ...)',
+  fcntl: 'int fcntl(int fd, int cmd, ...)',
+  syscall: 'long syscall(long number, ...)',
+  execve: 'int execve(const char *path, const char **argv, const char **envp)',
+  signal: 'void *signal(int sig, void *handler)',
+  sigprocmask: 'int sigprocmask(int how, const void *set, void *oldset)',
+  setgroups: 'int setgroups(size_t size, const uint32_t *list)',
+  setresgid: 'int setresgid(uint32_t r, uint32_t e, uint32_t s)',
+  setresuid: 'int setresuid(uint32_t r, uint32_t e, uint32_t s)',
+  socket: 'int socket(int domain, int type, int protocol)',
+  close: 'int close(int fd)',
+  dup2: 'int dup2(int oldfd, int newfd)',
+  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
+  umask: 'uint32_t umask(uint32_t mask)',
+} as const;
+
+type Name = keyof typeof DECLS;
+const fns: Partial<Record<Name, (...a: any[]) => any>> = {};
+let lib: any;
+
+function fn(name: Name): (...a: any[]) => any {
+  let f = fns[name];
+  if (!f) {
+    lib ??= koffi().load('libc.so.6');
+    f = fns[name] = lib.func(DECLS[name]);
+  }
+  return f!;
+}
+
+function check(r: number | bigint, call: string, target?: string): number {
+  const n = Number(r);
+  if (n < 0) throw new SysError(call, koffi().errno(), target);
+  return n;
+}
+
+const sys = () => SYS[process.arch] ?? (() => { throw new Error(`no syscall table for ${process.arch}`); })();
+
+export const unshare = (flags: number) => void check(fn('unshare')(flags), 'unshare');
+export const setns = (fd: number, type: number, what?: string) => void check(fn('setns')(fd, type), 'setns', what);
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null) {
+  check(fn('mount')(source, target, fstype, flags, data), 'mount', target);
+}
+export const umount2 = (target: string, flags: number) => void check(fn('umount2')(target, flags), 'umount', target);
+export function sethostname(name: string) {
+  check(fn('sethostname')(name, Buffer.byteLength(name)), 'sethostname', name);
+}
+export const chroot = (p: string) => void check(fn('chroot')(p), 'chroot', p);
+export const chdir = (p: string) => void check(fn('chdir')(p), 'chdir', p);
+export const fchdir = (fd: number) => void check(fn('fchdir')(fd), 'fchdir');
+export const setsid = () => check(fn('setsid')(), 'setsid');
+export const pivotRoot = (newRoot: string, putOld: string) =>
+  void check(fn('syscall')(sys().pivot_root, 'const char *', newRoot, 'const char *', putOld), 'pivot_root', newRoot);
+export function mknod(p: string, major: number, minor: number, mode: number) {
+  const dev = (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+  check(fn('syscall')(sys().mknodat, 'int', AT_FDCWD, 'const char *', p, 'uint32_t', S_IFCHR | mode, 'uint64_t', dev), 'mknod', p);
+}
+export function closeRangeCloexec(from: number) {
+  check(fn('syscall')(sys().close_range, 'uint32_t', from, 'uint32_t', 0xffffffff, 'uint32_t', CLOSE_RANGE_CLOEXEC), 'close_range');
+}
+export function prctl(option: number, arg = 0, arg2 = 0) {
+  return check(fn('prctl')(option, 'unsigned long', arg, 'unsigned long', arg2, 'unsigned long', 0, 'unsigned long', 0), 'prctl');
+}
+export function ioctlInt(fd: number, req: number, value: number, what = 'ioctl') {
+  return check(fn('ioctl')(fd, req, 'int', value), what);
+}
+export function ioctlBuf(fd: number, req: number, buf: Buffer, what = 'ioctl') {
+  return check(fn('ioctl')(fd, req, 'void *', buf), what);
+}
+
+/** Make the calling process a session leader owning `fd` as its controlling terminal. */
+export function setControllingTty(fd: number) {
+  ioctlInt(fd, TIOC.SCTTY, 0, 'ioctl(TIOCSCTTY)');
+}
+
+export function setWinsize(fd: number, rows: number, cols: number) {
+  const ws = Buffer.alloc(8);
+  ws.writeUInt16LE(rows, 0);
+  ws.writeUInt16LE(cols, 2);
+  ioctlBuf(fd, TIOC.SWINSZ, ws, 'ioctl(TIOCSWINSZ)');
+}
+
+/** unlockpt + ptsname for a master opened on some devpts instance's ptmx. */
+export function unlockPty(master: number): number {
+  const zero = Buffer.alloc(4);
+  ioctlBuf(master, TIOC.SPTLCK, zero, 'ioctl(TIOCSPTLCK)');
+  const n = Buffer.alloc(4);
+  ioctlBuf(master, TIOC.GPTN, n, 'ioctl(TIOCGPTN)');
+  return n.readUInt32LE(0);
+}
+
+export function setCloexec(fd: number, on: boolean) {
+  const flags = check(fn('fcntl')(fd, F_GETFD), 'fcntl');
+  check(fn('fcntl')(fd, F_SETFD, 'int', on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC), 'fcntl');
+}
+export function setBlocking(fd: number) {
+  const flags = check(fn('fcntl')(fd, F_GETFL), 'fcntl');
+  if (flags & O_NONBLOCK) check(fn('fcntl')(fd, F_SETFL, 'int', flags & ~O_NONBLOCK), 'fcntl');
+}
+
+/** Signals back to their defaults and none blocked: ignored dispositions would survive execve. */
+export function resetSignals() {
+  for (let s = 1; s < 32; s++) if (s !== 9 && s !== 19) fn('signal')(s, null);
+  check(fn('sigprocmask')(SIG_SETMASK, Buffer.alloc(128), null), 'sigprocmask');
+}
+
+export function execve(file: string, argv: string[], env: string[]): never {
+  fn('execve')(file, [...argv, null], [...env, null]);
+  throw new SysError('execve', koffi().errno(), file);
+}
+
+export function setIds(uid: number, gid: number, groups: number[]) {
+  const list = new Uint32Array(groups.length ? groups : [0]);
+  check(fn('setgroups')(groups.length, list), 'setgroups');
+  check(fn('setresgid')(gid, gid, gid), 'setgid', String(gid));
+  check(fn('setresuid')(uid, uid, uid), 'setuid', String(uid));
+}
+
+export const dup2 = (a: number, b: number) => check(fn('dup2')(a, b), 'dup2');
+export const close = (fd: number) => void fn('close')(fd);
+export const umask = (m: number) => fn('umask')(m);
+
+/** Reap one exited child by pid without blocking; true when it was reaped. */
+export function waitpid(pid: number): boolean {
+  const st = [0];
+  return fn('waitpid')(pid, st, WNOHANG) > 0;
+}
+
+/** Capabilities: drop from the bounding set, then set effective/permitted to `keep`, inheritable empty. */
+export function limitCapabilities(keep: Set<number>, lastCap: number, opts: { boundingOnly?: boolean } = {}) {
+  for (let c = 0; c <= lastCap; c++) {
+    if (!keep.has(c)) check(fn('prctl')(PR.CAPBSET_DROP, 'unsigned long', c, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0), 'prctl(PR_CAPBSET_DROP)');
+  }
+  // A non-root user loses permitted/effective at setuid; capset would only fail.
+  if (opts.boundingOnly) return;
+  const hdr = Buffer.alloc(8);
+  hdr.writeUInt32LE(0x20080522, 0); // _LINUX_CAPABILITY_VERSION_3
+  const data = Buffer.alloc(24); // two __user_cap_data_struct { effective, permitted, inheritable }
+  for (const c of keep) {
+    const word = c >> 5, bit = 1 << (c & 31);
+    for (const off of [0, 4]) data.writeUInt32LE((data.readUInt32LE(word * 12 + off) | bit) >>> 0, word * 12 + off);
+  }
+  check(fn('syscall')(sys().capset, 'void *', hdr, 'void *', data), 'capset');
+  check(fn('prctl')(PR.CAP_AMBIENT, 'unsigned long', PR.CAP_AMBIENT_CLEAR_ALL, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0), 'prctl(PR_CAP_AMBIENT)');
+}
+
+/** Bring the loopback interface of the current network namespace up. */
+export function loopbackUp() {
+  const s = check(fn('socket')(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket');
+  try {
+    const ifr = Buffer.alloc(40);
+    ifr.write('lo', 0);
+    ioctlBuf(s, SIOCGIFFLAGS, ifr, 'ioctl(SIOCGIFFLAGS) lo');
+    ifr.writeUInt16LE(ifr.readUInt16LE(16) | IFF_UP, 16);
+    ioctlBuf(s, SIOCSIFFLAGS, ifr, 'ioctl(SIOCSIFFLAGS) lo');
+  } finally {
+    close(s);
+  }
+}

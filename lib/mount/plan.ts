@@ -1,0 +1,85 @@
+// The container's filesystem as data: an ordered list of operations, built from the spec
+// by a pure function (unit-tested without root) and carried out by execute.ts.
+import * as path from 'node:path';
+import { MS } from '../libc/constants';
+import { StageConfig } from '../spec/types';
+
+export type MountOp =
+  | { op: 'private-root' }                        // stop our mounts propagating to the host
+  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file' }
+  | { op: 'copy-rootfs'; from: string; to: string } // no overlayfs: a private copy of the image
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'file'; path: string }                  // an empty file to bind something over
+  | { op: 'mknod'; path: string; major: number; minor: number; mode: number }
+  | { op: 'symlink'; target: string; path: string }
+  | { op: 'remount-ro'; path: string; flags: number } // bind mounts need MS_REMOUNT|MS_BIND to become read-only
+  | { op: 'pivot'; root: string; noPivot: boolean }
+  | { op: 'mask'; path: string }                  // /dev/null over a file, an empty read-only tmpfs over a directory
+  | { op: 'readonly'; path: string };              // bind onto itself, then read-only
+
+/** Docker's defaults (moby oci/defaults.go). */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** The device nodes every container gets (major, minor), as in the OCI runtime spec's defaults. */
+export const DEVICES: [string, number, number][] = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+];
+
+const NOSUID_NODEV_NOEXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+export function mountPlan(cfg: StageConfig): MountOp[] {
+  const { spec, rootfs } = cfg;
+  const root = rootfs.merged;
+  const at = (p: string) => path.posix.join(root, p);
+  const ops: MountOp[] = [{ op: 'private-root' }];
+
+  if (rootfs.copy) {
+    ops.push({ op: 'copy-rootfs', from: rootfs.lower[0], to: root });
+    ops.push({ op: 'mount', source: root, target: root, fstype: null, flags: MS.BIND | MS.REC });
+  } else {
+    // overlayfs lists lowerdirs top first; the image is never written, writes land in upper.
+    const data = `lowerdir=${rootfs.lower.join(':')},upperdir=${rootfs.upper},workdir=${rootfs.work}`;
+    ops.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: 0, data });
+  }
+
+  ops.push(
+    { op: 'mount', source: 'proc', target: at('/proc'), fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
+    { op: 'mount', source: 'tmpfs', target: at('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', mkdir: 'dir' },
+  );
+  for (const [name, major, minor] of DEVICES) ops.push({ op: 'mknod', path: at(`/dev/${name}`), major, minor, mode: 0o666 });
+  ops.push(
+    { op: 'mkdir', path: at('/dev/pts'), mode: 0o755 },
+    // newinstance: the container's ptys are its own, numbered from 0, invisible to the host's devpts.
+    { op: 'mount', source: 'devpts', target: at('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
+    { op: 'symlink', target: 'pts/ptmx', path: at('/dev/ptmx') },
+    { op: 'mount', source: 'shm', target: at('/dev/shm'), fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC, data: 'mode=1777,size=65536k', mkdir: 'dir' },
+    { op: 'mount', source: 'mqueue', target: at('/dev/mqueue'), fstype: 'mqueue', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
+    { op: 'symlink', target: '/proc/self/fd', path: at('/dev/fd') },
+    { op: 'symlink', target: '/proc/self/fd/0', path: at('/dev/stdin') },
+    { op: 'symlink', target: '/proc/self/fd/1', path: at('/dev/stdout') },
+    { op: 'symlink', target: '/proc/self/fd/2', path: at('/dev/stderr') },
+    ...(spec.tty ? [{ op: 'file', path: at('/dev/console') } as MountOp] : []), // the pty is bound over it at start
+    { op: 'mount', source: 'sysfs', target: at('/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, mkdir: 'dir' },
+  );
+
+  for (const v of spec.volumes) {
+    ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
+    if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), flags: MS.BIND | MS.REC });
+  }
+  for (const t of spec.tmpfs) {
+    ops.push({ op: 'mount', source: 'tmpfs', target: at(t.target), fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: t.options || 'mode=1777', mkdir: 'dir' });
+  }
+
+  ops.push({ op: 'pivot', root, noPivot: spec.noPivot });
+
+  if (!spec.privileged) {
+    for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });
+    for (const p of READONLY_PATHS) ops.push({ op: 'readonly', path: p });
+  }
+  if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', flags: MS.BIND });
+  return ops;
+}

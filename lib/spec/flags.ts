@@ -1,0 +1,56 @@
+// Docker-style option parsing on node:util parseArgs: options stop at the first positional
+// (IMAGE), everything after belongs to the container's command. Errors name the option.
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { BoxError } from '../libc/errors';
+
+export type OptionTable = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed { values: Record<string, any>; positionals: string[] }
+
+/** Parse `args` as `[OPTIONS] POSITIONAL [REST...]`; with `interspersed`, options may follow positionals (box rm ID -f). */
+export function parseCommand(verb: string, args: string[], options: OptionTable, interspersed = false): Parsed {
+  let head = args, tail: string[] = [];
+  if (!interspersed) {
+    const split = firstPositional(args, options);
+    head = args.slice(0, split);
+    tail = args.slice(split);
+  }
+  try {
+    const r = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+    return { values: r.values as Record<string, any>, positionals: [...r.positionals, ...tail] };
+  } catch (e: any) {
+    throw new BoxError(`box ${verb}: ${flagError(e)}`);
+  }
+}
+
+/** Index of the first argument that is not an option or an option's value. */
+function firstPositional(args: string[], options: OptionTable): number {
+  const takesValue = (name: string) => {
+    if (name.startsWith('--')) return options[name.slice(2)]?.type === 'string';
+    const short = Object.values(options).find((o) => o.short === name.slice(1, 2));
+    return short?.type === 'string';
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return i; // parseArgs drops the '--' itself
+    if (!a.startsWith('-') || a === '-') return i;
+    if (a.startsWith('--')) {
+      if (!a.includes('=') && takesValue(a)) i++;
+    } else {
+      // a cluster like -it or -e FOO or -eFOO: the first letter that takes a value eats the rest or the next arg
+      for (let j = 1; j < a.length; j++) {
+        if (takesValue('-' + a[j])) { if (j === a.length - 1) i++; break; }
+      }
+    }
+  }
+  return args.length;
+}
+
+function flagError(e: any): string {
+  const m = String(e.message);
+  let r: RegExpMatchArray | null;
+  if ((r = m.match(/Unknown option '([^']+)'/))) return `unknown flag: ${r[1]}`;
+  if ((r = m.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/))) return `flag needs an argument: ${r[1]}`;
+  if ((r = m.match(/Option '(?:-\w, )?(--[\w-]+)[^']*' does not take an argument/))) return `flag does not take a value: ${r[1]}`;
+  return m.split('\n')[0];
+}

@@ -1,0 +1,120 @@
+// `box run` flags → one validated ContainerSpec. Pure: no libc, no filesystem writes
+// (reads only --env-file), so it is unit-tested without root.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCommand, OptionTable } from './flags';
+import { resolveCaps } from './capabilities';
+import { ContainerSpec, Volume, Tmpfs } from './types';
+import { BoxError } from '../libc/errors';
+
+export const RUN_OPTIONS: OptionTable = {
+  detach: { type: 'boolean', short: 'd' },
+  interactive: { type: 'boolean', short: 'i' },
+  tty: { type: 'boolean', short: 't' },
+  rm: { type: 'boolean' },
+  name: { type: 'string' },
+  hostname: { type: 'string', short: 'h' },
+  env: { type: 'string', short: 'e', multiple: true },
+  'env-file': { type: 'string', multiple: true },
+  workdir: { type: 'string', short: 'w' },
+  user: { type: 'string', short: 'u' },
+  init: { type: 'boolean' },
+  'read-only': { type: 'boolean' },
+  volume: { type: 'string', short: 'v', multiple: true },
+  tmpfs: { type: 'string', multiple: true },
+  'cap-add': { type: 'string', multiple: true },
+  'cap-drop': { type: 'string', multiple: true },
+  privileged: { type: 'boolean' },
+  'no-pivot': { type: 'boolean' },
+  help: { type: 'boolean' },
+};
+
+export interface RunRequest { spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string }; detach: boolean }
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
+
+/** Parse argv after `run`. The image is not resolved here; the command may still be empty (image default). */
+export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env): RunRequest & { help: boolean } {
+  const { values: v, positionals } = parseCommand('run', args, RUN_OPTIONS);
+  if (v.help) return { help: true } as any;
+  if (positionals.length === 0) throw new BoxError('box run: requires at least 1 argument: IMAGE');
+  const [image, ...command] = positionals;
+  if (v.name !== undefined && !NAME_RE.test(v.name)) throw new BoxError(`box run: invalid container name "${v.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (v.hostname !== undefined && !HOST_RE.test(v.hostname)) throw new BoxError(`box run: invalid hostname "${v.hostname}"`);
+  if (v.detach) throw new BoxError('box run: --detach is not supported yet');
+  let capabilities: string[];
+  try {
+    capabilities = resolveCaps(v['cap-add'] ?? [], v['cap-drop'] ?? [], !!v.privileged);
+  } catch (e: any) {
+    throw new BoxError(`box run: --cap-add/--cap-drop: ${e.message}`);
+  }
+  const envs = [...(v['env-file'] ?? []).flatMap((f: string) => readEnvFile(f, env)), ...(v.env ?? []).map((e: string) => envEntry(e, env))]
+    .filter((e): e is string => e !== null);
+  if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box run: --workdir "${v.workdir}": the working directory must be an absolute path`);
+  return {
+    help: false,
+    detach: !!v.detach,
+    spec: {
+      name: v.name ?? '',
+      image,
+      command,
+      env: envs,
+      workdir: v.workdir,
+      user: v.user,
+      hostname: v.hostname ?? '',
+      tty: !!v.tty,
+      stdin: !!v.interactive,
+      rm: !!v.rm,
+      init: !!v.init,
+      readOnly: !!v['read-only'],
+      noPivot: !!v['no-pivot'],
+      privileged: !!v.privileged,
+      capabilities,
+      volumes: (v.volume ?? []).map(parseVolume),
+      tmpfs: (v.tmpfs ?? []).map(parseTmpfs),
+    },
+  };
+}
+
+/** -e KEY=VALUE sets; -e KEY copies the host's value or, if unset, leaves it out (Docker). */
+function envEntry(e: string, env: NodeJS.ProcessEnv): string | null {
+  const eq = e.indexOf('=');
+  const key = eq < 0 ? e : e.slice(0, eq);
+  if (!key) throw new BoxError(`box run: --env "${e}": variable name is empty`);
+  if (eq >= 0) return e;
+  return env[key] !== undefined ? `${key}=${env[key]}` : null;
+}
+
+function readEnvFile(file: string, env: NodeJS.ProcessEnv): (string | null)[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e: any) {
+    throw new BoxError(`box run: --env-file ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() && !l.trimStart().startsWith('#')).map((l) => envEntry(l.trimStart(), env));
+}
+
+export function parseVolume(s: string): Volume {
+  const parts = s.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw new BoxError(`box run: invalid volume "${s}": expected HOST:CONTAINER[:ro|rw]`);
+  const [source, target, mode = 'rw'] = parts;
+  if (!source.startsWith('/')) throw new BoxError(`box run: invalid volume "${s}": the host path must be absolute (named volumes are not supported)`);
+  if (!target.startsWith('/')) throw new BoxError(`box run: invalid volume "${s}": the container path must be absolute`);
+  if (path.posix.normalize(target) === '/') throw new BoxError(`box run: invalid volume "${s}": cannot mount over /`);
+  if (mode !== 'ro' && mode !== 'rw') throw new BoxError(`box run: invalid volume "${s}": unknown mode "${mode}"`);
+  return { source: path.resolve(source), target: path.posix.normalize(target), readonly: mode === 'ro' };
+}
+
+export function parseTmpfs(s: string): Tmpfs {
+  const [target, ...opts] = s.split(':');
+  if (!target.startsWith('/')) throw new BoxError(`box run: invalid tmpfs "${s}": the path must be absolute`);
+  const options = opts.join(':');
+  for (const o of options ? options.split(',') : []) {
+    if (!/^(size=\d+[kmg%]?|mode=[0-7]{3,4}|uid=\d+|gid=\d+|nr_inodes=\d+[kmg]?|ro|rw|noexec|exec|nosuid|suid|nodev|dev)$/.test(o)) {
+      throw new BoxError(`box run: invalid tmpfs "${s}": unknown option "${o}"`);
+    }
+  }
+  return { target: path.posix.normalize(target), options };
+}

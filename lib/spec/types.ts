@@ -1,0 +1,34 @@
+// A container described as data: everything `box run` was asked for, validated, before
+// anything touches the host. The stage receives this object (plus paths) as JSON.
+
+export interface Volume { source: string; target: string; readonly: boolean }
+export interface Tmpfs { target: string; options: string }
+
+export interface ContainerSpec {
+  id: string;
+  name: string;
+  image: string;            // what the user typed (busybox, a path)
+  command: string[];        // argv as given (after image defaults)
+  env: string[];            // KEY=VALUE, Docker's order: image, then -e/--env-file
+  workdir: string;
+  user: { uid: number; gid: number; groups: number[]; name?: string };
+  hostname: string;
+  tty: boolean;
+  stdin: boolean;
+  rm: boolean;
+  init: boolean;
+  readOnly: boolean;
+  noPivot: boolean;
+  privileged: boolean;
+  capabilities: string[];   // CAP_* names in the bounding/effective set
+  volumes: Volume[];
+  tmpfs: Tmpfs[];
+}
+
+/** What the stage needs besides the spec: where things are on the host. */
+export interface StageConfig {
+  spec: ContainerSpec;
+  rootfs: { lower: string[]; upper?: string; work?: string; merged: string; copy?: boolean };
+  cgroupProcs: string[];    // cgroup.procs files to join just before execve
+  cgroupns: boolean;
+}

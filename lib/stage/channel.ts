@@ -1,0 +1,39 @@
+// The stage's end of fd 3, a socketpair with box: newline-delimited JSON, read and written
+// synchronously because the stage is one thread doing one thing at a time.
+import * as fs from 'node:fs';
+
+export const CHANNEL_FD = 3;
+let pending = Buffer.alloc(0);
+
+export function readMessage(fd = CHANNEL_FD): any {
+  for (;;) {
+    const nl = pending.indexOf(10);
+    if (nl >= 0) {
+      const line = pending.subarray(0, nl).toString();
+      pending = pending.subarray(nl + 1);
+      return JSON.parse(line);
+    }
+    const buf = Buffer.alloc(65536);
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch (e: any) {
+      if (e.code === 'EAGAIN' || e.code === 'EINTR') continue;
+      throw e;
+    }
+    if (n === 0) process.exit(125); // box went away before telling us to start: nobody to run for
+    pending = Buffer.concat([pending, buf.subarray(0, n)]);
+  }
+}
+
+export function sendMessage(msg: object, fd = CHANNEL_FD) {
+  const data = Buffer.from(JSON.stringify(msg) + '\n');
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off);
+    } catch (e: any) {
+      if (e.code !== 'EAGAIN' && e.code !== 'EINTR') throw e;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// The `__init` stage: PID 1 of the container's new pid namespace, started by box with
+// fd 3 as its channel. One synchronous thread of work, in this order:
+//   config → cgroup.procs opened → new mount/uts/ipc/net namespaces → mount plan (rootfs,
+//   /proc, /dev, pivot_root, masks) → hostname → loopback → "ready" → wait for "start" →
+//   tty/session → join cgroups (late) → cgroup ns → user, capabilities → execve.
+// Setup and start are separate so that create/start, hooks and OCI mode can reuse it.
+import * as fs from 'node:fs';
+import * as libc from '../libc';
+import { CLONE, PR } from '../libc/constants';
+import { StageConfig } from '../spec/types';
+import { mountPlan } from '../mount/plan';
+import { executePlan } from '../mount/execute';
+import { readMessage, sendMessage, CHANNEL_FD } from './channel';
+import { finish, StartMessage } from './finish';
+import { CommandError } from './command';
+
+export function stageInit(): never {
+  try {
+    libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
+    libc.setBlocking(CHANNEL_FD);
+    const cfg: StageConfig = readMessage();
+    const cgroupFds = cfg.cgroupProcs.map((p) => fs.openSync(p, 'w'));
+    libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+    executePlan(mountPlan(cfg), cfg.rootfs.merged);
+    libc.sethostname(cfg.spec.hostname);
+    libc.loopbackUp();
+    sendMessage({ ready: true });
+    const start: StartMessage = readMessage();
+    return finish(cfg, start, cgroupFds);
+  } catch (e: any) {
+    const status = e instanceof CommandError ? e.status : 125;
+    try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
+    process.exit(status);
+  }
+}
