@@ -3,9 +3,12 @@
 // (/box/<id>), never relative to the caller's cgroup, and box removes only what it made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as crypto from 'node:crypto';
 import { discover, CgroupLayout } from './discover';
+import { ROOT } from '../state/paths';
 
-export const PARENT = 'box';
+/** /box for the default state root; a separate parent per BOX_ROOT, so one store never collects another's cgroups. */
+export const PARENT = process.env.BOX_ROOT ? `box-${crypto.createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}` : 'box';
 export const FILES = {
   procs: 'cgroup.procs',
   kill: 'cgroup.kill',            // v2, kernel ≥ 5.14
@@ -27,12 +30,20 @@ export function createCgroups(id: string, layout: CgroupLayout = discover()): Cg
   const dirs = cgroupDirs(id, layout);
   for (const dir of dirs) {
     const parent = path.dirname(dir);
-    if (!fs.existsSync(parent)) {
-      fs.mkdirSync(parent);
-      if (layout.mode === 'v2') enableControllers(parent);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!fs.existsSync(parent)) {
+          fs.mkdirSync(parent, { recursive: true });
+          if (layout.mode === 'v2') enableControllers(parent);
+        }
+        inheritCpuset(parent);
+        fs.mkdirSync(dir);
+        break;
+      } catch (e: any) {
+        // another box removed the empty parent between our mkdirs: make it again
+        if (e.code !== 'ENOENT' || attempt > 5) throw e;
+      }
     }
-    inheritCpuset(parent);
-    fs.mkdirSync(dir);
     inheritCpuset(dir);
   }
   return { dirs, procs: dirs.map((d) => path.join(d, FILES.procs)) };
@@ -93,6 +104,8 @@ export function destroyCgroups(dirs: string[], timeoutMs = 3000) {
         sleepMs(10);
       }
     }
+    // box's own parent goes too once empty, so an idle host shows no trace of box
+    try { fs.rmdirSync(path.dirname(dir)); } catch { /* other containers, or raced */ }
   }
 }
 

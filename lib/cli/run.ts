@@ -125,7 +125,7 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
   const stdinMode = spec.tty ? 'ignore' : spec.stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore';
   const outMode = spec.tty ? 'ignore' : ttyOut ? 'pipe' : 'inherit';
   const child = spawnInNewPidNs('__init', [stdinMode, outMode, outMode, 'pipe']);
-  const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
+  const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => { if (process.env.BOX_DEBUG) process.stderr.write(`box: stage exit code=${c} signal=${s}\n`); resolve(exitStatus(c, s)); }));
   const chan = new Channel(child.stdio[3] as Duplex);
   const forward = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
   for (const s of FORWARDED) process.on(s, forward);

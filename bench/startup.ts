@@ -1,0 +1,148 @@
+// Container start-up benchmark: `box run --rm busybox true` next to `runc run` on an OCI bundle of
+// the same rootfs, bare `unshare … chroot` (namespaces, no runtime) and `node -e 0` (Node's floor).
+//   npx tsx bench/startup.ts [--runs N] [--json]        (root; runc/unshare are skipped if absent)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const argv = process.argv.slice(2);
+const runsArg = argv.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 30;
+const JSON_OUT = argv.includes('--json');
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs wants a positive integer');
+if (process.geteuid!() !== 0) { console.error('bench/startup.ts: must run as root (box, runc and unshare need it)'); process.exit(1); }
+
+const REPO = path.resolve(__dirname, '..');
+const CG_PARENT = 'box-bench';   // our own top-level cgroup parent, in every hierarchy
+const log = (s: string) => { if (!JSON_OUT) console.log(s); };
+const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+
+// args(i) runs before the clock starts, so per-iteration set-up (runc's config) is not timed.
+interface Case { name: string; cmd: string; args: (i: number) => string[]; onFail?: (i: number) => void; times: number[]; failed: number }
+const cases: Case[] = [];
+const skipped: { name: string; reason: string }[] = [];
+const add = (c: Omit<Case, 'times' | 'failed'>) => cases.push({ ...c, times: [], failed: 0 });
+
+// Every cgroup mount (v1 hierarchies and v2), from mountinfo: "... mountpoint ... - fstype ...".
+const cgroupMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).flatMap((line) => {
+  const [pre, post] = line.split(' - ');
+  const fstype = post?.split(' ')[0];
+  const mnt = pre.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+  return fstype === 'cgroup' || fstype === 'cgroup2' ? [mnt] : [];
+});
+// Remember which /box-bench dirs already existed, so cleanup removes only what this run made.
+const preexisting = new Set(cgroupMounts.filter((m) => fs.existsSync(path.join(m, CG_PARENT))));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-bench-'));
+const runcIds = new Set<string>();   // every id we handed to runc, for `runc delete -f` on the way out
+const runcRoot = path.join(tmp, 'runc-state');   // private runc state, never /run/runc
+
+// Ctrl-C / SIGTERM: finish the current call, then clean up. The handler only runs when the event loop
+// turns, hence the setImmediate between calls (spawnSync alone would never let it run).
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { interrupted = true; });
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function main() {
+  // The same rootfs box uses for `busybox` (images/busybox.tar.gz), extracted once for runc and unshare.
+  const bundle = path.join(tmp, 'bundle');
+  const rootfs = path.join(bundle, 'rootfs');
+  fs.mkdirSync(rootfs, { recursive: true });
+  const tar = run('tar', ['-xzf', path.join(REPO, 'images/busybox.tar.gz'), '-C', rootfs]);
+  if (tar.status !== 0) throw new Error(`extracting busybox.tar.gz failed: ${tar.stderr}`);
+
+  add({ name: 'box', cmd: path.join(REPO, 'box'), args: () => ['run', '--rm', 'busybox', 'true'] });
+
+  if (!onPath('runc')) skipped.push({ name: 'runc', reason: 'runc not on PATH (apt-get install runc)' });
+  else {
+    const spec = run('runc', ['spec', '--bundle', bundle]);
+    if (spec.status !== 0) skipped.push({ name: 'runc', reason: `runc spec failed: ${spec.stderr.trim()}` });
+    else {
+      const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+      config.process.args = ['/bin/true'];
+      config.process.terminal = false;
+      config.root = { path: rootfs, readonly: true };
+      const id = (i: number) => `box-bench-${process.pid}-${i}`;
+      add({ name: 'runc', cmd: 'runc',
+        args(i) {   // a fresh container id and cgroup each iteration
+          // ABSOLUTE cgroupsPath under our own parent: a relative one would nest under the caller's
+          // cgroup, and this shell sits in a memory cgroup owned by the machine that we must not touch.
+          config.linux.cgroupsPath = `/${CG_PARENT}/runc-${process.pid}-${i}`;
+          fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+          runcIds.add(id(i));
+          return ['--root', runcRoot, 'run', '--bundle', bundle, id(i)];
+        },
+        onFail: (i) => { run('runc', ['--root', runcRoot, 'delete', '-f', id(i)]); },
+      });
+    }
+  }
+
+  if (onPath('unshare') && onPath('chroot')) add({ name: 'unshare+chroot', cmd: 'unshare', args: () => ['--pid', '--fork', '--mount', '--uts', '--ipc', '--net', 'chroot', rootfs, '/bin/true'] });
+  else skipped.push({ name: 'unshare+chroot', reason: 'unshare or chroot not on PATH (util-linux, coreutils)' });
+
+  add({ name: 'node -e 0', cmd: process.execPath, args: () => ['-e', '0'] });
+
+  // One untimed warm-up round (page cache, box's first extraction of its image), then the timed rounds.
+  // Round-robin A,B,C,A,B,C…: noise from the shared machine (other jobs, CPU frequency) then hits every
+  // case alike instead of skewing whichever case happened to run during a busy stretch.
+  for (let i = -1; i < RUNS && !interrupted; i++) {
+    for (const c of cases) {
+      if (interrupted) break;
+      const args = c.args(i);
+      const t0 = process.hrtime.bigint();
+      const r = run(c.cmd, args);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      await tick();
+      if (r.signal === 'SIGINT' || interrupted) { interrupted = true; c.onFail?.(i); break; }   // Ctrl-C hit the child too
+      if (r.status === 0) { if (i >= 0) c.times.push(ms); continue; }
+      if (c.failed++ === 0) console.error(`${c.name}: exit ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ''}\n${(r.stderr || '').trim()}`);
+      c.onFail?.(i);
+    }
+  }
+
+  // Peak RSS of box (ru_maxrss of the largest process in its tree, i.e. the node process), one extra run.
+  let boxRssKb: number | null = null;
+  if (!interrupted && fs.existsSync('/usr/bin/time')) {
+    const r = run('/usr/bin/time', ['-f', '%M', path.join(REPO, 'box'), 'run', '--rm', 'busybox', 'true']);
+    if (r.status === 0) boxRssKb = Number(r.stderr.trim().split('\n').pop());
+  }
+
+  const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]; };
+  const runcMedian = (() => { const c = cases.find((c) => c.name === 'runc'); return c?.times.length ? quantile(c.times, 0.5) : null; })();
+  const results = cases.map((c) => {
+    const median = c.times.length ? quantile(c.times, 0.5) : null;
+    return { name: c.name, runs: c.times.length, failed: c.failed, median, p90: c.times.length ? quantile(c.times, 0.9) : null,
+      min: c.times.length ? Math.min(...c.times) : null, vsRunc: median !== null && runcMedian ? median / runcMedian : null };
+  });
+
+  if (JSON_OUT) console.log(JSON.stringify({ runs: RUNS, interrupted, results, skipped, boxPeakRssKb: boxRssKb }, null, 2));
+  else {
+    const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
+    console.log(`\nstart-up, ${RUNS} interleaved runs each${interrupted ? ' (interrupted)' : ''}, ${os.cpus().length} CPUs, ${os.release()}`);
+    console.log(`${'name'.padEnd(16)}${'median ms'.padStart(11)}${'p90 ms'.padStart(9)}${'min ms'.padStart(9)}${'vs runc'.padStart(9)}${'failed'.padStart(8)}`);
+    for (const r of results) console.log(`${r.name.padEnd(16)}${f(r.median).padStart(11)}${f(r.p90).padStart(9)}${f(r.min).padStart(9)}${(r.vsRunc === null ? '-' : f(r.vsRunc, 2) + 'x').padStart(9)}${String(r.failed).padStart(8)}`);
+    for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`);
+    const box = results.find((r) => r.name === 'box')!;
+    if (box.vsRunc !== null) console.log(`\nbox/runc median ratio: ${box.vsRunc.toFixed(2)}x (${f(box.median)} ms vs ${f(runcMedian)} ms)`);
+    if (boxRssKb) console.log(`box peak RSS: ${(boxRssKb / 1024).toFixed(1)} MiB`);
+  }
+  process.exitCode = interrupted ? 130 : cases.some((c) => c.failed > 0) ? 1 : 0;
+}
+
+function cleanup() {
+  // Leave nothing behind: any runc container still known to our private state, the cgroup dirs
+  // runc made under /box-bench (and /box-bench itself if we created it), then the temp dir.
+  if (fs.existsSync(runcRoot)) for (const id of fs.readdirSync(runcRoot)) if (runcIds.has(id)) run('runc', ['--root', runcRoot, 'delete', '-f', id]);
+  const rmdir = (d: string) => { try { fs.rmdirSync(d); } catch (e) { console.error(`warning: could not remove ${d}: ${(e as Error).message}`); } };
+  for (const m of cgroupMounts) {
+    const parent = path.join(m, CG_PARENT);
+    if (!fs.existsSync(parent)) continue;
+    for (const d of fs.readdirSync(parent)) if (d.startsWith(`runc-${process.pid}-`)) rmdir(path.join(parent, d));
+    if (!preexisting.has(m)) rmdir(parent);
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(cleanup);

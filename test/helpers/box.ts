@@ -1,0 +1,86 @@
+// Running the built ./box (the single file users get) from tests, with a private state root.
+import { spawnSync, spawn, SpawnSyncOptions, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const TOP = path.resolve(__dirname, '..', '..');
+export const BOX = path.join(TOP, 'box');
+export const STATE = process.env.BOX_TEST_ROOT || (process.env.BOX_TEST_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'box-test-')));
+export const ENV = { ...process.env, BOX_ROOT: STATE };
+
+export interface Result { status: number; stdout: string; stderr: string; signal: NodeJS.Signals | null }
+
+export function box(args: string[], opts: SpawnSyncOptions = {}): Result {
+  const r = spawnSync(process.execPath, ['--', BOX, ...args], { encoding: 'utf8', timeout: 60000, ...opts, env: { ...ENV, ...(opts.env || {}) } });
+  return { status: r.status ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), signal: r.signal };
+}
+
+/** `box run --rm busybox sh -c SCRIPT` → stdout, asserting success. */
+export function sh(script: string, flags: string[] = []): string {
+  const r = box(['run', '--rm', ...flags, 'busybox', 'sh', '-c', script]);
+  if (r.status !== 0) throw new Error(`box run exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export function boxAsync(args: string[], opts: any = {}): ChildProcess {
+  return spawn(process.execPath, ['--', BOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: { ...ENV, ...(opts.env || {}) } });
+}
+
+export function exitOf(p: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((r) => p.on('exit', (code, signal) => r({ code, signal })));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(fn: () => T | undefined | false, ms = 10000, what = 'condition'): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Children of a pid (host view). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/** All cgroup dirs box made for containers (under /box or /box-<root hash> in any hierarchy). */
+export function boxCgroups(): string[] {
+  const out: string[] = [];
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const m = line.match(/^\S+ \S+ \S+ \/ (\S+) .* - cgroup2? /);
+    if (!m) continue;
+    let parents: string[] = [];
+    try { parents = fs.readdirSync(m[1]).filter((d) => d === 'box' || /^box-[0-9a-f]{8}$/.test(d)).map((d) => path.join(m[1], d)); } catch { /* none */ }
+    for (const parent of parents) {
+      try { for (const d of fs.readdirSync(parent)) if (fs.statSync(path.join(parent, d)).isDirectory()) out.push(path.join(parent, d)); } catch { /* none */ }
+    }
+  }
+  return out;
+}
+
+export function stateEntries(): string[] {
+  try { return fs.readdirSync(path.join(STATE, 'containers')); } catch { return []; }
+}
+
+export function boxMounts(): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(STATE));
+}
+
+/** uvu's test, or test.skip with the reason printed when the host lacks what it needs. */
+export function needs<T extends (...a: any[]) => any>(test: { skip: T } & T, ok: boolean, reason: string): T {
+  if (ok) return test;
+  return ((name: string, fn: any) => { console.log(`  skip "${name}": ${reason}`); test.skip(name, fn); }) as any;
+}

@@ -1,0 +1,36 @@
+// A real pseudo-terminal for driving `box run -it` from a test, made with box's own libc
+// wrappers: open /dev/ptmx, unlock, open the slave and give it to box as its terminal.
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { spawn, ChildProcess } from 'node:child_process';
+import * as libc from '../../lib/libc';
+import { BOX, ENV } from './box';
+
+export interface Term { proc: ChildProcess; output: () => string; write: (s: string) => void; waitFor: (re: RegExp, ms?: number) => Promise<string>; close: () => void }
+
+export function runInPty(args: string[], rows = 24, cols = 80): Term {
+  const master = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  const n = libc.unlockPty(master);
+  libc.setWinsize(master, rows, cols);
+  const slave = fs.openSync(`/dev/pts/${n}`, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  const proc = spawn(process.execPath, ['--', BOX, ...args], { stdio: [slave, slave, slave], env: ENV, detached: true });
+  fs.closeSync(slave);
+  const stream = new tty.ReadStream(master);
+  let out = '';
+  stream.on('data', (d) => { out += d.toString(); });
+  stream.on('error', () => {});
+  return {
+    proc,
+    output: () => out,
+    write: (s) => stream.write(s),
+    async waitFor(re, ms = 10000) {
+      const end = Date.now() + ms;
+      while (!re.test(out)) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${re} in ${JSON.stringify(out)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return out;
+    },
+    close: () => stream.destroy(),
+  };
+}

@@ -1,0 +1,110 @@
+// box run basics with real containers: PID 1, hostname, network, env, user, fds, exit codes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { box, sh, stateEntries, boxCgroups, needs } from '../helpers/box';
+
+test('the command is PID 1 and ps shows only the container', () => {
+  assert.is(sh('echo $$').trim(), '1');
+  const ps = sh('ps -o pid,comm; true').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  assert.equal(ps.map((p) => p[0]), ['1', ps[1][0]]);
+  assert.is(ps[0][1], 'sh');
+});
+
+test('hostname: short id by default, -h sets it, setting it inside leaves the host alone', () => {
+  const host = os.hostname();
+  assert.match(sh('hostname').trim(), /^[0-9a-f]{12}$/);
+  assert.is(sh('hostname', ['-h', 'web1']).trim(), 'web1');
+  // sethostname needs CAP_SYS_ADMIN, which Docker's default set does not have
+  assert.match(box(['run', '--rm', 'busybox', 'hostname', 'x']).stderr, /Operation not permitted/);
+  assert.is(sh('hostname changed && hostname', ['--cap-add', 'SYS_ADMIN']).trim(), 'changed');
+  assert.is(os.hostname(), host);
+  assert.is(fs.readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), host);
+});
+
+test('network: only loopback, and it is up', () => {
+  const devs = sh('cat /proc/net/dev').split('\n').slice(2).filter(Boolean).map((l) => l.trim().split(':')[0]);
+  assert.equal(devs, ['lo']);
+  assert.match(sh('ping -c 1 -W 2 127.0.0.1'), /1 packets received/);
+});
+
+test('ipc and uts namespaces differ from the host', () => {
+  const out = sh('for n in ipc uts net mnt pid; do readlink /proc/self/ns/$n; done').trim().split('\n');
+  for (const [i, ns] of ['ipc', 'uts', 'net', 'mnt', 'pid'].entries()) assert.is.not(out[i], fs.readlinkSync(`/proc/self/ns/${ns}`), ns);
+});
+
+needs(test, fs.existsSync('/proc/self/ns/cgroup'), 'this kernel has no cgroup namespace')('cgroup namespace: /proc/self/cgroup shows the root', () => {
+  for (const line of sh('cat /proc/self/cgroup').trim().split('\n')) assert.ok(line.endsWith(':/'), line);
+});
+
+test('-e, --env-file, -w and Docker\'s default environment', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-env-'));
+  fs.writeFileSync(path.join(dir, 'env'), '# comment\nFROM_FILE=yes\nBOTH=file\n');
+  const out = sh('echo $FROM_FILE $BOTH $ONE $PATH $HOME $HOSTNAME; pwd', ['-e', 'ONE=1', '--env-file', path.join(dir, 'env'), '-e', 'BOTH=flag', '-w', '/srv/app', '-h', 'h1']);
+  assert.is(out, 'yes flag 1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /root h1\n/srv/app\n');
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('-u uid:gid and -u name: ids change and capabilities are gone', () => {
+  assert.is(sh('id -u; id -g; grep CapEff /proc/self/status', ['-u', '1000:1001']), '1000\n1001\nCapEff:\t0000000000000000\n');
+  assert.is(sh('id -un', ['-u', 'nobody']).trim(), 'nobody');
+  const bad = box(['run', '--rm', '-u', 'nosuchuser', 'busybox', 'true']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /unable to find user nosuchuser/);
+});
+
+test('no fd or working directory of box leaks into the container', () => {
+  // PID 1's open fds are exactly stdio; its cwd and root are the container's /
+  const out = sh('ls /proc/1/fd | sort -n | tr "\\n" " "; echo; readlink /proc/1/cwd; readlink /proc/1/root');
+  assert.is(out, '0 1 2 \n/\n/\n');
+});
+
+test('exit status: the command\'s own, 126, 127, and 128+N by signal', () => {
+  assert.is(box(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
+  const nf = box(['run', '--rm', 'busybox', 'nosuchcmd']);
+  assert.is(nf.status, 127);
+  assert.match(nf.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/);
+  const nx = box(['run', '--rm', 'busybox', '/etc/passwd']);
+  assert.is(nx.status, 126);
+  assert.match(nx.stderr, /permission denied/);
+  // a child that is not PID 1 can die by signal, and so does PID 1 under --init
+  assert.is(box(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'kill -KILL $$']).status, 137);
+  assert.is(box(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'kill -TERM $$']).status, 143);
+});
+
+test('bad input: one line naming the problem, exit 125, host unchanged', () => {
+  const before = { state: stateEntries().length, cg: boxCgroups().length };
+  const cases: [string[], RegExp][] = [
+    [['run', '--bogus', 'busybox'], /^box run: unknown flag: --bogus\n$/],
+    [['run', '--rm', '-e'], /^box run: flag needs an argument: --env\n$/],
+    [['run', '--rm'], /^box run: requires at least 1 argument: IMAGE\n$/],
+    [['run', '--rm', 'nosuchimage'], /^box run: unable to find image "nosuchimage".*\n$/],
+    [['run', '--rm', '/nonexistent/rootfs'], /^box run: image "\/nonexistent\/rootfs": no such file or directory\n$/],
+    [['run', '--rm', '-v', 'relative:/x', 'busybox'], /^box run: invalid volume "relative:\/x".*\n$/],
+    [['run', '--rm', '--cap-add', 'NOPE', 'busybox'], /^box run: --cap-add\/--cap-drop: unknown capability: "NOPE"\n$/],
+    [['run', '--rm', '-w', 'rel', 'busybox'], /^box run: --workdir "rel".*\n$/],
+    [['run', '--rm', '--env-file', '/nonexistent', 'busybox'], /^box run: --env-file \/nonexistent: no such file\n$/],
+    [['frobnicate'], /^box: 'frobnicate' is not a box command\.\n/],
+  ];
+  for (const [args, re] of cases) {
+    const r = box(args);
+    assert.is(r.status, 125, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+  }
+  assert.equal({ state: stateEntries().length, cg: boxCgroups().length }, before);
+});
+
+test('--name: a duplicate name is refused while the first exists', () => {
+  const a = box(['run', '--name', 'dup-test', 'busybox', 'true']);
+  assert.is(a.status, 0);
+  const b = box(['run', '--rm', '--name', 'dup-test', 'busybox', 'true']);
+  assert.is(b.status, 125);
+  assert.match(b.stderr, /The container name "\/dup-test" is already in use/);
+  assert.match(box(['ps', '-a']).stdout, /dup-test/);
+  assert.is(box(['rm', 'dup-test']).status, 0);
+  assert.not.match(box(['ps', '-a']).stdout, /dup-test/);
+});
+
+test.run();
