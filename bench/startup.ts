@@ -15,7 +15,6 @@ if (process.geteuid!() !== 0) { console.error('bench/startup.ts: must run as roo
 
 const REPO = path.resolve(__dirname, '..');
 const CG_PARENT = 'box-bench';   // our own top-level cgroup parent, in every hierarchy
-const log = (s: string) => { if (!JSON_OUT) console.log(s); };
 const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 

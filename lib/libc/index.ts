@@ -154,6 +154,11 @@ export function limitCapabilities(keep: Set<number>, lastCap: number, opts: { bo
   const hdr = Buffer.alloc(8);
   hdr.writeUInt32LE(0x20080522, 0); // _LINUX_CAPABILITY_VERSION_3
   const data = Buffer.alloc(24); // two __user_cap_data_struct { effective, permitted, inheritable }
+  check(fn('syscall')(sys().capget, 'void *', hdr, 'void *', data), 'capget');
+  // Only what we hold can be kept (a host root may itself lack some, e.g. CAP_SYS_RESOURCE).
+  const held = (c: number) => (data.readUInt32LE((c >> 5) * 12 + 4) >>> (c & 31)) & 1;
+  keep = new Set([...keep].filter(held));
+  data.fill(0);
   for (const c of keep) {
     const word = c >> 5, bit = 1 << (c & 31);
     for (const off of [0, 4]) data.writeUInt32LE((data.readUInt32LE(word * 12 + off) | bit) >>> 0, word * 12 + off);
