@@ -31,6 +31,9 @@ const DECLS = {
   dup2: 'int dup2(int oldfd, int newfd)',
   waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
   umask: 'uint32_t umask(uint32_t mask)',
+  tcgetattr: 'int tcgetattr(int fd, void *termios)',
+  tcsetattr: 'int tcsetattr(int fd, int when, const void *termios)',
+  cfmakeraw: 'void cfmakeraw(void *termios)',
 } as const;
 
 type Name = keyof typeof DECLS;
@@ -105,6 +108,27 @@ export function unlockPty(master: number): number {
   const n = Buffer.alloc(4);
   ioctlBuf(master, TIOC.GPTN, n, 'ioctl(TIOCGPTN)');
   return n.readUInt32LE(0);
+}
+
+/**
+ * Raw mode as Docker sets it (cfmakeraw: no echo, no signals, no output processing).
+ * Node's setRawMode keeps ONLCR, which would turn the container's "\r\n" into "\r\r\n".
+ * Returns the previous settings for restoreTermios.
+ */
+export function makeRaw(fd: number): Buffer {
+  const saved = termios(fd);
+  const raw = Buffer.from(saved);
+  fn('cfmakeraw')(raw);
+  check(fn('tcsetattr')(fd, 0, raw), 'tcsetattr');
+  return saved;
+}
+export function termios(fd: number): Buffer {
+  const t = Buffer.alloc(64); // struct termios is 60 bytes on x64 and arm64
+  check(fn('tcgetattr')(fd, t), 'tcgetattr');
+  return t;
+}
+export function restoreTermios(fd: number, saved: Buffer) {
+  fn('tcsetattr')(fd, 0, saved);
 }
 
 export function setCloexec(fd: number, on: boolean) {

@@ -42,8 +42,8 @@ export function relayPty(pty: Pty, withStdin: boolean): Promise<void> {
 
 function rawMode(withStdin: boolean): () => void {
   if (!withStdin || !process.stdin.isTTY) return () => {};
-  process.stdin.setRawMode(true);
-  const restore = () => { try { process.stdin.setRawMode(false); } catch { /* closed */ } };
-  process.once('exit', restore);
+  const saved = libc.makeRaw(0);
+  const restore = () => libc.restoreTermios(0, saved);
+  process.once('exit', restore); // also on an error path that never reaches done()
   return restore;
 }

@@ -6,7 +6,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as libc from '../../lib/libc';
 import { BOX, ENV } from './box';
 
-export interface Term { proc: ChildProcess; output: () => string; write: (s: string) => void; waitFor: (re: RegExp, ms?: number) => Promise<string>; close: () => void }
+export interface Term { proc: ChildProcess; slave: string; master: number; output: () => string; write: (s: string) => void; waitFor: (re: RegExp, ms?: number) => Promise<string>; close: () => void }
 
 export function runInPty(args: string[], rows = 24, cols = 80): Term {
   const master = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
@@ -14,13 +14,16 @@ export function runInPty(args: string[], rows = 24, cols = 80): Term {
   libc.setWinsize(master, rows, cols);
   const slave = fs.openSync(`/dev/pts/${n}`, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
   const proc = spawn(process.execPath, ['--', BOX, ...args], { stdio: [slave, slave, slave], env: ENV, detached: true });
-  fs.closeSync(slave);
+  // The test keeps its own slave fd: the master then never sees EIO, stays open, and the
+  // terminal's settings can still be read after box has exited.
   const stream = new tty.ReadStream(master);
   let out = '';
   stream.on('data', (d) => { out += d.toString(); });
   stream.on('error', () => {});
   return {
     proc,
+    slave: `/dev/pts/${n}`,
+    master,
     output: () => out,
     write: (s) => stream.write(s),
     async waitFor(re, ms = 10000) {
@@ -31,6 +34,6 @@ export function runInPty(args: string[], rows = 24, cols = 80): Term {
       }
       return out;
     },
-    close: () => stream.destroy(),
+    close: () => { stream.destroy(); fs.closeSync(slave); },
   };
 }

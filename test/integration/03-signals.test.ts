@@ -1,0 +1,96 @@
+// Signals reach the container; --init reaps and forwards; a SIGKILLed box leaves nothing
+// that the next invocation does not collect.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { box, boxAsync, exitOf, until, childrenOf, alive, boxCgroups, STATE, sh } from '../helpers/box';
+
+function collectOutput(p: ReturnType<typeof boxAsync>): () => string {
+  let out = '';
+  p.stdout!.on('data', (d) => { out += d; });
+  p.stderr!.on('data', (d) => { out += d; });
+  return () => out;
+}
+
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) {
+  test(`${sig} to box reaches the container's PID 1`, async () => {
+    const name = sig.slice(3);
+    const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', `trap "echo got-${name}; exit 42" ${name}; echo ready; while :; do sleep 0.05; done`]);
+    const out = collectOutput(p);
+    await until(() => out().includes('ready'), 10000, 'ready');
+    p.kill(sig);
+    const { code } = await exitOf(p);
+    assert.is(out().trim(), `ready\ngot-${name}`);
+    assert.is(code, 42);
+  });
+}
+
+test('PID 1 killed from the host: box exits 137', async () => {
+  const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', 'echo ready; sleep 30']);
+  const out = collectOutput(p);
+  await until(() => out().includes('ready'), 10000, 'ready');
+  const [stage] = childrenOf(p.pid!);
+  process.kill(stage, 'SIGKILL');
+  assert.is((await exitOf(p)).code, 137);
+});
+
+test('--init: PID 1 is the init, orphans are reaped, signals are forwarded', async () => {
+  // An orphan re-parented to PID 1: `sleep` as PID 1 never reaps it, the init does.
+  const zombies = async (flags: string[]) => {
+    const p = boxAsync(['run', '--rm', ...flags, 'busybox', 'sh', '-c', '(sleep 0.1 &); echo ready; exec sleep 2']);
+    const out = collectOutput(p);
+    await until(() => out().includes('ready'), 10000, 'ready');
+    await new Promise((r) => setTimeout(r, 600));
+    const [pid1] = childrenOf(p.pid!);
+    const states = childrenOf(pid1).map((c) => fs.readFileSync(`/proc/${c}/stat`, 'utf8').split(') ')[1][0]);
+    p.kill('SIGKILL');
+    await exitOf(p);
+    return states.filter((s) => s === 'Z').length;
+  };
+  assert.is(await zombies([]), 1);
+  assert.is(await zombies(['--init']), 0);
+  const [comm, self] = sh('cat /proc/1/comm; echo $$', ['--init']).trim().split('\n');
+  assert.is(comm, 'box-init');
+  assert.is.not(self, '1');
+  const p = boxAsync(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'echo ready; exec sleep 30']);
+  const out = collectOutput(p);
+  await until(() => out().includes('ready'), 10000, 'ready');
+  const t0 = Date.now();
+  p.kill('SIGTERM'); // sleep is not PID 1 under --init, so the default action kills it
+  assert.is((await exitOf(p)).code, 143);
+  assert.ok(Date.now() - t0 < 3000);
+});
+
+function containerIds(): string[] {
+  try { return fs.readdirSync(path.join(STATE, 'containers')); } catch { return []; }
+}
+
+test('SIGKILL of box: the container dies with it, the next box collects what is left', async () => {
+  const before = new Set(containerIds());
+  const keep = boxAsync(['run', '--name', 'killed-keep', 'busybox', 'sleep', '100']);
+  const gone = boxAsync(['run', '--rm', 'busybox', 'sleep', '100']);
+  const ids = await until(() => {
+    const now = containerIds().filter((i) => !before.has(i));
+    const running = now.filter((i) => { try { return JSON.parse(fs.readFileSync(path.join(STATE, 'containers', i, 'state.json'), 'utf8')).status === 'running'; } catch { return false; } });
+    return running.length === 2 && running;
+  }, 10000, 'two running containers');
+  const stages = [...childrenOf(keep.pid!), ...childrenOf(gone.pid!)];
+  assert.is(stages.length, 2);
+  keep.kill('SIGKILL');
+  gone.kill('SIGKILL');
+  await Promise.all([exitOf(keep), exitOf(gone)]);
+  await until(() => stages.every((s) => !alive(s)), 5000, 'the containers to die with box');
+  assert.ok(boxCgroups().some((d) => ids.some((i) => d.endsWith(i))), 'cgroups are left until collected');
+  const ps = box(['ps', '-a']);
+  assert.is(ps.status, 0);
+  assert.not.ok(boxCgroups().some((d) => ids.some((i) => d.endsWith(i))), 'cgroups collected');
+  assert.match(ps.stdout, /killed-keep/);
+  assert.match(ps.stdout, /Exited \(137\)/);
+  assert.is(containerIds().filter((i) => !before.has(i)).length, 1, 'the --rm container is gone, the other kept as exited');
+  assert.is(box(['rm', 'killed-keep']).status, 0);
+  assert.is(containerIds().filter((i) => !before.has(i)).length, 0);
+});
+
+test.run();
