@@ -29,10 +29,13 @@ export function newId(): string {
   return crypto.randomBytes(32).toString('hex');
 }
 
+/** A process's start time (clock ticks since boot): with the pid, it names one process, never a reused pid. */
 export function processStart(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (f[0] === 'Z' || f[0] === 'X') return undefined; // dead, not yet reaped
+    return f[19];
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs } from '../helpers/box';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, exitOf } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');
@@ -55,10 +55,18 @@ test('-u uid:gid and -u name: ids change and capabilities are gone', () => {
   assert.match(bad.stderr, /unable to find user nosuchuser/);
 });
 
-test('no fd or working directory of box leaks into the container', () => {
+test('no fd or working directory of box leaks into the container', async () => {
   // PID 1's open fds are exactly stdio; its cwd and root are the container's /
-  const out = sh('ls /proc/1/fd | sort -n | tr "\\n" " "; echo; readlink /proc/1/cwd; readlink /proc/1/root');
-  assert.is(out, '0 1 2 \n/\n/\n');
+  const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', 'echo ready; exec sleep 5']);
+  let out = '';
+  p.stdout!.on('data', (d) => { out += d; });
+  await until(() => out.includes('ready'), 10000, 'ready');
+  const [pid1] = childrenOf(p.pid!);
+  assert.equal(fs.readdirSync(`/proc/${pid1}/fd`).sort(), ['0', '1', '2']);
+  assert.is(fs.readlinkSync(`/proc/${pid1}/cwd`), fs.readlinkSync(`/proc/${pid1}/root`));
+  p.kill('SIGKILL');
+  await exitOf(p);
+  assert.is(sh('pwd; cd /proc/1/cwd && pwd -P').trim(), '/\n/');
 });
 
 test('exit status: the command\'s own, 126, 127, and 128+N by signal', () => {

@@ -1,0 +1,74 @@
+// The product is one file: copied alone into an empty directory it runs a container, with
+// koffi's native module extracted to a private, content-hash-named file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BOX, TOP, ENV } from '../helpers/box';
+import * as libc from '../../lib/libc';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-single-'));
+const run = (cwd: string, env: Record<string, string>, ...args: string[]) =>
+  spawnSync(process.execPath, ['--', './box', ...args], { cwd, encoding: 'utf8', env: { ...ENV, ...env } });
+
+test('./box starts with a node shebang, is executable, and requires nothing beside it', () => {
+  const head = fs.readFileSync(BOX, 'utf8').slice(0, 20);
+  assert.ok(head.startsWith('#!/usr/bin/env node\n'));
+  assert.ok(fs.statSync(BOX).mode & 0o111);
+  const src = fs.readFileSync(BOX, 'utf8');
+  // the only require()s left are Node's own modules
+  const reqs = new Set([...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
+  for (const r of reqs) assert.ok(r.startsWith('node:') || ['fs', 'path', 'os', 'crypto', 'zlib', 'util', 'events', 'stream', 'child_process', 'tty', 'url', 'buffer', 'assert', 'string_decoder', 'constants', 'timers', 'stream/promises', 'fs/promises'].includes(r), `bundle requires ${r}`);
+});
+
+test('copied alone into an empty directory: runs busybox, extracts koffi to a private hash-named file', () => {
+  const dir = path.join(tmp, 'empty');
+  const cache = path.join(tmp, 'cache');
+  fs.mkdirSync(dir);
+  fs.copyFileSync(BOX, path.join(dir, 'box'));
+  const r = run(dir, { BOX_CACHE_DIR: cache, NODE_PATH: '' }, 'run', '--rm', 'busybox', 'sh', '-c', 'echo $$');
+  assert.is(r.stdout, '1\n', r.stderr);
+  assert.is(r.status, 0);
+  assert.equal(fs.readdirSync(dir), ['box']);
+  const files = fs.readdirSync(cache);
+  assert.is(files.length, 1);
+  assert.match(files[0], /^koffi-[0-9a-f]{32}\.node$/);
+  assert.is(fs.statSync(cache).mode & 0o777, 0o700);
+  assert.is(fs.statSync(path.join(cache, files[0])).mode & 0o222, 0);
+  // a second run reuses it
+  const again = run(dir, { BOX_CACHE_DIR: cache }, 'run', '--rm', 'busybox', 'true');
+  assert.is(again.status, 0, again.stderr);
+  assert.equal(fs.readdirSync(cache), files);
+});
+
+test('a cache directory that others can write to is not trusted', () => {
+  const dir = path.join(tmp, 'open');
+  fs.mkdirSync(dir, { mode: 0o777 });
+  fs.chmodSync(dir, 0o777);
+  const r = run(TOP, { BOX_CACHE_DIR: dir }, 'run', '--rm', 'busybox', 'true');
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(fs.readdirSync(dir), []);
+});
+
+test('a noexec cache directory is passed over for the next candidate', () => {
+  const dir = path.join(tmp, 'noexec');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  libc.mount('tmpfs', dir, 'tmpfs', 8 /* MS_NOEXEC */, 'mode=700');
+  try {
+    const r = run(TOP, { BOX_CACHE_DIR: dir }, 'run', '--rm', 'busybox', 'true');
+    assert.is(r.status, 0, r.stderr);
+    assert.is(fs.readdirSync(dir).filter((f) => f.endsWith('.node')).length, 1, 'it tried here first');
+  } finally {
+    libc.umount2(dir, 0);
+  }
+});
+
+test('in development, tsx box.ts runs the same code', () => {
+  const r = spawnSync(process.execPath, [path.join(TOP, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(TOP, 'box.ts'), 'run', '--rm', 'busybox', 'sh', '-c', 'echo $$'], { encoding: 'utf8', env: ENV });
+  assert.is(r.stdout, '1\n', r.stderr);
+});
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+test.run();

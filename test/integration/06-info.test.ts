@@ -1,0 +1,37 @@
+// box info reports what the host offers, probed at run time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import { box } from '../helpers/box';
+
+test('box info --format json: namespaces, cgroup hierarchies as mounted, overlayfs, pivot_root, versions', () => {
+  const r = box(['info', '--format', 'json']);
+  assert.is(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net']) assert.is(info.namespaces[ns], fs.existsSync(`/proc/self/ns/${ns}`));
+  assert.is(info.node, process.version);
+  assert.match(info.koffi, new RegExp(`^linux-${process.arch}-(glibc|musl)$`));
+  assert.match(info.version, /^\d+\.\d+\.\d+/);
+  // every v1 hierarchy with a resource controller, from mountinfo, is reported with its mount point
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup /.test(l));
+  for (const l of mounts) {
+    const mp = l.split(' ')[4];
+    if (/name=/.test(l) && !/,(cpu|memory|pids)/.test(l)) continue;
+    assert.ok(Object.values(info.cgroup.v1).includes(mp), `missing ${mp}`);
+  }
+  const v2 = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => / - cgroup2 /.test(l));
+  assert.is(info.cgroup.mode, mounts.length ? (v2 ? 'hybrid' : 'v1') : v2 ? 'v2' : 'none');
+  assert.is(typeof info.overlayfs, 'boolean');
+  assert.is(info.pivotRoot, true);
+});
+
+test('box info (text) and bad --format', () => {
+  const r = box(['info']);
+  assert.match(r.stdout, /^Box version: /m);
+  assert.match(r.stdout, /^Cgroups: +(v1|v2|hybrid)/m);
+  const bad = box(['info', '--format', 'yaml']);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, /unknown --format "yaml"/);
+});
+
+test.run();

@@ -1,0 +1,47 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseMountinfo } from '../../lib/cgroup/discover';
+import { cgroupDirs } from '../../lib/cgroup/manager';
+
+// Lines as real hosts print them in /proc/self/mountinfo.
+const HYBRID_HERE = `25 24 0:22 / /sys/fs/cgroup rw,relatime shared:9 - tmpfs tmpfs rw,mode=755
+26 25 0:23 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+27 25 0:24 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+28 25 0:25 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+29 25 0:26 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+30 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`;
+
+const CENTOS7 = `25 18 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:8 - tmpfs tmpfs ro,mode=755
+26 25 0:23 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:9 - cgroup cgroup rw,xattr,release_agent=/usr/lib/systemd/systemd-cgroups-agent,name=systemd
+28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:10 - cgroup cgroup rw,cpuacct,cpu
+29 25 0:26 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,net_prio,net_cls
+30 25 0:27 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime shared:12 - cgroup cgroup rw,pids`;
+
+const V2 = `35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot`;
+
+const INSIDE_CONTAINER = `40 30 0:30 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory`;
+
+test('this machine: separate cpu and cpuacct plus cgroup2 → hybrid', () => {
+  const l = parseMountinfo(HYBRID_HERE);
+  assert.is(l.mode, 'hybrid');
+  assert.equal(l.v1.map((h) => [h.controllers.join(','), h.mountpoint]), [['cpu', '/sys/fs/cgroup/cpu'], ['cpuacct', '/sys/fs/cgroup/cpuacct'], ['memory', '/sys/fs/cgroup/memory']]);
+  assert.is(l.v2!.mountpoint, '/sys/fs/cgroup/unified');
+});
+
+test('CentOS 7: co-mounted cpu,cpuacct matched as a set, no hard-coded path', () => {
+  const l = parseMountinfo(CENTOS7);
+  assert.is(l.mode, 'v1');
+  const cpu = l.v1.find((h) => h.controllers.includes('cpu'))!;
+  assert.equal(new Set(cpu.controllers), new Set(['cpu', 'cpuacct']));
+  assert.is(cpu.mountpoint, '/sys/fs/cgroup/cpu,cpuacct');
+  assert.equal(cgroupDirs('id1', l), ['/sys/fs/cgroup/cpu,cpuacct/box/id1', '/sys/fs/cgroup/net_cls,net_prio/box/id1', '/sys/fs/cgroup/pids/box/id1']);
+});
+
+test('pure v2 and a bind of a sub-cgroup', () => {
+  const l = parseMountinfo(V2);
+  assert.is(l.mode, 'v2');
+  assert.equal(cgroupDirs('id2', l), ['/sys/fs/cgroup/box/id2']);
+  assert.is(parseMountinfo(INSIDE_CONTAINER).mode, 'none');
+});
+
+test.run();

@@ -1,0 +1,58 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseRun, parseVolume } from '../../lib/spec/run';
+import { BoxError } from '../../lib/libc/errors';
+
+const err = (fn: () => unknown): BoxError => {
+  try { fn(); } catch (e: any) { return e; }
+  throw new Error('did not throw');
+};
+
+test('options stop at IMAGE: the rest is the command, even if it looks like options', () => {
+  const r = parseRun(['--rm', '-it', '-e', 'A=1', 'busybox', 'ls', '-la', '--rm']);
+  assert.is(r.spec.image, 'busybox');
+  assert.equal(r.spec.command, ['ls', '-la', '--rm']);
+  assert.ok(r.spec.rm && r.spec.tty && r.spec.stdin);
+  assert.equal(r.spec.env, ['A=1']);
+});
+
+test('clusters, --opt=value, repeated options, -h is hostname', () => {
+  const r = parseRun(['-ti', '--name=web', '-h', 'host1', '-eA=1', '--env', 'B=2', '-v', '/a:/b:ro', '--tmpfs', '/t:size=1m', 'busybox']);
+  assert.is(r.spec.name, 'web');
+  assert.is(r.spec.hostname, 'host1');
+  assert.equal(r.spec.env, ['A=1', 'B=2']);
+  assert.equal(r.spec.volumes, [{ source: '/a', target: '/b', readonly: true }]);
+  assert.equal(r.spec.tmpfs, [{ target: '/t', options: 'size=1m' }]);
+  assert.equal(r.spec.command, []);
+});
+
+test('-e KEY takes the host value or is left out; --env-file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-unit-'));
+  fs.writeFileSync(path.join(dir, 'e'), '# c\n\nX=1\nFROMHOST\n');
+  const r = parseRun(['-e', 'HOSTVAR', '-e', 'UNSET', '--env-file', path.join(dir, 'e'), 'busybox'], { HOSTVAR: 'h', FROMHOST: 'f' });
+  assert.equal(r.spec.env, ['X=1', 'FROMHOST=f', 'HOSTVAR=h']);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('errors name the option', () => {
+  assert.is(err(() => parseRun(['--nope', 'busybox'])).message, 'box run: unknown flag: --nope');
+  assert.is(err(() => parseRun(['-x', 'busybox'])).message, "box run: unknown flag: -x");
+  assert.equal(parseRun(['busybox', '--name']).spec.command, ['--name'], 'after IMAGE it is the command');
+  assert.is(err(() => parseRun(['--name'])).message, 'box run: flag needs an argument: --name');
+  assert.is(err(() => parseRun(['--rm=yes', 'busybox'])).message, 'box run: flag does not take a value: --rm');
+  assert.is(err(() => parseRun([])).message, 'box run: requires at least 1 argument: IMAGE');
+  assert.is(err(() => parseRun(['--name', 'bad name', 'busybox'])).status, 125);
+  assert.match(err(() => parseRun(['--cap-add', 'FOO', 'busybox'])).message, /unknown capability: "FOO"/);
+  assert.match(err(() => parseRun(['-w', 'x', 'busybox'])).message, /--workdir "x"/);
+});
+
+test('volumes: absolute paths, modes, no mount over /', () => {
+  assert.equal(parseVolume('/h:/c'), { source: '/h', target: '/c', readonly: false });
+  assert.equal(parseVolume('/h:/c/../d:rw'), { source: '/h', target: '/d', readonly: false });
+  for (const bad of ['/h', 'h:/c', '/h:c', '/h:/', '/h:/c:rx', '/h:/c:ro:x']) assert.is(err(() => parseVolume(bad)).status, 125, bad);
+});
+
+test.run();

@@ -1,0 +1,63 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mountPlan, MASKED_PATHS, READONLY_PATHS, MountOp } from '../../lib/mount/plan';
+import { StageConfig, ContainerSpec } from '../../lib/spec/types';
+import { resolveCaps, DEFAULT_CAPS, CAPS } from '../../lib/spec/capabilities';
+
+const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  id: 'x', name: 'n', image: 'busybox', command: ['sh'], env: [], workdir: '/', user: { uid: 0, gid: 0, groups: [] },
+  hostname: 'h', tty: false, stdin: false, rm: true, init: false, readOnly: false, noPivot: false, privileged: false,
+  capabilities: DEFAULT_CAPS, volumes: [], tmpfs: [], ...over,
+});
+const cfg = (over: Partial<ContainerSpec> = {}, copy = false): StageConfig => ({
+  spec: spec(over), cgroupProcs: [], cgroupns: true,
+  rootfs: copy ? { lower: ['/img'], merged: '/c/merged', copy: true } : { lower: ['/img'], upper: '/c/upper', work: '/c/work', merged: '/c/merged' },
+});
+const idx = (ops: MountOp[], pred: (o: any) => boolean) => ops.findIndex(pred);
+
+test('order: private root first, overlay rootfs, then proc/dev/sys under it, pivot, then masks', () => {
+  const ops = mountPlan(cfg());
+  assert.equal(ops[0], { op: 'private-root' });
+  assert.equal(ops[1], { op: 'mount', source: 'overlay', target: '/c/merged', fstype: 'overlay', flags: 0, data: 'lowerdir=/img,upperdir=/c/upper,workdir=/c/work' });
+  const pivot = idx(ops, (o) => o.op === 'pivot');
+  for (const t of ['/c/merged/proc', '/c/merged/dev', '/c/merged/dev/pts', '/c/merged/sys']) {
+    const i = idx(ops, (o) => o.op === 'mount' && o.target === t);
+    assert.ok(i > 1 && i < pivot, t);
+  }
+  assert.equal(ops.slice(pivot + 1).filter((o) => o.op === 'mask').map((o: any) => o.path), MASKED_PATHS);
+  assert.equal(ops.slice(pivot + 1).filter((o) => o.op === 'readonly').map((o: any) => o.path), READONLY_PATHS);
+  assert.ok(!ops.some((o) => o.op === 'file'), 'no /dev/console without a tty');
+});
+
+test('devpts is a new instance; device nodes are the standard six', () => {
+  const ops = mountPlan(cfg({ tty: true }));
+  const devpts = ops.find((o: any) => o.fstype === 'devpts') as any;
+  assert.match(devpts.data, /newinstance/);
+  assert.equal(ops.filter((o) => o.op === 'mknod').map((o: any) => o.path.split('/').pop()), ['null', 'zero', 'full', 'random', 'urandom', 'tty']);
+  assert.ok(ops.some((o) => o.op === 'file' && o.path === '/c/merged/dev/console'));
+});
+
+test('copy fallback, volumes, tmpfs, read-only, privileged, no-pivot', () => {
+  const ops = mountPlan(cfg({ volumes: [{ source: '/h', target: '/data', readonly: true }], tmpfs: [{ target: '/t', options: '' }], readOnly: true, privileged: true, noPivot: true }, true));
+  assert.equal(ops[1], { op: 'copy-rootfs', from: '/img', to: '/c/merged' });
+  const vol = idx(ops, (o) => o.op === 'mount' && o.target === '/c/merged/data');
+  assert.equal(ops[vol + 1], { op: 'remount-ro', path: '/c/merged/data', flags: 4096 | 16384 });
+  assert.ok(ops.some((o) => o.op === 'mount' && o.target === '/c/merged/t' && o.fstype === 'tmpfs'));
+  assert.equal(ops.find((o) => o.op === 'pivot'), { op: 'pivot', root: '/c/merged', noPivot: true });
+  assert.ok(!ops.some((o) => o.op === 'mask' || o.op === 'readonly'), 'privileged: no masks');
+  assert.equal(ops[ops.length - 1], { op: 'remount-ro', path: '/', flags: 4096 });
+});
+
+test('capabilities: Docker defaults, add/drop, ALL, privileged', () => {
+  assert.is(DEFAULT_CAPS.length, 14);
+  assert.equal(resolveCaps([], [], false).sort(), [...DEFAULT_CAPS].sort());
+  assert.ok(resolveCaps(['sys_admin'], [], false).includes('SYS_ADMIN'));
+  assert.ok(!resolveCaps([], ['CAP_CHOWN'], false).includes('CHOWN'));
+  assert.equal(resolveCaps([], ['ALL'], false), []);
+  assert.equal(resolveCaps(['NET_ADMIN'], ['ALL'], false), ['NET_ADMIN']);
+  assert.equal(resolveCaps(['ALL'], [], false), CAPS);
+  assert.equal(resolveCaps([], [], true), CAPS);
+  assert.throws(() => resolveCaps(['BOGUS'], [], false), /unknown capability/);
+});
+
+test.run();
