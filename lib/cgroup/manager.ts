@@ -20,6 +20,23 @@ export const FILES = {
 
 export interface Cgroups { dirs: string[]; procs: string[] }
 
+/**
+ * Which of the container's cgroups the stage may join while it is still booting Node
+ * (box moves it there at once, overlapping the ~16 ms RCU grace period of a cgroup
+ * migration with the stage's start-up) and which it must join at the last moment,
+ * because a limit there would bind box's own Node (a CPU quota slows its start-up by
+ * ~80 ms, a memory limit below ~40 MB kills it, pids.max counts its threads).
+ */
+export function splitJoin(procs: string[], limited: (file: string) => boolean): { early: string[]; late: string[] } {
+  const early = procs.filter((p) => !limited(p));
+  return { early, late: procs.filter((p) => limited(p)) };
+}
+
+/** Move a process (all its threads) into cgroups, as a process outside it (box does this for its stage). */
+export function enter(pid: number, procs: string[]) {
+  for (const p of procs) fs.writeFileSync(p, String(pid));
+}
+
 /** The directories a container with this id has (or would have) on this host. */
 export function cgroupDirs(id: string, layout: CgroupLayout = discover()): string[] {
   if (layout.mode === 'v2') return [path.join(layout.v2!.mountpoint, PARENT, id)];

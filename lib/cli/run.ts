@@ -13,7 +13,7 @@ import { BoxError } from '../libc/errors';
 import { newId, reserveName, save, removeRecord, processStart, ContainerState } from '../state/store';
 import { containerDir, CONTAINERS } from '../state/paths';
 import { collect } from '../state/collect';
-import { createCgroups, destroyCgroups, killAll } from '../cgroup/manager';
+import { createCgroups, destroyCgroups, killAll, splitJoin, enter } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import { spawnInNewPidNs } from '../process/launch';
 import { Channel } from '../process/channel';
@@ -125,6 +125,9 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
   const stdinMode = spec.tty ? 'ignore' : spec.stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore';
   const outMode = spec.tty ? 'ignore' : ttyOut ? 'pipe' : 'inherit';
   const child = spawnInNewPidNs('__init', [stdinMode, outMode, outMode, 'pipe']);
+  // No limits yet (resource flags come with the limits issue): nothing binds the stage, all joined early.
+  const join = splitJoin(cg.procs, () => false);
+  enter(child.pid!, join.early);
   const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => { if (process.env.BOX_DEBUG) process.stderr.write(`box: stage exit code=${c} signal=${s}\n`); resolve(exitStatus(c, s)); }));
   const chan = new Channel(child.stdio[3] as Duplex);
   const forward = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
@@ -138,7 +141,7 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
     }
   }
 
-  const cfg: StageConfig = { spec, rootfs, cgroupProcs: cg.procs, cgroupns: hasCgroupNamespace() };
+  const cfg: StageConfig = { spec, rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace() };
   chan.send(cfg);
   const ready = await chan.next();
   if (!ready?.ready) return stageFailed(ready, await exited);

@@ -29,6 +29,6 @@ export interface ContainerSpec {
 export interface StageConfig {
   spec: ContainerSpec;
   rootfs: { lower: string[]; upper?: string; work?: string; merged: string; copy?: boolean };
-  cgroupProcs: string[];    // cgroup.procs files to join just before execve
+  cgroupProcs: string[];    // cgroup.procs files to join just before execve (box joined the others already)
   cgroupns: boolean;
 }
