@@ -17,7 +17,7 @@ for (const dir of ['test/unit', 'test/integration']) {
     continue;
   }
   console.log(`\n# ${dir}`);
-  const r = spawnSync(process.execPath, [uvu, '-r', 'tsx/cjs', dir, ...filter], { cwd: top, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(process.execPath, [uvu, '-r', 'tsx/cjs', dir, ...filter], { cwd: top, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
   process.stdout.write(r.stdout);
   const num = (k) => Number((r.stdout.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0);
   const total = num('Total'), ok = num('Passed'), skip = num('Skipped');

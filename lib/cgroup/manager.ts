@@ -1,57 +1,47 @@
-// One small interface over cgroup v1 and v2: create, enter (the stage writes cgroup.procs
-// itself), kill-all, destroy. Every directory is under box's own absolute parent
-// (/box/<id>), never relative to the caller's cgroup, and box removes only what it made.
+// One small interface over cgroup v1 and v2: create, apply resources, enter, stats,
+// kill-all, destroy. Every directory is under box's own absolute parent (/box/<id>),
+// never relative to the caller's cgroup, and box removes only what it made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { discover, CgroupLayout } from './discover';
 import { ROOT } from '../state/paths';
+import { PROCS, V1, V2 } from './files';
+import { Resources } from '../spec/resources';
+import { applyV1, statsV1, Hier } from './v1';
+import { applyV2, statsV2 } from './v2';
 
 /** /box for the default state root; a separate parent per BOX_ROOT, so one store never collects another's cgroups. */
 export const PARENT = process.env.BOX_ROOT ? `box-${crypto.createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}` : 'box';
-export const FILES = {
-  procs: 'cgroup.procs',
-  kill: 'cgroup.kill',            // v2, kernel ≥ 5.14
-  freeze: 'freezer.state',        // v1 freezer
-  subtree: 'cgroup.subtree_control',
-  cpusetCpus: 'cpuset.cpus',
-  cpusetMems: 'cpuset.mems',
-} as const;
 
-export interface Cgroups { dirs: string[]; procs: string[] }
-
-/**
- * Which of the container's cgroups the stage may join while it is still booting Node
- * (box moves it there at once, overlapping the ~16 ms RCU grace period of a cgroup
- * migration with the stage's start-up) and which it must join at the last moment,
- * because a limit there would bind box's own Node (a CPU quota slows its start-up by
- * ~80 ms, a memory limit below ~40 MB kills it, pids.max counts its threads).
- */
-export function splitJoin(procs: string[], limited: (file: string) => boolean): { early: string[]; late: string[] } {
-  const early = procs.filter((p) => !limited(p));
-  return { early, late: procs.filter((p) => limited(p)) };
+export interface Cgroup {
+  mode: 'v1' | 'v2';
+  hiers: Hier[];   // v1: one per hierarchy; v2: one entry with the enabled controllers
+  dirs: string[];
 }
 
-/** Move a process (all its threads) into cgroups, as a process outside it (box does this for its stage). */
-export function enter(pid: number, procs: string[]) {
-  for (const p of procs) fs.writeFileSync(p, String(pid));
+/** The cgroup a container with this id has (or would have) on this host. */
+export function cgroupFor(id: string, layout: CgroupLayout = discover()): Cgroup {
+  if (layout.mode === 'v2') {
+    return { mode: 'v2', hiers: [{ controllers: layout.v2!.controllers, dir: path.join(layout.v2!.mountpoint, PARENT, id) }], dirs: [path.join(layout.v2!.mountpoint, PARENT, id)] };
+  }
+  const hiers = layout.v1.map((h) => ({ controllers: h.controllers, dir: path.join(h.mountpoint, PARENT, id) }));
+  return { mode: 'v1', hiers, dirs: hiers.map((h) => h.dir) };
 }
 
-/** The directories a container with this id has (or would have) on this host. */
 export function cgroupDirs(id: string, layout: CgroupLayout = discover()): string[] {
-  if (layout.mode === 'v2') return [path.join(layout.v2!.mountpoint, PARENT, id)];
-  return layout.v1.map((h) => path.join(h.mountpoint, PARENT, id));
+  return cgroupFor(id, layout).dirs;
 }
 
-export function createCgroups(id: string, layout: CgroupLayout = discover()): Cgroups {
-  const dirs = cgroupDirs(id, layout);
-  for (const dir of dirs) {
+export function createCgroups(id: string, layout: CgroupLayout = discover()): Cgroup {
+  const cg = cgroupFor(id, layout);
+  for (const dir of cg.dirs) {
     const parent = path.dirname(dir);
     for (let attempt = 0; ; attempt++) {
       try {
         if (!fs.existsSync(parent)) {
           fs.mkdirSync(parent, { recursive: true });
-          if (layout.mode === 'v2') enableControllers(parent);
+          if (cg.mode === 'v2') enableControllers(parent);
         }
         inheritCpuset(parent);
         fs.mkdirSync(dir);
@@ -63,20 +53,58 @@ export function createCgroups(id: string, layout: CgroupLayout = discover()): Cg
     }
     inheritCpuset(dir);
   }
-  return { dirs, procs: dirs.map((d) => path.join(d, FILES.procs)) };
+  if (cg.mode === 'v2') {
+    try { cg.hiers[0].controllers = fs.readFileSync(path.join(cg.dirs[0], V2.controllers), 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* none */ }
+  }
+  return cg;
+}
+
+/** Write the container's limits; returns warnings for limits this host cannot apply (dropped, as Docker does). */
+export function applyResources(cg: Cgroup, r: Resources, opts: { privileged: boolean }): string[] {
+  return cg.mode === 'v2' ? applyV2(cg.dirs[0], r) : applyV1(cg.hiers, r, opts);
+}
+
+export function cgroupStats(cg: Cgroup) {
+  return cg.mode === 'v2' ? statsV2(cg.dirs[0]) : statsV1(cg.hiers);
+}
+
+/**
+ * Which cgroup.procs the stage may be moved into while it still boots Node (box does it at
+ * once, overlapping the ~16 ms RCU grace period of a migration with that start-up) and
+ * which it must join at the last moment, because a limit there would bind box's own Node:
+ * a CPU quota or cpuset slows its start-up (~80 ms at 20 %), a memory limit below ~40 MB
+ * kills it, and v1 pids.max counts its threads.
+ */
+export function joinPlan(cg: Cgroup, r: Resources): { early: string[]; late: string[] } {
+  const binding = new Set<string>();
+  if (r.nanoCpus || r.cpuQuota || r.cpuPeriod) binding.add('cpu');
+  if (r.cpusetCpus || r.cpusetMems) binding.add('cpuset');
+  if (r.memory || r.memoryReservation) binding.add('memory');
+  if (r.pidsLimit) binding.add('pids');
+  const early: string[] = [], late: string[] = [];
+  for (const h of cg.hiers) {
+    const bound = cg.mode === 'v2' ? binding.size > 0 : h.controllers.some((c) => binding.has(c));
+    (bound ? late : early).push(path.join(h.dir, PROCS));
+  }
+  return { early, late };
+}
+
+/** Move a process (all its threads) into cgroups, from outside it (box does this for its stage). */
+export function enter(pid: number, procs: string[]) {
+  for (const p of procs) fs.writeFileSync(p, String(pid));
 }
 
 /** v2: let /box's children use every controller /box has (writes only box's own file). */
 function enableControllers(dir: string) {
   try {
-    const ctl = fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
-    if (ctl.length) fs.writeFileSync(path.join(dir, FILES.subtree), ctl.map((c) => '+' + c).join(' '));
+    const ctl = fs.readFileSync(path.join(dir, V2.controllers), 'utf8').trim().split(/\s+/).filter(Boolean);
+    if (ctl.length) fs.writeFileSync(path.join(dir, V2.subtree), ctl.map((c) => '+' + c).join(' '));
   } catch { /* controllers held by processes in the root: limits will warn */ }
 }
 
 /** v1 cpuset starts empty in a new cgroup, and a task cannot join an empty cpuset. */
 function inheritCpuset(dir: string) {
-  for (const f of [FILES.cpusetCpus, FILES.cpusetMems]) {
+  for (const f of [V1.cpuset.cpus, V1.cpuset.mems]) {
     const file = path.join(dir, f);
     if (!fs.existsSync(file)) continue;
     if (fs.readFileSync(file, 'utf8').trim()) continue;
@@ -88,7 +116,7 @@ export function pidsOf(dirs: string[]): number[] {
   const pids = new Set<number>();
   for (const d of dirs) {
     try {
-      for (const l of fs.readFileSync(path.join(d, FILES.procs), 'utf8').split('\n')) if (l) pids.add(Number(l));
+      for (const l of fs.readFileSync(path.join(d, PROCS), 'utf8').split('\n')) if (l) pids.add(Number(l));
     } catch { /* gone */ }
   }
   return [...pids];
@@ -97,13 +125,15 @@ export function pidsOf(dirs: string[]): number[] {
 /** SIGKILL everything still in the container's cgroups (v2: cgroup.kill; v1: freeze, kill, thaw). */
 export function killAll(dirs: string[]) {
   for (const d of dirs) {
-    const killFile = path.join(d, FILES.kill);
+    const killFile = path.join(d, V2.kill);
     if (fs.existsSync(killFile)) { try { fs.writeFileSync(killFile, '1'); } catch { /* gone */ } }
   }
-  const freezer = dirs.find((d) => fs.existsSync(path.join(d, FILES.freeze)));
-  if (freezer) try { fs.writeFileSync(path.join(freezer, FILES.freeze), 'FROZEN'); } catch { /* ignore */ }
+  // Frozen, nothing can fork between reading cgroup.procs and the kill.
+  const freezer = dirs.find((d) => fs.existsSync(path.join(d, V1.freezer.state)));
+  const freeze = (s: string) => { if (freezer) try { fs.writeFileSync(path.join(freezer, V1.freezer.state), s); } catch { /* gone */ } };
+  freeze('FROZEN');
   for (const pid of pidsOf(dirs)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  if (freezer) try { fs.writeFileSync(path.join(freezer, FILES.freeze), 'THAWED'); } catch { /* ignore */ }
+  freeze('THAWED');
 }
 
 /** Remove the container's cgroups: kill what is left, then rmdir, retrying while the kernel finishes exits (EBUSY). */

@@ -13,7 +13,7 @@ import { BoxError } from '../libc/errors';
 import { newId, reserveName, save, removeRecord, processStart, ContainerState } from '../state/store';
 import { containerDir, CONTAINERS } from '../state/paths';
 import { collect } from '../state/collect';
-import { createCgroups, destroyCgroups, killAll, splitJoin, enter } from '../cgroup/manager';
+import { createCgroups, destroyCgroups, killAll, applyResources, joinPlan, enter, cgroupStats, Cgroup } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import { spawnInNewPidNs } from '../process/launch';
 import { Channel } from '../process/channel';
@@ -45,6 +45,16 @@ Options:
   -w, --workdir string    Working directory inside the container
       --cap-add list      Add Linux capabilities
       --cap-drop list     Drop Linux capabilities
+      --cpus decimal      Number of CPUs
+      --cpu-period int    Limit CPU CFS (Completely Fair Scheduler) period
+      --cpu-quota int     Limit CPU CFS (Completely Fair Scheduler) quota
+  -c, --cpu-shares int    CPU shares (relative weight)
+      --cpuset-cpus string  CPUs in which to allow execution (0-3, 0,1)
+      --cpuset-mems string  MEMs in which to allow execution (0-3, 0,1)
+  -m, --memory bytes      Memory limit
+      --memory-reservation bytes  Memory soft limit
+      --memory-swap bytes Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+      --pids-limit int    Tune container pids limit (set -1 for unlimited)
 `;
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -120,13 +130,18 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
   const cg = createCgroups(state.id);
   state.cgroups = cg.dirs;
   save(state);
+  for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) process.stderr.write(`WARNING: ${w}\n`);
+  if (cg.mode === 'v2' && !spec.privileged && spec.capabilities.includes('MKNOD')) {
+    // No device program (eBPF) yet on v2: without one, CAP_MKNOD would let the container open host disks.
+    process.stderr.write('WARNING: cgroup v2 device filtering is not implemented: CAP_MKNOD dropped.\n');
+    spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+  }
 
   const ttyOut = process.stdout.isTTY || process.stderr.isTTY;
   const stdinMode = spec.tty ? 'ignore' : spec.stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore';
   const outMode = spec.tty ? 'ignore' : ttyOut ? 'pipe' : 'inherit';
   const child = spawnInNewPidNs('__init', [stdinMode, outMode, outMode, 'pipe']);
-  // No limits yet (resource flags come with the limits issue): nothing binds the stage, all joined early.
-  const join = splitJoin(cg.procs, () => false);
+  const join = joinPlan(cg, spec.resources);
   enter(child.pid!, join.early);
   const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => { if (process.env.BOX_DEBUG) process.stderr.write(`box: stage exit code=${c} signal=${s}\n`); resolve(exitStatus(c, s)); }));
   const chan = new Channel(child.stdio[3] as Duplex);
@@ -160,11 +175,18 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
   save(state);
 
   const status = await exited;
+  recordOom(state, cg);
   // the pty relay ends by itself on EIO once every slave fd inside is closed
   await Promise.race([Promise.all(relays), new Promise((r) => setTimeout(r, 2000))]);
   for (const s of FORWARDED) process.off(s, forward);
   state.exitCode = status;
   return status;
+}
+
+/** Docker's OOMKilled: the kernel's own count of OOM kills in the container's memory cgroup. */
+function recordOom(state: ContainerState, cg: Cgroup) {
+  const st = cgroupStats(cg);
+  if (st.oomKills > 0) state.oomKilled = true;
 }
 
 function stageFailed(msg: any, status: number): number {

@@ -6,6 +6,7 @@ import { parseCommand, OptionTable } from './flags';
 import { resolveCaps } from './capabilities';
 import { ContainerSpec, Volume, Tmpfs } from './types';
 import { BoxError } from '../libc/errors';
+import { RESOURCE_OPTIONS, parseResources, hostCpus } from './resources';
 
 export const RUN_OPTIONS: OptionTable = {
   detach: { type: 'boolean', short: 'd' },
@@ -27,6 +28,7 @@ export const RUN_OPTIONS: OptionTable = {
   privileged: { type: 'boolean' },
   'no-pivot': { type: 'boolean' },
   help: { type: 'boolean' },
+  ...RESOURCE_OPTIONS,
 };
 
 export interface RunRequest { spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string }; detach: boolean }
@@ -35,7 +37,7 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
 
 /** Parse argv after `run`. The image is not resolved here; the command may still be empty (image default). */
-export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env): RunRequest & { help: boolean } {
+export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, host = hostCpus()): RunRequest & { help: boolean } {
   const { values: v, positionals } = parseCommand('run', args, RUN_OPTIONS);
   if (v.help) return { help: true } as any;
   if (positionals.length === 0) throw new BoxError('box run: requires at least 1 argument: IMAGE');
@@ -73,6 +75,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env): 
       capabilities,
       volumes: (v.volume ?? []).map(parseVolume),
       tmpfs: (v.tmpfs ?? []).map(parseTmpfs),
+      resources: parseResources(v, host.ncpu, host),
     },
   };
 }

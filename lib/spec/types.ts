@@ -1,5 +1,6 @@
 // A container described as data: everything `box run` was asked for, validated, before
 // anything touches the host. The stage receives this object (plus paths) as JSON.
+import { Resources } from './resources';
 
 export interface Volume { source: string; target: string; readonly: boolean }
 export interface Tmpfs { target: string; options: string }
@@ -23,6 +24,7 @@ export interface ContainerSpec {
   capabilities: string[];   // CAP_* names in the bounding/effective set
   volumes: Volume[];
   tmpfs: Tmpfs[];
+  resources: Resources;
 }
 
 /** What the stage needs besides the spec: where things are on the host. */

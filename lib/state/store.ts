@@ -20,6 +20,7 @@ export interface ContainerState {
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;
+  oomKilled?: boolean;
   pid?: number;                         // container PID 1, host view
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
   cgroups: string[];

@@ -23,8 +23,22 @@ export function sh(script: string, flags: string[] = []): string {
   return r.stdout;
 }
 
+const running = new Set<ChildProcess>();
+// A failed assertion must not leave a container running: SIGKILL every box we started
+// (its container dies with it) when the test process ends.
+process.on('exit', () => { for (const p of running) try { p.kill('SIGKILL'); } catch { /* gone */ } });
+
 export function boxAsync(args: string[], opts: any = {}): ChildProcess {
-  return spawn(process.execPath, ['--', BOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: { ...ENV, ...(opts.env || {}) } });
+  const p = spawn(process.execPath, ['--', BOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts, env: { ...ENV, ...(opts.env || {}) } });
+  running.add(p);
+  p.on('exit', () => running.delete(p));
+  return p;
+}
+
+/** End a container the clean way: SIGKILL its PID 1, so box itself tears everything down. */
+export async function stop(p: ChildProcess) {
+  for (const pid of childrenOf(p.pid!)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  return exitOf(p);
 }
 
 export function exitOf(p: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

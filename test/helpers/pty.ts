@@ -14,6 +14,7 @@ export function runInPty(args: string[], rows = 24, cols = 80): Term {
   libc.setWinsize(master, rows, cols);
   const slave = fs.openSync(`/dev/pts/${n}`, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
   const proc = spawn(process.execPath, ['--', BOX, ...args], { stdio: [slave, slave, slave], env: ENV, detached: true });
+  process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
   // The test keeps its own slave fd: the master then never sees EIO, stays open, and the
   // terminal's settings can still be read after box has exited.
   const stream = new tty.ReadStream(master);

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, exitOf } from '../helpers/box';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, exitOf, stop } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');
@@ -64,8 +64,7 @@ test('no fd or working directory of box leaks into the container', async () => {
   const [pid1] = childrenOf(p.pid!);
   assert.equal(fs.readdirSync(`/proc/${pid1}/fd`).sort(), ['0', '1', '2']);
   assert.is(fs.readlinkSync(`/proc/${pid1}/cwd`), fs.readlinkSync(`/proc/${pid1}/root`));
-  p.kill('SIGKILL');
-  await exitOf(p);
+  await stop(p);
   assert.is(sh('pwd; cd /proc/1/cwd && pwd -P').trim(), '/\n/');
 });
 

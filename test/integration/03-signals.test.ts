@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { box, boxAsync, exitOf, until, childrenOf, alive, boxCgroups, STATE, sh } from '../helpers/box';
+import { box, boxAsync, exitOf, until, childrenOf, alive, boxCgroups, STATE, sh, stop } from '../helpers/box';
 
 function collectOutput(p: ReturnType<typeof boxAsync>): () => string {
   let out = '';
@@ -45,8 +45,7 @@ test('--init: PID 1 is the init, orphans are reaped, signals are forwarded', asy
     await new Promise((r) => setTimeout(r, 600));
     const [pid1] = childrenOf(p.pid!);
     const states = childrenOf(pid1).map((c) => fs.readFileSync(`/proc/${c}/stat`, 'utf8').split(') ')[1][0]);
-    p.kill('SIGKILL');
-    await exitOf(p);
+    await stop(p);
     return states.filter((s) => s === 'Z').length;
   };
   assert.is(await zombies([]), 1);
