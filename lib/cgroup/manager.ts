@@ -61,7 +61,7 @@ export function createCgroups(id: string, layout: CgroupLayout = discover()): Cg
 
 /** Write the container's limits; returns warnings for limits this host cannot apply (dropped, as Docker does). */
 export function applyResources(cg: Cgroup, r: Resources, opts: { privileged: boolean }): string[] {
-  return cg.mode === 'v2' ? applyV2(cg.dirs[0], r) : applyV1(cg.hiers, r, opts);
+  return cg.mode === 'v2' ? applyV2(cg.dirs[0], r, opts) : applyV1(cg.hiers, r, opts);
 }
 
 export function cgroupStats(cg: Cgroup) {

@@ -1,12 +1,33 @@
 // cgroup v2 backend: one directory, the controllers enabled by box's own parent.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { V2 } from './files';
+import { V2, DEFAULT_DEVICE_RULES } from './files';
+import { deviceProgram, parseRule } from './devices-bpf';
+import * as libc from '../libc';
 import { Resources, sharesToWeight } from '../spec/resources';
 import { cpuQuota } from './v1';
 
-export function applyV2(dir: string, r: Resources): string[] {
+/** Attach the allow-list of Docker's default devices to a cgroup v2 directory. */
+export function restrictDevices(dir: string) {
+  const prog = libc.bpfLoadDeviceProgram(deviceProgram(DEFAULT_DEVICE_RULES.map(parseRule)));
+  const cg = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    libc.bpfAttachDevice(cg, prog, dir);
+  } finally {
+    fs.closeSync(cg);
+    fs.closeSync(prog); // the attachment keeps the program alive until the cgroup goes
+  }
+}
+
+export function applyV2(dir: string, r: Resources, opts: { privileged: boolean } = { privileged: false }): string[] {
   const warnings: string[] = [];
+  if (!opts.privileged) {
+    try {
+      restrictDevices(dir);
+    } catch (e: any) {
+      warnings.push(`${MKNOD_DROPPED}: ${e.message}`);
+    }
+  }
   const write = (file: string, value: string | number, warning: string) => {
     if (!fs.existsSync(path.join(dir, file))) { warnings.push(warning); return; }
     fs.writeFileSync(path.join(dir, file), String(value));
@@ -27,6 +48,9 @@ export function applyV2(dir: string, r: Resources): string[] {
   if (r.pidsLimit) write(V2.pids.max, r.pidsLimit, 'Your kernel does not support pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.');
   return warnings;
 }
+
+/** Without a device program, CAP_MKNOD would let the container open host disks: it is dropped. */
+export const MKNOD_DROPPED = 'cgroup v2 device program not attached, CAP_MKNOD dropped';
 
 const read = (f: string) => { try { return fs.readFileSync(f, 'utf8').trim(); } catch { return ''; } };
 

@@ -20,6 +20,7 @@ import { Channel } from '../process/channel';
 import { openContainerPty, relayPty } from '../process/tty';
 import { exitStatus } from '../process/exit';
 import { overlaySupported } from '../image/overlay';
+import { MKNOD_DROPPED } from '../cgroup/v2';
 import { randomName } from '../state/names';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -130,11 +131,9 @@ async function runContainer(state: ContainerState, lower: string): Promise<numbe
   const cg = createCgroups(state.id);
   state.cgroups = cg.dirs;
   save(state);
-  for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) process.stderr.write(`WARNING: ${w}\n`);
-  if (cg.mode === 'v2' && !spec.privileged && spec.capabilities.includes('MKNOD')) {
-    // No device program (eBPF) yet on v2: without one, CAP_MKNOD would let the container open host disks.
-    process.stderr.write('WARNING: cgroup v2 device filtering is not implemented: CAP_MKNOD dropped.\n');
-    spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+  for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) {
+    process.stderr.write(`WARNING: ${w}\n`);
+    if (w.startsWith(MKNOD_DROPPED)) spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
   }
 
   const ttyOut = process.stdout.isTTY || process.stderr.isTTY;

@@ -1,8 +1,10 @@
 // Numbers from the kernel's uapi headers. Syscall numbers differ per architecture.
-export const SYS: Record<string, { pivot_root: number; mknodat: number; close_range: number; capset: number; capget: number }> = {
-  x64: { pivot_root: 155, mknodat: 259, close_range: 436, capset: 126, capget: 125 },
-  arm64: { pivot_root: 41, mknodat: 33, close_range: 436, capset: 91, capget: 90 },
+export const SYS: Record<string, { pivot_root: number; mknodat: number; close_range: number; capset: number; capget: number; bpf: number }> = {
+  x64: { pivot_root: 155, mknodat: 259, close_range: 436, capset: 126, capget: 125, bpf: 321 },
+  arm64: { pivot_root: 41, mknodat: 33, close_range: 436, capset: 91, capget: 90, bpf: 280 },
 };
+
+export const BPF = { PROG_LOAD: 5, PROG_ATTACH: 8, PROG_TYPE_CGROUP_DEVICE: 15, CGROUP_DEVICE: 6, F_ALLOW_MULTI: 2 } as const;
 
 export const CLONE = {
   NEWNS: 0x00020000,

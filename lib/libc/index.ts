@@ -2,7 +2,7 @@
 // Declarations are made on first use: `box ps` should not pay for `execve`.
 import { koffi } from './native';
 import { SysError } from './errors';
-import { SYS, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
+import { SYS, BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
 
 export { SysError, BoxError } from './errors';
 
@@ -203,4 +203,33 @@ export function loopbackUp() {
   } finally {
     close(s);
   }
+}
+
+let bpfLoadAttr: any;
+/** Load a BPF_PROG_TYPE_CGROUP_DEVICE program; returns its fd. The verifier's log goes into the error. */
+export function bpfLoadDeviceProgram(insns: Buffer): number {
+  const k = koffi();
+  bpfLoadAttr ??= k.struct('box_bpf_prog_load_attr', {
+    prog_type: 'uint32_t', insn_cnt: 'uint32_t', insns: 'void *', license: 'const char *',
+    log_level: 'uint32_t', log_size: 'uint32_t', log_buf: 'void *', kern_version: 'uint32_t', prog_flags: 'uint32_t', prog_name: 'char[16]',
+  });
+  const log = Buffer.alloc(16384);
+  const attr = { prog_type: BPF.PROG_TYPE_CGROUP_DEVICE, insn_cnt: insns.length / 8, insns, license: 'MIT', log_level: 1, log_size: log.length, log_buf: log, kern_version: 0, prog_flags: 0, prog_name: 'box_devices' };
+  const fd = Number(fn('syscall')(sys().bpf, 'int', BPF.PROG_LOAD, 'box_bpf_prog_load_attr *', attr, 'uint32_t', k.sizeof(bpfLoadAttr)));
+  if (fd < 0) {
+    const err = new SysError('bpf(BPF_PROG_LOAD)', k.errno(), 'device program');
+    err.message += `: ${log.toString().replace(/\0[\s\S]*$/, '').trim().split('\n').slice(-2).join(' / ')}`;
+    throw err;
+  }
+  return fd;
+}
+
+/** Attach a device program to a cgroup v2 directory (opened as an fd). */
+export function bpfAttachDevice(cgroupFd: number, progFd: number, what: string) {
+  const attr = Buffer.alloc(16); // { target_fd, attach_bpf_fd, attach_type, attach_flags }
+  attr.writeUInt32LE(cgroupFd, 0);
+  attr.writeUInt32LE(progFd, 4);
+  attr.writeUInt32LE(BPF.CGROUP_DEVICE, 8);
+  attr.writeUInt32LE(BPF.F_ALLOW_MULTI, 12);
+  check(fn('syscall')(sys().bpf, 'int', BPF.PROG_ATTACH, 'void *', attr, 'uint32_t', attr.length), 'bpf(BPF_PROG_ATTACH)', what);
 }

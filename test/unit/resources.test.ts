@@ -8,6 +8,7 @@ import { parseResources, parseBytes, sharesToWeight } from '../../lib/spec/resou
 import { applyV1 } from '../../lib/cgroup/v1';
 import { applyV2 } from '../../lib/cgroup/v2';
 import { joinPlan, Cgroup } from '../../lib/cgroup/manager';
+import { deviceProgram, parseRule } from '../../lib/cgroup/devices-bpf';
 
 const host = { cpus: [0, 1], mems: [0] };
 const parse = (v: Record<string, string>) => parseResources(v, 2, host);
@@ -82,7 +83,8 @@ test('v1: each limit in its hierarchy (cpu,cpuacct co-mounted); missing files wa
 
 test('v2: cpu.max, cpu.weight, memory.max/swap.max/low, pids.max', () => {
   const dir = fakeTree({ 'cpu.max': '', 'cpu.weight': '', 'memory.max': '', 'memory.swap.max': '', 'memory.low': '', 'pids.max': '', 'cpuset.cpus': '' });
-  const w = applyV2(dir, parse({ cpus: '1.5', 'cpu-shares': '1024', memory: '64m', 'memory-swap': '96m', 'memory-reservation': '32m', 'pids-limit': '50', 'cpuset-cpus': '1' }));
+  const noDevices = { privileged: true }; // the device program needs a real cgroup: tested as root in integration/
+  const w = applyV2(dir, parse({ cpus: '1.5', 'cpu-shares': '1024', memory: '64m', 'memory-swap': '96m', 'memory-reservation': '32m', 'pids-limit': '50', 'cpuset-cpus': '1' }), noDevices);
   assert.equal(w, []);
   assert.is(read(dir, 'cpu.max'), '150000 100000');
   assert.is(read(dir, 'cpu.weight'), '39');
@@ -91,11 +93,11 @@ test('v2: cpu.max, cpu.weight, memory.max/swap.max/low, pids.max', () => {
   assert.is(read(dir, 'memory.low'), String(32 * 2 ** 20));
   assert.is(read(dir, 'pids.max'), '50');
   assert.is(read(dir, 'cpuset.cpus'), '1');
-  applyV2(dir, parse({ memory: '64m', 'memory-swap': '-1', 'cpu-quota': '-1' }));
+  applyV2(dir, parse({ memory: '64m', 'memory-swap': '-1', 'cpu-quota': '-1' }), noDevices);
   assert.is(read(dir, 'memory.swap.max'), 'max');
   assert.is(read(dir, 'cpu.max'), 'max 100000');
   const bare = fakeTree({ 'cgroup.procs': '' });
-  assert.is(applyV2(bare, parse({ memory: '64m' })).length, 1);
+  assert.is(applyV2(bare, parse({ memory: '64m' }), noDevices).length, 1);
   fs.rmSync(dir, { recursive: true });
   fs.rmSync(bare, { recursive: true });
 });
@@ -107,6 +109,23 @@ test('join plan: hierarchies whose limits would bind box\'s own Node are joined 
   assert.equal(joinPlan(cg, { cpuShares: 512 }).late, []);
   const v2: Cgroup = { mode: 'v2', dirs: [], hiers: [{ controllers: ['cpu', 'memory'], dir: '/u' }] };
   assert.equal(joinPlan(v2, { pidsLimit: 5 }), { early: [], late: ['/u/cgroup.procs'] });
+});
+
+test('v2 device program: one block per rule, jumps land on the next block', () => {
+  assert.equal(parseRule('c 1:3 rwm'), { type: 'c', major: 1, minor: 3, access: 7 });
+  assert.equal(parseRule('b *:* m'), { type: 'b', major: '*', minor: '*', access: 1 });
+  const prog = deviceProgram([parseRule('c 1:3 rwm'), parseRule('b *:* m')]);
+  const insns = [...Array(prog.length / 8).keys()].map((i) => [prog[i * 8], prog[i * 8 + 1], prog.readInt16LE(i * 8 + 2), prog.readInt32LE(i * 8 + 4)]);
+  // 6 loads; rule 1: type, major, minor, allow (4+… = 5 insns); rule 2: type, access (3), allow; deny
+  assert.is(insns.length, 6 + 5 + 6 + 2);
+  assert.equal(insns[6], [0x55, 2, 4, 2]);   // if type != char skip 4
+  assert.equal(insns[7], [0x55, 4, 3, 1]);   // if major != 1 skip 3
+  assert.equal(insns[8], [0x55, 5, 2, 3]);   // if minor != 3 skip 2
+  assert.equal(insns[9], [0xb7, 0, 0, 1]);   // allow
+  assert.equal(insns[11], [0x55, 2, 5, 1]);  // if type != block skip 5
+  assert.equal(insns[13], [0x54, 1, 0, 6]);  // requested & ~m
+  assert.equal(insns[insns.length - 2], [0xb7, 0, 0, 0]); // deny
+  assert.throws(() => parseRule('x 1:3 rwm'), /bad device rule/);
 });
 
 test.run();
