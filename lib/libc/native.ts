@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { embedded } from '../embedded';
+import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
 
 export type Koffi = any;
 
@@ -32,29 +33,6 @@ function dlopen(file: string): Koffi {
   return m.exports;
 }
 
-/** Candidate cache directories, in order; later ones are for hosts where earlier ones are noexec or read-only. */
-function cacheDirs(): string[] {
-  const uid = process.geteuid!();
-  const dirs: string[] = [];
-  if (process.env.BOX_CACHE_DIR) dirs.push(process.env.BOX_CACHE_DIR);
-  if (uid === 0) dirs.push('/var/cache/box');
-  const home = process.env.HOME;
-  if (home && uid !== 0) dirs.push(path.join(process.env.XDG_CACHE_HOME || path.join(home, '.cache'), 'box'));
-  dirs.push(`/run/box-${uid}`, path.join(os.tmpdir(), `box-${uid}`), `/dev/shm/box-${uid}`);
-  return dirs;
-}
-
-/** A directory we may load code from: ours, and nobody else can write into it. */
-function safeDir(dir: string): boolean {
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = fs.lstatSync(dir);
-    return st.isDirectory() && st.uid === process.geteuid!() && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
 function loadEmbedded(blob: { sha256: string; data: () => string }): Koffi {
   const errors: string[] = [];
   for (const dir of cacheDirs()) {
@@ -70,18 +48,10 @@ function loadEmbedded(blob: { sha256: string; data: () => string }): Koffi {
   throw new Error(`cannot load the embedded koffi module (${errors.join('; ')})`);
 }
 
-/** O_EXCL temp file + fsync + rename, so a concurrent or interrupted run never sees half a file. */
+/** Decompress, check the sha256 the build recorded, then write atomically. */
 function writeVerified(file: string, blob: { sha256: string; data: () => string }) {
   const bytes = zlib.brotliDecompressSync(Buffer.from(blob.data(), 'base64'));
   const got = crypto.createHash('sha256').update(bytes).digest('hex');
   if (got !== blob.sha256) throw new Error(`embedded koffi module is corrupt (sha256 ${got})`);
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o500);
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeAtomic(file, bytes, 0o500);
 }

@@ -21,6 +21,8 @@ export function stageInit(): never {
     const cfg: StageConfig = readMessage();
     const cgroupFds = cfg.cgroupProcs.map((p) => fs.openSync(p, 'w'));
     libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+    // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
+    (globalThis as any).__boxSaveCodeCache?.();
     executePlan(mountPlan(cfg), cfg.rootfs.merged);
     libc.sethostname(cfg.spec.hostname);
     libc.loopbackUp();

@@ -13,14 +13,15 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-single-'));
 const run = (cwd: string, env: Record<string, string>, ...args: string[]) =>
   spawnSync(process.execPath, ['--', './box', ...args], { cwd, encoding: 'utf8', env: { ...ENV, ...env } });
 
-test('./box starts with a node shebang, is executable, and requires nothing beside it', () => {
-  const head = fs.readFileSync(BOX, 'utf8').slice(0, 20);
-  assert.ok(head.startsWith('#!/usr/bin/env node\n'));
+test('./box starts with a node shebang, is executable, and carries its parts in one trailing comment', () => {
+  const text = fs.readFileSync(BOX, 'latin1');
+  assert.ok(text.startsWith('#!/usr/bin/env node\n'));
   assert.ok(fs.statSync(BOX).mode & 0o111);
-  const src = fs.readFileSync(BOX, 'utf8');
-  // the only require()s left are Node's own modules
-  const reqs = new Set([...src.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]));
-  for (const r of reqs) assert.ok(r.startsWith('node:') || ['fs', 'path', 'os', 'crypto', 'zlib', 'util', 'events', 'stream', 'child_process', 'tty', 'url', 'buffer', 'assert', 'string_decoder', 'constants', 'timers', 'stream/promises', 'fs/promises'].includes(r), `bundle requires ${r}`);
+  const payload = text.slice(text.lastIndexOf('\n/*BOX-PAYLOAD\n'));
+  assert.match(payload, /^\n\/\*BOX-PAYLOAD\n[A-Za-z0-9+\/=\n]+\*\/\n$/);
+  // the loader in front of it requires nothing but Node's own modules
+  const loader = text.slice(0, text.length - payload.length);
+  for (const m of loader.matchAll(/require\("([^"]+)"\)/g)) assert.ok(m[1].startsWith('node:'), `loader requires ${m[1]}`);
 });
 
 test('copied alone into an empty directory: runs busybox, extracts koffi to a private hash-named file', () => {
@@ -32,11 +33,15 @@ test('copied alone into an empty directory: runs busybox, extracts koffi to a pr
   assert.is(r.stdout, '1\n', r.stderr);
   assert.is(r.status, 0);
   assert.equal(fs.readdirSync(dir), ['box']);
-  const files = fs.readdirSync(cache);
-  assert.is(files.length, 1);
-  assert.match(files[0], /^koffi-[0-9a-f]{32}\.node$/);
+  const files = fs.readdirSync(cache).sort();
+  // koffi's module, and V8 code caches for the CLI and for the container stage
+  assert.is(files.length, 3, files.join(' '));
+  assert.match(files[0], /^code-[0-9a-f]{16}-cli\.v8$/);
+  assert.match(files[1], /^code-[0-9a-f]{16}-init\.v8$/);
+  assert.match(files[2], /^koffi-[0-9a-f]{32}\.node$/);
   assert.is(fs.statSync(cache).mode & 0o777, 0o700);
-  assert.is(fs.statSync(path.join(cache, files[0])).mode & 0o222, 0);
+  for (const f of files) assert.is(fs.statSync(path.join(cache, f)).mode & 0o022, 0);
+  assert.is(fs.statSync(path.join(cache, files[2])).mode & 0o222, 0);
   // a second run reuses it
   const again = run(dir, { BOX_CACHE_DIR: cache }, 'run', '--rm', 'busybox', 'true');
   assert.is(again.status, 0, again.stderr);
