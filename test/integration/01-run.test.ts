@@ -68,6 +68,12 @@ test('no fd or working directory of box leaks into the container', async () => {
   assert.is(sh('pwd; cd /proc/1/cwd && pwd -P').trim(), '/\n/');
 });
 
+test('-i attaches stdin; without it the container reads /dev/null', () => {
+  assert.is(box(['run', '--rm', '-i', 'busybox', 'cat'], { input: 'hello\n' }).stdout, 'hello\n');
+  assert.is(box(['run', '--rm', 'busybox', 'cat'], { input: 'hello\n' }).stdout, '');
+  assert.is(box(['run', '--rm', '-i', 'busybox', 'wc', '-c'], { input: 'x'.repeat(200000) }).stdout.trim(), '200000');
+});
+
 test('exit status: the command\'s own, 126, 127, and 128+N by signal', () => {
   assert.is(box(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).status, 3);
   const nf = box(['run', '--rm', 'busybox', 'nosuchcmd']);

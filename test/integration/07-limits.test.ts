@@ -116,6 +116,10 @@ needs(test, isBlock && layout.mode !== 'v2', isBlock ? 'cgroup v2: no devices.li
   assert.match(list, /^b \*:\* m$/m);
 });
 
+needs(test, layout.mode === 'v2', `this host's cgroups are ${layout.mode}: the limit tests above ran the v1 backend; the v2 backend runs them on a pure v2 host (the qemu VM of the test-VM issue)`)('the limit tests ran on the cgroup v2 backend', () => {
+  assert.is(layout.mode, 'v2');
+});
+
 test('bad limits: Docker\'s messages, exit 125', () => {
   const cases: [string[], RegExp][] = [
     [['--cpus', '0.001'], /Range of CPUs is from 0\.01 to \d+\.00/],
