@@ -19,7 +19,8 @@ for (const dir of ['test/unit', 'test/integration']) {
   console.log(`\n# ${dir}`);
   const r = spawnSync(process.execPath, [uvu, '-r', 'tsx/cjs', dir, ...filter], { cwd: top, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
   process.stdout.write(r.stdout);
-  const num = (k) => Number((r.stdout.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0);
+  const plain = r.stdout.replace(/\x1b\[[0-9;]*m/g, ''); // uvu colours its summary
+  const num = (k) => Number((plain.match(new RegExp(`${k}:\\s+(\\d+)`)) || [])[1] || 0);
   const total = num('Total'), ok = num('Passed'), skip = num('Skipped');
   passed += ok; skipped += skip; failed += total - ok; // uvu's Total leaves skipped tests out
   if (r.status !== 0) { code = 1; if (total === ok) failed++; }
