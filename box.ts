@@ -8,9 +8,20 @@ const USAGE = `Usage:  box COMMAND
 A small container runtime: namespaces, cgroups, pivot_root, done by box itself.
 
 Commands:
-  run       Create and run a new container from an image
+  run       Create and run a new container from an image (-d: in the background)
+  create    Create a container, set up and waiting to start
+  start     Start created containers
+  exec      Run a command in a running container (setns into its namespaces)
   ps        List containers
-  rm        Remove one or more stopped containers
+  logs      Fetch the logs of a detached container
+  stop      Stop running containers (stop signal, then SIGKILL)
+  kill      Send a signal to running containers
+  rm        Remove one or more containers
+  inspect   Low-level information on containers (Docker's keys)
+  stats     Live resource usage from the containers' cgroups
+  top       The processes of a container, with host PIDs
+  ns        The namespaces of a container next to the host's
+  prune     Remove stopped containers and whatever crashed runs left
   info      Display what this host offers to containers
   version   Show the box version
 
@@ -21,9 +32,22 @@ async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   switch (verb) {
     case '__init': return require('./lib/stage/init').stageInit();
+    case '__exec': return require('./lib/stage/exec').stageExec();
+    case '__supervise': return require('./lib/runtime/supervisor').supervise(args[0], args[1]);
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);
     case 'rm': return require('./lib/cli/rm').rm(args);
+    case 'exec': return require('./lib/cli/exec').exec(args);
+    case 'stop': return require('./lib/cli/stop').stop(args);
+    case 'kill': return require('./lib/cli/stop').kill(args);
+    case 'logs': return require('./lib/cli/logs').logs(args);
+    case 'inspect': return require('./lib/cli/inspect').inspect(args);
+    case 'stats': return require('./lib/cli/stats').stats(args);
+    case 'top': return require('./lib/cli/top').top(args);
+    case 'ns': return require('./lib/cli/ns').ns(args);
+    case 'create': return require('./lib/cli/create').create(args);
+    case 'start': return require('./lib/cli/create').start(args);
+    case 'prune': return require('./lib/cli/prune').prune(args);
     case 'info': return require('./lib/cli/info').info(args);
     case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
     case undefined: case 'help': case '--help':

@@ -2,14 +2,22 @@
 import { parseCommand } from '../spec/flags';
 import { list, ContainerState } from '../state/store';
 import { collect } from '../state/collect';
+import { BoxError } from '../libc/errors';
+import { running } from './running';
+
+/** A record says "running" until its owner records the exit; a dead owner means it is over. */
+const current = (s: ContainerState): ContainerState => (s.status === 'running' && !running(s) ? { ...s, status: 'exited' } : s);
 
 export function ps(args: string[]): number {
   const { values: v } = parseCommand('ps', args, {
     all: { type: 'boolean', short: 'a' }, quiet: { type: 'boolean', short: 'q' },
-    'no-trunc': { type: 'boolean' }, format: { type: 'string' },
+    'no-trunc': { type: 'boolean' }, format: { type: 'string' }, last: { type: 'string', short: 'n' }, latest: { type: 'boolean', short: 'l' },
   }, true);
+  const last = v.latest ? 1 : v.last !== undefined ? Number(v.last) : undefined;
+  if (last !== undefined && !(last >= 0)) throw new BoxError(`box ps: invalid --last "${v.last}"`);
   if (process.geteuid!() === 0) collect();
-  const rows = list().filter((s) => v.all || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
+  let rows = list().map(current).filter((s) => v.all || last !== undefined || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
+  if (last !== undefined) rows = rows.slice(0, last);
   const id = (s: ContainerState) => (v['no-trunc'] ? s.id : s.id.slice(0, 12));
   if (v.quiet) { process.stdout.write(rows.map((s) => id(s) + '\n').join('')); return 0; }
   if (v.format === 'json') {
@@ -27,13 +35,15 @@ const trunc = (s: string, no: boolean) => (no || s.length <= 20 ? s : s.slice(0,
 
 function status(s: ContainerState): string {
   if (s.status === 'running') return `Up ${ago(s.startedAt ?? s.created)}`;
+  if (s.status === 'created') return 'Created';
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 0}) ${ago(s.finishedAt ?? s.created)} ago`;
   return s.status[0].toUpperCase() + s.status.slice(1);
 }
 
 function ago(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (s < 60) return `${Math.floor(s) || 'Less than a'} second${Math.floor(s) === 1 ? '' : 's'}`;
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${Math.floor(s)} second${Math.floor(s) === 1 ? '' : 's'}`;
   if (s < 3600) return `${Math.floor(s / 60)} minutes`;
   if (s < 86400) return `${Math.floor(s / 3600)} hours`;
   return `${Math.floor(s / 86400)} days`;

@@ -1,9 +1,11 @@
-// box rm [-f] CONTAINER...: removes stopped containers (a running one only with -f).
+// box rm [-f] CONTAINER...: removes stopped (or created) containers; a running one only
+// with -f, which kills it and lets its owner (box run or the supervisor) tear it down.
 import { parseCommand } from '../spec/flags';
-import { find, removeRecord, ownerAlive } from '../state/store';
+import { find, removeRecord, ownerAlive, load } from '../state/store';
 import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';
-import { killAll, destroyCgroups } from '../cgroup/manager';
+import { killAll, destroyCgroups, sleepMs } from '../cgroup/manager';
+import { running } from './running';
 
 export function rm(args: string[]): number {
   const { values: v, positionals } = parseCommand('rm', args, { force: { type: 'boolean', short: 'f' } }, true);
@@ -13,13 +15,17 @@ export function rm(args: string[]): number {
   for (const ref of positionals) {
     try {
       const s = find(ref);
-      if (s.status === 'running' && ownerAlive(s)) {
-        if (!v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
-        killAll(s.cgroups);
+      const live = running(s) || (s.status === 'created' && ownerAlive(s));
+      if (live) {
+        if (s.status === 'running' && !v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
         if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+        killAll(s.cgroups);
+        const end = Date.now() + 10000;
+        while (Date.now() < end && load(s.id) && ownerAlive(load(s.id)!)) sleepMs(20); // its owner tears down
         destroyCgroups(s.cgroups);
       }
-      removeRecord(s);
+      const now = load(s.id);
+      if (now) removeRecord(now);
       process.stdout.write(ref + '\n');
     } catch (e: any) {
       process.stderr.write(`${e.message}\n`);

@@ -31,6 +31,8 @@ const DECLS = {
   dup2: 'int dup2(int oldfd, int newfd)',
   waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
   umask: 'uint32_t umask(uint32_t mask)',
+  mkfifo: 'int mkfifo(const char *path, uint32_t mode)',
+  flock: 'int flock(int fd, int op)',
   tcgetattr: 'int tcgetattr(int fd, void *termios)',
   tcsetattr: 'int tcsetattr(int fd, int when, const void *termios)',
   cfmakeraw: 'void cfmakeraw(void *termios)',
@@ -157,6 +159,10 @@ export function setIds(uid: number, gid: number, groups: number[]) {
   check(fn('setresgid')(gid, gid, gid), 'setgid', String(gid));
   check(fn('setresuid')(uid, uid, uid), 'setuid', String(uid));
 }
+
+export const mkfifo = (p: string, mode: number) => void check(fn('mkfifo')(p, mode), 'mkfifo', p);
+/** An exclusive advisory lock on an open file, held until it is closed (or the process dies). */
+export const flockExclusive = (fd: number, what: string) => void check(fn('flock')(fd, 2 /* LOCK_EX */), 'flock', what);
 
 export const dup2 = (a: number, b: number) => check(fn('dup2')(a, b), 'dup2');
 export const close = (fd: number) => void fn('close')(fd);

@@ -22,3 +22,23 @@ export function spawnInNewPidNs(verb: string, stdio: StdioOptions): ChildProcess
     fs.closeSync(pidns);
   }
 }
+
+/**
+ * `exec`: spawn the stage inside an existing container's pid namespace. setns(CLONE_NEWPID)
+ * only affects children made afterwards, so box enters, spawns, and goes straight back.
+ */
+export function spawnInPidNsOf(pid: number, verb: string, stdio: StdioOptions): ChildProcess {
+  const own = fs.openSync('/proc/self/ns/pid', 'r');
+  const target = fs.openSync(`/proc/${pid}/ns/pid`, 'r');
+  try {
+    libc.setns(target, CLONE.NEWPID, `pid of ${pid}`);
+    try {
+      return spawn(process.execPath, [...process.execArgv, selfScript(), verb], { stdio });
+    } finally {
+      libc.setns(own, CLONE.NEWPID, 'pid (back to the host)');
+    }
+  } finally {
+    fs.closeSync(own);
+    fs.closeSync(target);
+  }
+}

@@ -27,6 +27,8 @@ export const RUN_OPTIONS: OptionTable = {
   'cap-drop': { type: 'string', multiple: true },
   privileged: { type: 'boolean' },
   'no-pivot': { type: 'boolean' },
+  'stop-signal': { type: 'string' },
+  'stop-timeout': { type: 'string' },
   help: { type: 'boolean' },
   ...RESOURCE_OPTIONS,
 };
@@ -44,7 +46,9 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
   const [image, ...command] = positionals;
   if (v.name !== undefined && !NAME_RE.test(v.name)) throw new BoxError(`box run: invalid container name "${v.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   if (v.hostname !== undefined && !HOST_RE.test(v.hostname)) throw new BoxError(`box run: invalid hostname "${v.hostname}"`);
-  if (v.detach) throw new BoxError('box run: --detach is not supported yet');
+  const stopSignal = (v['stop-signal'] ?? 'SIGTERM').toUpperCase().replace(/^(?!SIG)(?=\D)/, 'SIG');
+  if (!/^\d+$/.test(stopSignal) && !(stopSignal in require('node:os').constants.signals)) throw new BoxError(`box run: invalid --stop-signal "${v['stop-signal']}"`);
+  if (v['stop-timeout'] !== undefined && !/^-?\d+$/.test(v['stop-timeout'])) throw new BoxError(`box run: invalid --stop-timeout "${v['stop-timeout']}": not an integer`);
   let capabilities: string[];
   try {
     capabilities = resolveCaps(v['cap-add'] ?? [], v['cap-drop'] ?? [], !!v.privileged);
@@ -76,6 +80,8 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       volumes: (v.volume ?? []).map(parseVolume),
       tmpfs: (v.tmpfs ?? []).map(parseTmpfs),
       resources: parseResources(v, host.ncpu, host),
+      stopSignal,
+      stopTimeout: v['stop-timeout'] !== undefined ? Number(v['stop-timeout']) : 10,
     },
   };
 }

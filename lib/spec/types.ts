@@ -25,6 +25,8 @@ export interface ContainerSpec {
   volumes: Volume[];
   tmpfs: Tmpfs[];
   resources: Resources;
+  stopSignal: string;       // SIGTERM by default (or a number)
+  stopTimeout: number;      // seconds between the stop signal and SIGKILL
 }
 
 /** What the stage needs besides the spec: where things are on the host. */

@@ -11,7 +11,7 @@ import { runInit } from './reaper';
 
 export interface StartMessage { start: true; pty?: number }
 
-export function finish(cfg: StageConfig, start: StartMessage, cgroupFds: number[]): never {
+export function finish(cfg: StageConfig, start: StartMessage, cgroupFds: number[], opts = { console: true }): never {
   const { spec } = cfg;
   libc.setsid(); // our own session: the host terminal's job control cannot reach us
   if (start.pty !== undefined) {
@@ -20,7 +20,7 @@ export function finish(cfg: StageConfig, start: StartMessage, cgroupFds: number[
     libc.setControllingTty(fd);
     for (const n of [0, 1, 2]) libc.dup2(fd, n);
     fs.closeSync(fd);
-    libc.mount(slave, '/dev/console', null, MS.BIND);
+    if (opts.console) libc.mount(slave, '/dev/console', null, MS.BIND);
   }
   // Join late: everything above ran outside the container's CPU quota and memory limit.
   for (const fd of cgroupFds) { fs.writeSync(fd, '0'); fs.closeSync(fd); }

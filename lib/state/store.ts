@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
-import { ContainerSpec } from '../spec/types';
+import { ContainerSpec, StageConfig } from '../spec/types';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -24,6 +24,7 @@ export interface ContainerState {
   pid?: number;                         // container PID 1, host view
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
   cgroups: string[];
+  rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
 }
 
 export function newId(): string {

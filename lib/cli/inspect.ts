@@ -1,0 +1,54 @@
+// box inspect CONTAINER...: the record in Docker's shape and key names.
+import { parseCommand } from '../spec/flags';
+import { find, ContainerState } from '../state/store';
+import { BoxError } from '../libc/errors';
+import { running } from './running';
+import { cpuQuota } from '../cgroup/v1';
+
+export function toDocker(s: ContainerState) {
+  const r = s.spec.resources;
+  const q = cpuQuota({ cpuPeriod: r.cpuPeriod, cpuQuota: r.cpuQuota });
+  const isRunning = running(s);
+  const status = isRunning ? 'running' : s.status === 'running' ? 'exited' : s.status; // a dead owner's "running" is over
+  return {
+    Id: s.id,
+    Created: s.created,
+    Path: s.spec.command[0],
+    Args: s.spec.command.slice(1),
+    State: {
+      Status: status, Running: isRunning, Paused: false, Restarting: false, OOMKilled: !!s.oomKilled, Dead: status === 'dead',
+      Pid: isRunning ? s.pid : 0, ExitCode: s.exitCode ?? 0,
+      StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z', FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+    },
+    Image: s.image,
+    Name: `/${s.name}`,
+    HostConfig: {
+      Memory: r.memory ?? 0, MemorySwap: r.memorySwap ?? 0, MemoryReservation: r.memoryReservation ?? 0,
+      NanoCpus: r.nanoCpus ?? 0, CpuShares: r.cpuShares ?? 0, CpuPeriod: q?.period ?? 0, CpuQuota: q?.quota ?? 0,
+      CpusetCpus: r.cpusetCpus ?? '', CpusetMems: r.cpusetMems ?? '', PidsLimit: r.pidsLimit ?? null,
+      Privileged: s.spec.privileged, ReadonlyRootfs: s.spec.readOnly, AutoRemove: s.spec.rm, Init: s.spec.init,
+      CapAdd: null, CapDrop: null, Binds: s.spec.volumes.map((v) => `${v.source}:${v.target}${v.readonly ? ':ro' : ''}`),
+      Tmpfs: Object.fromEntries(s.spec.tmpfs.map((t) => [t.target, t.options])),
+    },
+    Config: {
+      Hostname: s.spec.hostname, Env: s.spec.env, Cmd: s.spec.command, WorkingDir: s.spec.workdir, Image: s.image,
+      User: s.spec.user.uid === 0 && s.spec.user.gid === 0 ? '' : `${s.spec.user.uid}:${s.spec.user.gid}`,
+      Tty: s.spec.tty, OpenStdin: s.spec.stdin, StopSignal: s.spec.stopSignal, StopTimeout: s.spec.stopTimeout,
+    },
+    Capabilities: s.spec.capabilities,
+    Cgroups: s.cgroups,
+    GraphDriver: { Name: s.rootfs?.copy ? 'copy' : 'overlay', Data: { LowerDir: s.rootfs?.lower.join(':'), UpperDir: s.rootfs?.upper, WorkDir: s.rootfs?.work } },
+  };
+}
+
+export function inspect(args: string[]): number {
+  const { positionals } = parseCommand('inspect', args, { format: { type: 'string', short: 'f' } }, true);
+  if (!positionals.length) throw new BoxError('box inspect: requires at least 1 argument');
+  const out: object[] = [];
+  let status = 0;
+  for (const ref of positionals) {
+    try { out.push(toDocker(find(ref))); } catch (e: any) { process.stderr.write(`${e.message}\n`); status = 1; }
+  }
+  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+  return status;
+}

@@ -1,0 +1,49 @@
+// box logs [-f] [--tail N] [-t] CONTAINER: the supervisor's json-file log, as Docker shows it.
+import * as fs from 'node:fs';
+import { parseCommand } from '../spec/flags';
+import { find, load } from '../state/store';
+import { BoxError } from '../libc/errors';
+import { logFile } from '../runtime/supervisor';
+import { running } from './running';
+
+export async function logs(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommand('logs', args, {
+    follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' }, timestamps: { type: 'boolean', short: 't' },
+  }, true);
+  if (positionals.length !== 1) throw new BoxError('box logs: requires exactly 1 argument');
+  const s = find(positionals[0]);
+  const file = logFile(s.id);
+  if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log: only detached containers (run -d, create) are logged`);
+  const tail = v.tail === undefined || v.tail === 'all' ? Infinity : Number(v.tail);
+  if (Number.isNaN(tail) || tail < 0) throw new BoxError(`box logs: invalid --tail "${v.tail}"`);
+  const print = (line: string) => {
+    if (!line) return;
+    const e = JSON.parse(line);
+    (e.stream === 'stderr' ? process.stderr : process.stdout).write(v.timestamps ? `${e.time} ${e.log}` : e.log);
+  };
+  let pos = 0;
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n').filter(Boolean);
+  lines.slice(tail === Infinity ? 0 : Math.max(0, lines.length - tail)).forEach(print);
+  pos = Buffer.byteLength(text);
+  if (!v.follow) return 0;
+  let partial = '';
+  for (;;) {
+    const now = load(s.id);
+    const size = fs.existsSync(file) ? fs.statSync(file).size : pos;
+    if (size > pos) {
+      const fd = fs.openSync(file, 'r');
+      const buf = Buffer.alloc(size - pos);
+      fs.readSync(fd, buf, 0, buf.length, pos);
+      fs.closeSync(fd);
+      pos = size;
+      const chunk = partial + buf.toString();
+      const parts = chunk.split('\n');
+      partial = parts.pop()!;
+      parts.forEach(print);
+    } else if (!now || !running(now)) {
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,28 @@
+// box ns CONTAINER: the seed's view of what a container is — for each namespace type,
+// the inode the container's PID 1 is in and the one box (the host) is in, like
+// `ls -la /proc/PID/ns` and `lsns`; "shared" where they are the same.
+import * as fs from 'node:fs';
+import { parseCommand } from '../spec/flags';
+import { find } from '../state/store';
+import { BoxError } from '../libc/errors';
+import { running } from './running';
+
+const TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'];
+
+export function ns(args: string[]): number {
+  const { values: v, positionals } = parseCommand('ns', args, { format: { type: 'string' } }, true);
+  if (positionals.length !== 1) throw new BoxError('box ns: requires exactly 1 argument');
+  const s = find(positionals[0]);
+  if (!running(s)) throw new BoxError(`box ns: container ${positionals[0]} is not running`);
+  const inode = (p: string) => { try { return fs.readlinkSync(p).replace(/^\w+:\[(\d+)\]$/, '$1'); } catch { return '-'; } };
+  const rows = TYPES.filter((t) => fs.existsSync(`/proc/self/ns/${t}`)).map((t) => {
+    const c = inode(`/proc/${s.pid}/ns/${t}`), h = inode(`/proc/self/ns/${t}`);
+    return { type: t, container: c, host: h, shared: c === h };
+  });
+  if (v.format === 'json') { process.stdout.write(JSON.stringify({ pid: s.pid, namespaces: rows }, null, 2) + '\n'); return 0; }
+  process.stdout.write(`container ${s.id.slice(0, 12)} (${s.name}), PID 1 is host PID ${s.pid}: /proc/${s.pid}/ns\n`);
+  const table = [['NS', 'CONTAINER', 'HOST', ''], ...rows.map((r) => [r.type, r.container, r.host, r.shared ? 'shared with the host' : 'own'])];
+  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i] + 2)).join('').trimEnd() + '\n').join(''));
+  return 0;
+}

@@ -1,0 +1,98 @@
+// Creating a container: the validated request becomes a record on disk, a writable layer
+// over the image, and cgroups with their limits — everything but processes. Used by
+// `box run` (attached or -d) and `box create`; nothing here needs the caller to stay.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RunRequest } from '../spec/run';
+import { ContainerSpec, StageConfig } from '../spec/types';
+import { resolveImage } from '../image/resolve';
+import { resolveUser } from '../spec/user';
+import { BoxError } from '../libc/errors';
+import { newId, reserveName, save, processStart, ContainerState } from '../state/store';
+import { containerDir, CONTAINERS } from '../state/paths';
+import { collect } from '../state/collect';
+import { createCgroups, applyResources } from '../cgroup/manager';
+import { overlaySupported } from '../image/overlay';
+import { MKNOD_DROPPED } from '../cgroup/v2';
+import { randomName } from '../state/names';
+import { teardown } from './teardown';
+
+export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void): ContainerState {
+  if (process.geteuid!() !== 0) throw new BoxError(`box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
+  const image = resolveImage(req.spec.image);
+  const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs);
+  const command = req.spec.command.length ? req.spec.command : image.config.Cmd;
+  if (!command.length) throw new BoxError(`box ${verb}: no command specified (the image "${req.spec.image}" has no default command)`);
+
+  collect();
+  const id = newId();
+  const hostname = req.spec.hostname || id.slice(0, 12);
+  const spec: ContainerSpec = {
+    ...req.spec, id, hostname, command,
+    name: req.spec.name || '',
+    workdir: req.spec.workdir || image.config.WorkingDir || '/',
+    user: { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name },
+    env: buildEnv(image.config.Env, hostname, user.home, req.spec.tty, req.spec.env),
+  };
+  for (const v of spec.volumes) fs.mkdirSync(v.source, { recursive: true }); // Docker's -v creates a missing host dir
+
+  const dir = containerDir(id);
+  fs.mkdirSync(CONTAINERS, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(dir, { mode: 0o700 });
+  try {
+    spec.name = claimName(req.spec.name, id);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const state: ContainerState = {
+    id, name: spec.name, image: image.name, spec, status: 'created', created: new Date().toISOString(),
+    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.rootfs),
+  };
+  save(state);
+  try {
+    const { rootfs } = state;
+    fs.mkdirSync(rootfs.merged);
+    if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
+    const cg = createCgroups(id);
+    state.cgroups = cg.dirs;
+    save(state);
+    for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) {
+      warn(w);
+      if (w.startsWith(MKNOD_DROPPED)) spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+    }
+    save(state);
+  } catch (e) {
+    teardown(state);
+    throw e;
+  }
+  return state;
+}
+
+/** A name the user chose must be free; a generated one is retried until it is (parallel runs). */
+function claimName(wanted: string, id: string): string {
+  if (wanted) { reserveName(wanted, id); return wanted; }
+  for (let i = 0; ; i++) {
+    const name = i === 0 ? randomName(id) : `${randomName(id)}_${id.slice(0, 4 + i)}`;
+    try { reserveName(name, id); return name; } catch (e) { if (i > 8) throw e; }
+  }
+}
+
+function rootfsLayout(dir: string, lower: string): StageConfig['rootfs'] {
+  const merged = path.join(dir, 'merged');
+  if (!overlaySupported()) return { lower: [lower], merged, copy: true };
+  return { lower: [lower], merged, upper: path.join(dir, 'upper'), work: path.join(dir, 'work') };
+}
+
+/** Docker's environment: HOSTNAME, TERM with -t, then image env, then the user's; HOME and PATH if unset. */
+function buildEnv(imageEnv: string[], hostname: string, home: string, tty: boolean, userEnv: string[]): string[] {
+  const env = new Map<string, string>();
+  const put = (e: string) => { const i = e.indexOf('='); env.set(e.slice(0, i), e.slice(i + 1)); };
+  put(`HOSTNAME=${hostname}`);
+  if (tty) put('TERM=xterm');
+  imageEnv.forEach(put);
+  userEnv.forEach(put);
+  if (!env.has('HOME')) put(`HOME=${home}`);
+  if (!env.has('PATH')) put('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}

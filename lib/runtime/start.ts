@@ -1,0 +1,68 @@
+// A created container's life, from box's side (box stays in the host's namespaces):
+// stage in a new pid ns → setup handshake ("ready") → [wait for start] → start →
+// stdio / pty → wait → exit status. `box run` attaches the user's terminal; the
+// supervisor of `run -d` / `create` writes a log instead (lib/runtime/supervisor.ts).
+import { Duplex } from 'node:stream';
+import { ChildProcess, StdioOptions } from 'node:child_process';
+import { StageConfig } from '../spec/types';
+import { save, ContainerState } from '../state/store';
+import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
+import { hasCgroupNamespace } from '../cgroup/discover';
+import { spawnInNewPidNs } from '../process/launch';
+import { Channel } from '../process/channel';
+import { openContainerPty, Pty } from '../process/tty';
+import { exitStatus } from '../process/exit';
+
+/** How the container's stdio is wired, and what happens around start. */
+export interface IO {
+  stdio: StdioOptions;                                   // for the stage: [0, 1, 2]; fd 3 is the channel
+  onSpawn?(child: ChildProcess): void;
+  attach(child: ChildProcess, pty: Pty | undefined): Promise<void>[]; // relays that end when the container's output does
+  beforeStart?(): Promise<void>;                         // `box create`: wait here for `box start`
+  onRunning?(): void;
+  onFailure?(message: string, status: number): void;
+}
+
+export async function runContainer(state: ContainerState, io: IO): Promise<number> {
+  const { spec } = state;
+  const cg = cgroupFor(state.id);
+  const child = spawnInNewPidNs('__init', [...(io.stdio as any[]).slice(0, 3), 'pipe']);
+  const join = joinPlan(cg, spec.resources);
+  const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
+  io.onSpawn?.(child);
+  try {
+    enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
+  } catch { /* the stage died already: its exit status tells */ }
+  const chan = new Channel(child.stdio[3] as Duplex);
+  const failed = (msg: any, status: number) => {
+    const text = msg?.error ?? `container setup failed (stage exited with status ${status})`;
+    const code = msg?.status ?? 125;
+    io.onFailure?.(text, code);
+    return code;
+  };
+
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace() };
+  chan.send(cfg);
+  const ready = await chan.next();
+  if (!ready?.ready) return failed(ready, await exited);
+  state.pid = child.pid;
+  save(state);
+
+  if (io.beforeStart) await io.beforeStart();
+  const pty = spec.tty ? openContainerPty(child.pid!) : undefined;
+  const relays = io.attach(child, pty);
+  chan.send({ start: true, pty: pty?.index });
+  const started = await chan.next();
+  if (started !== null) return failed(started, await exited);
+  state.status = 'running';
+  state.startedAt = new Date().toISOString();
+  save(state);
+  io.onRunning?.();
+
+  const status = await exited;
+  if (cgroupStats(cg).oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
+  // the pty relay ends by itself on EIO once every slave fd inside is closed
+  await Promise.race([Promise.all(relays), new Promise((r) => setTimeout(r, 2000))]);
+  state.exitCode = status;
+  return status;
+}

@@ -1,0 +1,85 @@
+// The supervisor of a detached container (`box run -d`, `box create`): a box process in
+// its own session that owns the container's life — it writes the container's output to
+// a log (Docker's json-file shape), waits for `box start` after create, records exit
+// status, OOM and finish time, tears down, and exits. The client waits for it to report
+// "running" (or "created"), prints the id and returns.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Duplex, Readable } from 'node:stream';
+import * as tty from 'node:tty';
+import { load, save, processStart, ContainerState } from '../state/store';
+import { containerDir } from '../state/paths';
+import { runContainer } from './start';
+import { teardown } from './teardown';
+import { Channel } from '../process/channel';
+import { selfScript } from '../process/launch';
+import { sendMessage, CHANNEL_FD } from '../stage/channel';
+import * as libc from '../libc';
+import { BoxError } from '../libc/errors';
+
+export const logFile = (id: string) => path.join(containerDir(id), `${id}-json.log`);
+export const startFifo = (id: string) => path.join(containerDir(id), 'start.fifo');
+
+/** Client side: hand the created container to a supervisor; print its id once it runs (or is created). */
+export async function detach(state: ContainerState, verb: 'run' | 'create'): Promise<number> {
+  if (verb === 'create') libc.mkfifo(startFifo(state.id), 0o600);
+  const sup = spawn(process.execPath, [...process.execArgv, selfScript(), '__supervise', state.id, verb], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true, // its own session: the user's terminal cannot signal it
+  });
+  const chan = new Channel(sup.stdio[3] as Duplex);
+  const msg = await chan.next();
+  sup.unref();
+  (sup.stdio[3] as Duplex).destroy();
+  if (msg?.error) {
+    process.stderr.write(`box: ${msg.error}\n`);
+    return msg.status ?? 125;
+  }
+  if (!msg) throw new BoxError(`box ${verb}: the supervisor of ${state.id.slice(0, 12)} exited before the container ran`);
+  process.stdout.write(`${state.id}\n`);
+  return 0;
+}
+
+/** `__supervise ID run|create`: runs in the background until the container is gone. */
+export async function supervise(id: string, verb: string): Promise<number> {
+  const state = load(id);
+  if (!state) return 125;
+  state.owner = { pid: process.pid, start: processStart(process.pid)! };
+  save(state);
+  process.title = `box-supervise ${id.slice(0, 12)}`;
+  const log = fs.openSync(logFile(id), 'a', 0o640);
+  const report = (m: object) => { try { sendMessage(m, CHANNEL_FD); } catch { /* client gone */ } };
+  let status = 125;
+  try {
+    status = await runContainer(state, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      attach(child, pty) {
+        const sources: [Readable, string][] = pty ? [[new tty.ReadStream(pty.master), 'stdout']] : [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']];
+        return sources.map(([from, stream]) => new Promise<void>((done) => {
+          from.on('data', (d: Buffer) => fs.writeSync(log, JSON.stringify({ log: d.toString(), stream, time: new Date().toISOString() }) + '\n'));
+          from.on('error', () => done()); // a pty's EIO: the container is gone
+          from.on('close', () => done());
+        }));
+      },
+      beforeStart: verb === 'create' ? async () => {
+        report({ created: true });
+        await waitForStart(startFifo(id));
+      } : undefined,
+      onRunning: () => { if (verb === 'run') report({ running: true }); },
+      onFailure: (error, code) => report({ error, status: code }),
+    });
+  } finally {
+    fs.closeSync(log);
+    state.exitCode = status;
+    teardown(state);
+  }
+  return status;
+}
+
+/** Block (asynchronously) until `box start` writes to the fifo. */
+function waitForStart(fifo: string): Promise<void> {
+  return new Promise((resolve) => {
+    const s = fs.createReadStream(fifo);
+    s.once('data', () => { s.destroy(); fs.rmSync(fifo, { force: true }); resolve(); });
+  });
+}

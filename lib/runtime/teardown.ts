@@ -1,0 +1,25 @@
+// Leave nothing behind: processes, cgroups, the writable layer (unless the container is
+// kept), the record. Every mount died with the container's mount namespace.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { save, removeRecord, ContainerState } from '../state/store';
+import { containerDir } from '../state/paths';
+import { destroyCgroups, killAll } from '../cgroup/manager';
+
+export function teardown(state: ContainerState) {
+  try {
+    killAll(state.cgroups);
+    destroyCgroups(state.cgroups);
+  } catch (e: any) {
+    process.stderr.write(`box: warning: ${e.message}\n`);
+  }
+  if (state.spec.rm || !state.startedAt) {
+    removeRecord(state); // --rm, or it never ran: nothing worth keeping
+    return;
+  }
+  fs.rmSync(path.join(containerDir(state.id), 'work'), { recursive: true, force: true });
+  state.status = 'exited';
+  state.finishedAt = new Date().toISOString();
+  state.pid = 0;
+  save(state);
+}
