@@ -48,7 +48,11 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
   state.pid = child.pid;
   save(state);
 
-  if (io.beforeStart) await io.beforeStart();
+  if (io.beforeStart) {
+    // `box create`: held here until `box start` — or until the stage is killed (box rm).
+    const how = await Promise.race([io.beforeStart().then(() => 'start'), exited.then(() => 'gone')]);
+    if (how === 'gone') return failed({ error: 'the container was removed before it started', status: 137 }, await exited);
+  }
   const pty = spec.tty ? openContainerPty(child.pid!) : undefined;
   const relays = io.attach(child, pty);
   chan.send({ start: true, pty: pty?.index });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import * as tty from 'node:tty';
+import * as net from 'node:net';
 import { load, save, processStart, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
@@ -65,6 +66,7 @@ export async function supervise(id: string, verb: string): Promise<number> {
         report({ created: true });
         await waitForStart(startFifo(id));
       } : undefined,
+      onSpawn: (child) => { state.pid = child.pid; },
       onRunning: () => { if (verb === 'run') report({ running: true }); },
       onFailure: (error, code) => report({ error, status: code }),
     });
@@ -76,10 +78,16 @@ export async function supervise(id: string, verb: string): Promise<number> {
   return status;
 }
 
-/** Block (asynchronously) until `box start` writes to the fifo. */
+/**
+ * Wait until `box start` writes to the fifo. Opened O_RDWR|O_NONBLOCK (never blocks on
+ * Linux) and read by the event loop: a plain open(O_RDONLY) would park a libuv pool
+ * thread until a writer comes, and a process with such a thread cannot exit.
+ */
 function waitForStart(fifo: string): Promise<void> {
   return new Promise((resolve) => {
-    const s = fs.createReadStream(fifo);
+    const s = new net.Socket({ fd: fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK), readable: true, writable: false });
     s.once('data', () => { s.destroy(); fs.rmSync(fifo, { force: true }); resolve(); });
+    s.on('error', () => { /* removed with the container */ });
+    s.unref(); // the stage's exit, not this fifo, decides when the supervisor may end
   });
 }

@@ -14,7 +14,10 @@ test('no cgroup, mount, state entry or stage process of box remains', () => {
   assert.equal(boxMounts(), []);
   assert.equal(stateEntries(), []);
   const stages = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return /\b__init\b|box-init/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')); } catch { return false; }
+    try {
+      if (/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))) return false; // exited, awaiting the host's reaper
+      return /\b__init\b|\b__exec\b|box-init|box-supervise/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
+    } catch { return false; }
   });
   assert.equal(stages, []);
 });
