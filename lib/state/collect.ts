@@ -8,8 +8,14 @@ import { list, ownerAlive, save, removeRecord, ContainerState } from './store';
 import { discover } from '../cgroup/discover';
 import { cgroupDirs, destroyCgroups, killAll } from '../cgroup/manager';
 import { CONTAINERS } from './paths';
+import { withLock } from './lock';
 
+/** One collector at a time: two boxes must not reclaim the same dead container twice. */
 export function collect() {
+  withLock('collect', collectLocked);
+}
+
+function collectLocked() {
   const live = new Set<string>();
   for (const s of list()) {
     if ((s.status === 'running' || s.status === 'created') && !ownerAlive(s)) reclaim(s);

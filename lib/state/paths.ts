@@ -2,6 +2,8 @@
 import * as path from 'node:path';
 
 export const ROOT = process.env.BOX_ROOT || '/var/lib/box';
+/** Runtime files that die with the host (locks): /run/box, or beside a test's BOX_ROOT. */
+export const RUN = process.env.BOX_ROOT ? path.join(ROOT, 'run') : '/run/box';
 export const IMAGES = path.join(ROOT, 'images');
 export const CONTAINERS = path.join(ROOT, 'containers');
 export const NAMES = path.join(ROOT, 'names');
