@@ -8,6 +8,7 @@ import { detach, startFifo } from '../runtime/supervisor';
 import { parseCommand } from '../spec/flags';
 import { find, load, ownerAlive } from '../state/store';
 import { BoxError } from '../libc/errors';
+import { forEachContainer } from './each';
 import { sleepMs } from '../cgroup/manager';
 import { running } from './running';
 
@@ -21,28 +22,20 @@ export async function create(args: string[]): Promise<number> {
 export function start(args: string[]): number {
   const { positionals } = parseCommand('start', args, {}, true);
   if (!positionals.length) throw new BoxError('box start: requires at least 1 argument');
-  let status = 0;
-  for (const ref of positionals) {
-    try {
-      const s = find(ref);
-      if (running(s)) { process.stdout.write(ref + '\n'); continue; }
-      const fifo = startFifo(s.id);
-      if (s.status !== 'created' || !ownerAlive(s) || !fs.existsSync(fifo)) throw new BoxError(`box start: container ${ref} cannot be started: it is ${s.status === 'created' ? 'not held by a supervisor' : s.status} (box start runs containers made by box create)`);
-      const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      fs.writeSync(fd, 'start\n');
-      fs.closeSync(fd);
-      const end = Date.now() + 10000;
-      for (;;) {
-        const now = load(s.id);
-        if (!now || now.status !== 'created') break;
-        if (Date.now() > end) throw new BoxError(`box start: container ${ref} did not start`);
-        sleepMs(10);
-      }
-      process.stdout.write(ref + '\n');
-    } catch (e: any) {
-      process.stderr.write(`${e.message}\n`);
-      status = 1;
+  return forEachContainer(positionals, (ref) => {
+    const s = find(ref);
+    if (running(s)) return; // already running: Docker just names it
+    const fifo = startFifo(s.id);
+    if (s.status !== 'created' || !ownerAlive(s) || !fs.existsSync(fifo)) throw new BoxError(`box start: container ${ref} cannot be started: it is ${s.status === 'created' ? 'not held by a supervisor' : s.status} (box start runs containers made by box create)`);
+    const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fs.writeSync(fd, 'start\n');
+    fs.closeSync(fd);
+    const end = Date.now() + 10000;
+    for (;;) {
+      const now = load(s.id);
+      if (!now || now.status !== 'created') break;
+      if (Date.now() > end) throw new BoxError(`box start: container ${ref} did not start`);
+      sleepMs(10);
     }
-  }
-  return status;
+  });
 }

@@ -4,6 +4,7 @@ import { parseCommand } from '../spec/flags';
 import { find, removeRecord, ownerAlive, load } from '../state/store';
 import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';
+import { forEachContainer } from './each';
 import { killAll, destroyCgroups, sleepMs } from '../cgroup/manager';
 import { running } from './running';
 
@@ -11,26 +12,18 @@ export function rm(args: string[]): number {
   const { values: v, positionals } = parseCommand('rm', args, { force: { type: 'boolean', short: 'f' } }, true);
   if (!positionals.length) throw new BoxError('box rm: requires at least 1 argument');
   collect();
-  let status = 0;
-  for (const ref of positionals) {
-    try {
-      const s = find(ref);
-      const live = running(s) || (s.status === 'created' && ownerAlive(s));
-      if (live) {
-        if (s.status === 'running' && !v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
-        if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
-        killAll(s.cgroups);
-        const end = Date.now() + 10000;
-        while (Date.now() < end && load(s.id) && ownerAlive(load(s.id)!)) sleepMs(20); // its owner tears down
-        destroyCgroups(s.cgroups);
-      }
-      const now = load(s.id);
-      if (now) removeRecord(now);
-      process.stdout.write(ref + '\n');
-    } catch (e: any) {
-      process.stderr.write(`${e.message}\n`);
-      status = 1;
+  return forEachContainer(positionals, (ref) => {
+    const s = find(ref);
+    const live = running(s) || (s.status === 'created' && ownerAlive(s));
+    if (live) {
+      if (s.status === 'running' && !v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+      if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+      killAll(s.cgroups);
+      const end = Date.now() + 10000;
+      while (Date.now() < end && load(s.id) && ownerAlive(load(s.id)!)) sleepMs(20); // its owner tears down
+      destroyCgroups(s.cgroups);
     }
-  }
-  return status;
+    const now = load(s.id);
+    if (now) removeRecord(now);
+  });
 }

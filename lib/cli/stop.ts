@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import { parseCommand } from '../spec/flags';
 import { find, load, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
+import { forEachContainer } from './each';
 import { running } from './running';
 import { sleepMs } from '../cgroup/manager';
 
@@ -30,44 +31,28 @@ export function waitStopped(s: ContainerState, ms: number): boolean {
 export function stop(args: string[]): number {
   const { values: v, positionals } = parseCommand('stop', args, { time: { type: 'string', short: 't' }, signal: { type: 'string', short: 's' } }, true);
   if (!positionals.length) throw new BoxError('box stop: requires at least 1 argument');
-  let status = 0;
-  for (const ref of positionals) {
-    try {
-      const s = find(ref);
-      if (running(s)) {
-        const secs = v.time !== undefined ? Number(v.time) : s.spec.stopTimeout ?? 10;
-        if (!Number.isFinite(secs)) throw new BoxError(`box stop: invalid --time "${v.time}"`);
-        try { process.kill(s.pid!, signalNumber(v.signal ?? s.spec.stopSignal ?? 'SIGTERM')); } catch { /* gone */ }
-        if (!waitStopped(s, Math.max(0, secs) * 1000)) {
-          try { process.kill(s.pid!, 'SIGKILL'); } catch { /* gone */ }
-          waitStopped(s, 10000);
-        }
+  return forEachContainer(positionals, (ref) => {
+    const s = find(ref);
+    if (running(s)) {
+      const secs = v.time !== undefined ? Number(v.time) : s.spec.stopTimeout ?? 10;
+      if (!Number.isFinite(secs)) throw new BoxError(`box stop: invalid --time "${v.time}"`);
+      try { process.kill(s.pid!, signalNumber(v.signal ?? s.spec.stopSignal ?? 'SIGTERM')); } catch { /* gone */ }
+      if (!waitStopped(s, Math.max(0, secs) * 1000)) {
+        try { process.kill(s.pid!, 'SIGKILL'); } catch { /* gone */ }
+        waitStopped(s, 10000);
       }
-      process.stdout.write(ref + '\n');
-    } catch (e: any) {
-      process.stderr.write(`${e.message}\n`);
-      status = 1;
     }
-  }
-  return status;
+  });
 }
 
 export function kill(args: string[]): number {
   const { values: v, positionals } = parseCommand('kill', args, { signal: { type: 'string', short: 's' } }, true);
   if (!positionals.length) throw new BoxError('box kill: requires at least 1 argument');
   const sig = signalNumber(v.signal ?? 'SIGKILL');
-  let status = 0;
-  for (const ref of positionals) {
-    try {
-      const s = find(ref);
-      if (!running(s)) throw new BoxError(`box: cannot kill container: ${ref}: container is not running`);
-      process.kill(s.pid!, sig);
-      if (sig === 9) waitStopped(s, 10000);
-      process.stdout.write(ref + '\n');
-    } catch (e: any) {
-      process.stderr.write(`${e.message}\n`);
-      status = 1;
-    }
-  }
-  return status;
+  return forEachContainer(positionals, (ref) => {
+    const s = find(ref);
+    if (!running(s)) throw new BoxError(`box: cannot kill container: ${ref}: container is not running`);
+    process.kill(s.pid!, sig);
+    if (sig === 9) waitStopped(s, 10000);
+  });
 }
