@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import * as zlib from 'node:zlib';
 import { BOX, TOP, ENV } from '../helpers/box';
 import * as libc from '../../lib/libc';
 
@@ -22,6 +23,19 @@ test('./box starts with a node shebang, is executable, and carries its parts in 
   // the loader in front of it requires nothing but Node's own modules
   const loader = text.slice(0, text.length - payload.length);
   for (const m of loader.matchAll(/require\("([^"]+)"\)/g)) assert.ok(m[1].startsWith('node:'), `loader requires ${m[1]}`);
+});
+
+test('both koffi modules are inside: x86-64 and AArch64 ELF shared objects, sha256 as recorded', () => {
+  const text = fs.readFileSync(BOX, 'latin1');
+  const base = text.lastIndexOf('\n/*BOX-PAYLOAD\n') + 15;
+  for (const [arch, machine] of [['x64', 62], ['arm64', 183]] as const) {
+    const [, off, len] = new RegExp(`"koffi-${arch}":\\[(\\d+),(\\d+)\\]`).exec(text)!.map(Number); // the loader's manifest
+    const elf = zlib.brotliDecompressSync(Buffer.from(text.slice(base + off, base + off + len), 'base64'));
+    assert.is(elf.subarray(0, 4).toString('latin1'), '\x7fELF', arch);
+    assert.is(elf[4], 2, `${arch}: 64-bit`);
+    assert.is(elf.readUInt16LE(16), 3, `${arch}: a shared object`);
+    assert.is(elf.readUInt16LE(18), machine, `${arch}: e_machine`);
+  }
 });
 
 test('copied alone into an empty directory: runs busybox, extracts koffi to a private hash-named file', () => {
