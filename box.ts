@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   switch (verb) {
     case '__init': return require('./lib/stage/init').stageInit();
     case '__exec': return require('./lib/stage/exec').stageExec();
+    case '__untar': return require('./lib/image/extract').untarHelper(args[0]);
     case '__supervise': return require('./lib/runtime/supervisor').supervise(args[0], args[1]);
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);

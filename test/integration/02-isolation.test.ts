@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { box, sh, STATE, needs, TOP } from '../helpers/box';
+import { tarball } from '../helpers/tar';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-iso-'));
 const DEFAULT_BND = '00000000a80425fb'; // Docker's 14 capabilities
@@ -137,6 +138,31 @@ test('a rootfs directory and a rootfs tarball work as IMAGE', () => {
   const noCmd = box(['run', '--rm', tarball]);
   assert.is(noCmd.status, 125);
   assert.match(noCmd.stderr, /no command specified/);
+});
+
+test('rootfs tarballs keep absolute symlinks; a malicious one is refused and cannot touch the host', () => {
+  const rootfs = path.join(tmp, 'tar-rootfs');
+  fs.mkdirSync(rootfs);
+  spawnSync('tar', ['-xzf', path.join(TOP, 'images/busybox.tar.gz'), '-C', rootfs]);
+  const withAbs = path.join(tmp, 'abs.tar');
+  spawnSync('sh', ['-c', `cd ${rootfs} && ln -s /proc/mounts etc/mtab && tar -cf ${withAbs} .`]);
+  assert.is(box(['run', '--rm', withAbs, 'readlink', '/etc/mtab']).stdout, '/proc/mounts\n');
+  const target = path.join(tmp, 'host-target');
+  fs.mkdirSync(target);
+  for (const [label, entries] of [
+    ['write through a symlink', [{ name: 'bin/', type: 'dir' }, { name: 'esc', type: 'symlink', link: target }, { name: 'esc/pwned', data: 'x' }]],
+    ['a .. path', [{ name: 'bin/', type: 'dir' }, { name: `../../../../../..${target}/pwned`, data: 'x' }]],
+    ['an absolute path', [{ name: 'bin/', type: 'dir' }, { name: `${target}/pwned`, data: 'x' }]],
+    ['a hard link out', [{ name: 'bin/', type: 'dir' }, { name: 'hl', type: 'link', link: `${target}/../../etc/hostname` }]],
+  ] as const) {
+    const file = path.join(tmp, 'evil.tar');
+    fs.writeFileSync(file, tarball(entries as any));
+    const r = box(['run', '--rm', file, 'true']);
+    assert.equal(fs.readdirSync(target), [], label);
+    // refused outright, or unpacked harmlessly inside the image (which has no `true` to run)
+    if (r.status === 125) assert.match(r.stderr, /^box run: cannot unpack image into .*: invalid archive: /, label);
+    else assert.is(r.status, 127, `${label}: ${r.stderr}`);
+  }
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
