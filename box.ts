@@ -22,6 +22,11 @@ Commands:
   top       The processes of a container, with host PIDs
   ns        The namespaces of a container next to the host's
   prune     Remove stopped containers and whatever crashed runs left
+  pull      Download an image from a registry (OCI distribution API)
+  import    Import an OCI layout, a docker save archive or a rootfs tarball
+  images    List images
+  rmi       Remove images
+  image     inspect | ls | rm | pull | import
   info      Display what this host offers to containers
   version   Show the box version
 
@@ -33,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   switch (verb) {
     case '__init': return require('./lib/stage/init').stageInit();
     case '__exec': return require('./lib/stage/exec').stageExec();
-    case '__untar': return require('./lib/image/extract').untarHelper(args[0]);
+    case '__untar': return require('./lib/image/extract').untarHelper(args[0], args[1]);
     case '__supervise': return require('./lib/runtime/supervisor').supervise(args[0], args[1]);
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);
@@ -49,6 +54,11 @@ async function main(argv: string[]): Promise<number> {
     case 'create': return require('./lib/cli/create').create(args);
     case 'start': return require('./lib/cli/create').start(args);
     case 'prune': return require('./lib/cli/prune').prune(args);
+    case 'pull': return require('./lib/cli/pull').pull(args);
+    case 'import': return require('./lib/cli/pull').importCmd(args);
+    case 'images': return require('./lib/cli/images').images(args);
+    case 'rmi': return require('./lib/cli/images').rmi(args);
+    case 'image': return require('./lib/cli/images').image(args);
     case 'info': return require('./lib/cli/info').info(args);
     case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
     case undefined: case 'help': case '--help':

@@ -40,7 +40,7 @@ function status(s: ContainerState): string {
   return s.status[0].toUpperCase() + s.status.slice(1);
 }
 
-function ago(iso: string): string {
+export function ago(iso: string): string {
   const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
   if (s < 1) return 'Less than a second';
   if (s < 60) return `${Math.floor(s)} second${Math.floor(s) === 1 ? '' : 's'}`;

@@ -18,6 +18,7 @@ Options:
   -e, --env list          Set environment variables
       --env-file list     Read in a file of environment variables
   -h, --hostname string   Container host name (default: the short id)
+      --entrypoint string Overwrite the default ENTRYPOINT of the image
       --init              Run an init inside the container that forwards signals and reaps processes
   -i, --interactive       Keep STDIN open
       --name string       Assign a name to the container

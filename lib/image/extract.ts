@@ -1,29 +1,70 @@
 // Tarball → directory, safely and faithfully. A rootfs keeps absolute symlinks
 // (/bin/sh -> /bin/busybox, /etc/mtab -> /proc/mounts) that must stay as they are, which
 // node-tar's own path checks would rewrite; so, like Docker's chrootarchive, box unpacks
-// in a helper process chrooted into the target: there an absolute path, a "..", a
-// symlink written through or a hard link to "/etc/passwd" all resolve inside the
-// target, and the host cannot be reached whatever the archive holds.
+// in a helper process chrooted into the target, where nothing can resolve to the host.
+// On top of that, entries that try to leave the target ("..", absolute names, a hard link
+// out, a write through a symlink the archive made) reject the whole archive.
+// Layers: OCI whiteouts become overlayfs ones (a 0:0 char device for ".wh.NAME", the
+// trusted.overlay.opaque xattr for ".wh..wh..opq"), and are listed in whiteouts.json
+// beside the layer for the plain-copy fallback.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { selfScript } from '../process/launch';
 import * as libc from '../libc';
 
-export function extractTarball(bytes: Buffer, dest: string) {
-  const r = spawnSync(process.execPath, [...process.execArgv, selfScript(), '__untar', dest], { input: bytes, encoding: 'utf8', maxBuffer: 1 << 20 });
+export interface Whiteouts { removed: string[]; opaque: string[] }
+
+/** Unpack `bytes` (tar or tar.gz) into the empty directory `dest`; throws with the reason when refused. */
+export function extractTarball(bytes: Buffer, dest: string, opts: { layer?: boolean } = {}): Whiteouts {
+  const r = spawnSync(process.execPath, [...process.execArgv, selfScript(), '__untar', dest, opts.layer ? 'layer' : 'rootfs'], { input: bytes, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error((r.stderr || `unpacking failed (status ${r.status})`).trim().split('\n').pop());
+  return JSON.parse(r.stdout || '{"removed":[],"opaque":[]}');
 }
 
-/** `__untar DEST`: the helper. Reads the archive (tar or tar.gz) from stdin. */
-export async function untarHelper(dest: string): Promise<number> {
+/** Why an entry may not be unpacked, or undefined when it may. */
+export function unsafeEntry(p: string, type: string, linkpath: string | undefined, symlinks: Set<string>): string | undefined {
+  const rel = p.replace(/^(\.\/)+/, '');
+  if (rel.startsWith('/')) return `absolute path "${p}"`;
+  const parts = rel.split('/').filter((x) => x && x !== '.');
+  if (parts.includes('..')) return `path "${p}" leaves the layer ("..")`;
+  for (let i = 1; i < parts.length; i++) {
+    if (symlinks.has(parts.slice(0, i).join('/'))) return `"${p}" is written through the symlink "${parts.slice(0, i).join('/')}"`;
+  }
+  if (type === 'Link' && linkpath !== undefined) {
+    const lp = linkpath.replace(/^(\.\/)+/, '');
+    if (lp.startsWith('/') || lp.split('/').includes('..')) return `hard link "${p}" points outside the layer ("${linkpath}")`;
+  }
+  return undefined;
+}
+
+/** `__untar DEST rootfs|layer`: the helper. Reads the archive from stdin, prints the whiteouts. */
+export async function untarHelper(dest: string, mode: string): Promise<number> {
   const tar = require('tar') as typeof import('tar'); // loaded before chroot: nothing is required after it
+  libc.preloadForUntar();
   const input = fs.readFileSync(0);
   libc.chroot(dest);
   libc.chdir('/');
   const problems: string[] = [];
+  const symlinks = new Set<string>();
+  const wh: Whiteouts = { removed: [], opaque: [] };
   await new Promise<void>((resolve, reject) => {
     const x = tar.x({
       cwd: '/', preservePaths: true, preserveOwner: process.geteuid?.() === 0, unlink: true,
+      filter: (p: string, entry: any) => {
+        const why = unsafeEntry(p, entry.type, entry.linkpath, symlinks);
+        if (why) { problems.push(why); return false; }
+        const rel = p.replace(/^(\.\/)+/, '').replace(/\/$/, '');
+        if (entry.type === 'SymbolicLink') symlinks.add(rel);
+        const base = path.posix.basename(rel);
+        if (mode === 'layer' && base.startsWith('.wh.')) {
+          const dir = path.posix.dirname(rel);
+          if (base === '.wh..wh..opq') wh.opaque.push(dir === '.' ? '' : dir);
+          else wh.removed.push(path.posix.join(dir, base.slice(4)));
+          return false;
+        }
+        return true;
+      },
       onwarn: (code: string, message: string) => { if (code !== 'TAR_ENTRY_INFO') problems.push(message); },
     } as any);
     x.on('error', reject);
@@ -34,5 +75,15 @@ export async function untarHelper(dest: string): Promise<number> {
     process.stderr.write(`invalid archive: ${problems[0]}\n`);
     return 1;
   }
+  for (const d of wh.opaque) {
+    fs.mkdirSync('/' + d, { recursive: true });
+    libc.setxattr('/' + d, 'trusted.overlay.opaque', 'y');
+  }
+  for (const f of wh.removed) {
+    fs.mkdirSync(path.posix.dirname('/' + f), { recursive: true });
+    fs.rmSync('/' + f, { recursive: true, force: true });
+    libc.mknod('/' + f, 0, 0, 0); // overlayfs' whiteout: a character device 0:0
+  }
+  process.stdout.write(JSON.stringify(wh));
   return 0;
 }

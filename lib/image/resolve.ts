@@ -7,18 +7,30 @@ import { BoxError } from '../libc/errors';
 import { IMAGES } from '../state/paths';
 import { BUILTIN, BUILTIN_CONFIG, builtinArchive } from './builtin';
 import { extractTarball } from './extract';
+import { findImage, lowerDirs, normalizeTag } from './store';
 
-export interface ImageConfig { Cmd: string[]; Env: string[]; WorkingDir: string; User: string }
-export interface Image { name: string; rootfs: string; config: ImageConfig }
+export interface ImageConfig { Entrypoint?: string[]; Cmd: string[]; Env: string[]; WorkingDir: string; User: string }
+/** `lower`: the read-only layers, top first (overlayfs' lowerdir order); `rootfs` is the top one. */
+export interface Image { name: string; rootfs: string; lower: string[]; config: ImageConfig }
 
 const PLAIN_CONFIG: ImageConfig = { Cmd: [], Env: BUILTIN_CONFIG.Env, WorkingDir: '', User: '' };
 
 export function resolveImage(ref: string): Image {
+  const stored = !ref.startsWith('/') && !ref.startsWith('.') ? findImage(ref) : undefined;
+  if (stored) {
+    const c = stored.config.config ?? {};
+    const lower = lowerDirs(stored);
+    return {
+      name: stored.repoTags.includes(normalizeTag(ref)) ? normalizeTag(ref) : stored.id.slice(7, 19), rootfs: lower.find((d) => fs.existsSync(path.join(d, 'etc', 'passwd'))) ?? lower[0], lower,
+      config: { Entrypoint: c.Entrypoint ?? [], Cmd: c.Cmd ?? [], Env: c.Env ?? BUILTIN_CONFIG.Env, WorkingDir: c.WorkingDir ?? '', User: c.User ?? '' },
+    };
+  }
   if (ref === BUILTIN || ref === `${BUILTIN}:latest`) {
     const a = builtinArchive();
-    return { name: BUILTIN, rootfs: unpackOnce(`${BUILTIN}-${a.sha256.slice(0, 16)}`, a.bytes), config: BUILTIN_CONFIG };
+    const rootfs = unpackOnce(`${BUILTIN}-${a.sha256.slice(0, 16)}`, a.bytes);
+    return { name: BUILTIN, rootfs, lower: [rootfs], config: BUILTIN_CONFIG };
   }
-  if (!ref.includes('/') && !ref.startsWith('.')) throw new BoxError(`box run: unable to find image "${ref}": only the builtin "busybox", a rootfs directory or a rootfs tarball can be run`);
+  if (!ref.includes('/') && !ref.startsWith('.')) throw new BoxError(`box run: unable to find image "${ref}": not in the store (box images), not the builtin "busybox", not a path (box pull ${ref} fetches it)`);
   const p = path.resolve(ref);
   let st: fs.Stats;
   try {
@@ -28,11 +40,12 @@ export function resolveImage(ref: string): Image {
   }
   if (st.isDirectory()) {
     if (!fs.existsSync(path.join(p, 'bin')) && !fs.existsSync(path.join(p, 'usr'))) throw new BoxError(`box run: image "${ref}": directory does not look like a rootfs (no bin/ or usr/)`);
-    return { name: p, rootfs: p, config: PLAIN_CONFIG };
+    return { name: p, rootfs: p, lower: [p], config: PLAIN_CONFIG };
   }
   const bytes = fs.readFileSync(p);
   const sum = crypto.createHash('sha256').update(bytes).digest('hex');
-  return { name: p, rootfs: unpackOnce(`tar-${sum.slice(0, 16)}`, () => bytes), config: PLAIN_CONFIG };
+  const rootfs = unpackOnce(`tar-${sum.slice(0, 16)}`, () => bytes);
+  return { name: p, rootfs, lower: [rootfs], config: PLAIN_CONFIG };
 }
 
 /** Unpack into IMAGES/<key>/rootfs exactly once: extract beside it, then rename into place. */

@@ -32,6 +32,8 @@ const DECLS = {
   waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
   umask: 'uint32_t umask(uint32_t mask)',
   mkfifo: 'int mkfifo(const char *path, uint32_t mode)',
+  setxattr: 'int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
+  lgetxattr: 'long lgetxattr(const char *path, const char *name, void *value, size_t size)',
   flock: 'int flock(int fd, int op)',
   tcgetattr: 'int tcgetattr(int fd, void *termios)',
   tcsetattr: 'int tcsetattr(int fd, int when, const void *termios)',
@@ -77,6 +79,10 @@ export const pivotRoot = (newRoot: string, putOld: string) =>
 export function mknod(p: string, major: number, minor: number, mode: number) {
   const dev = (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
   check(fn('syscall')(sys().mknodat, 'int', AT_FDCWD, 'const char *', p, 'uint32_t', S_IFCHR | mode, 'uint64_t', dev), 'mknod', p);
+}
+/** mknod with a full st_mode (type bits included) and an encoded st_rdev, as lstat reports them. */
+export function mknodRaw(p: string, mode: number, rdev: number) {
+  check(fn('syscall')(sys().mknodat, 'int', AT_FDCWD, 'const char *', p, 'uint32_t', mode, 'uint64_t', rdev), 'mknod', p);
 }
 export function closeRangeCloexec(from: number) {
   check(fn('syscall')(sys().close_range, 'uint32_t', from, 'uint32_t', 0xffffffff, 'uint32_t', CLOSE_RANGE_CLOEXEC), 'close_range');
@@ -158,6 +164,22 @@ export function setIds(uid: number, gid: number, groups: number[]) {
   check(fn('setgroups')(groups.length, list), 'setgroups');
   check(fn('setresgid')(gid, gid, gid), 'setgid', String(gid));
   check(fn('setresuid')(uid, uid, uid), 'setuid', String(uid));
+}
+
+export function setxattr(p: string, name: string, value: string) {
+  const v = Buffer.from(value);
+  check(fn('setxattr')(p, name, v, v.length, 0), 'setxattr', `${p} ${name}`);
+}
+/** An extended attribute's value, or undefined when it is not set. */
+export function getxattr(p: string, name: string): string | undefined {
+  const buf = Buffer.alloc(256);
+  const n = Number(fn('lgetxattr')(p, name, buf, buf.length));
+  return n < 0 ? undefined : buf.subarray(0, n).toString();
+}
+/** The untar helper chroots: load libc and declare what it will call while host paths still resolve. */
+export function preloadForUntar() {
+  fn('setxattr');
+  fn('syscall');
 }
 
 export const mkfifo = (p: string, mode: number) => void check(fn('mkfifo')(p, mode), 'mkfifo', p);

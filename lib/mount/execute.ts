@@ -6,6 +6,7 @@ import * as libc from '../libc';
 import { MS, MNT_DETACH } from '../libc/constants';
 import { MountOp } from './plan';
 import { secureJoin } from './securejoin';
+import { copyTree } from './copy';
 
 export function executePlan(ops: MountOp[], root: string) {
   for (const op of ops) step(op, root);
@@ -22,7 +23,7 @@ function step(op: MountOp, root: string) {
       libc.mount(null, '/', null, MS.REC | MS.PRIVATE);
       return;
     case 'copy-rootfs':
-      fs.cpSync(op.from, op.to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, dereference: false });
+      copyLayers(op.from, op.to);
       return;
     case 'mount': {
       const target = inside(root, op.target);
@@ -59,6 +60,23 @@ function step(op: MountOp, root: string) {
       libc.mount(op.path, op.path, null, MS.BIND | MS.REC);
       libc.mount(null, op.path, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
       return;
+  }
+}
+
+/**
+ * Without overlayfs: copy the layers bottom-up, applying each one's whiteouts first (the
+ * list unpacking wrote beside it): a removed path goes, an opaque directory is emptied.
+ */
+function copyLayers(topFirst: string[], to: string) {
+  for (const layer of [...topFirst].reverse()) {
+    let wh = { removed: [] as string[], opaque: [] as string[] };
+    try { wh = JSON.parse(fs.readFileSync(path.join(path.dirname(layer), 'whiteouts.json'), 'utf8')); } catch { /* a plain rootfs */ }
+    for (const r of wh.removed) fs.rmSync(secureJoin(to, r), { recursive: true, force: true });
+    for (const d of wh.opaque) {
+      const dir = secureJoin(to, d);
+      if (fs.existsSync(dir)) for (const e of fs.readdirSync(dir)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+    }
+    copyTree(layer, to, (st) => st.isCharacterDevice() && st.rdev === 0); // overlay whiteouts: applied above
   }
 }
 

@@ -7,7 +7,7 @@ import { StageConfig } from '../spec/types';
 export type MountOp =
   | { op: 'private-root' }                        // stop our mounts propagating to the host
   | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file' }
-  | { op: 'copy-rootfs'; from: string; to: string } // no overlayfs: a private copy of the image
+  | { op: 'copy-rootfs'; from: string[]; to: string } // no overlayfs: a private copy of the layers (top first)
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'file'; path: string }                  // an empty file to bind something over
   | { op: 'mknod'; path: string; major: number; minor: number; mode: number }
@@ -38,7 +38,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
   const ops: MountOp[] = [{ op: 'private-root' }];
 
   if (rootfs.copy) {
-    ops.push({ op: 'copy-rootfs', from: rootfs.lower[0], to: root });
+    ops.push({ op: 'copy-rootfs', from: rootfs.lower, to: root });
     ops.push({ op: 'mount', source: root, target: root, fstype: null, flags: MS.BIND | MS.REC });
   } else {
     // overlayfs lists lowerdirs top first; the image is never written, writes land in upper.

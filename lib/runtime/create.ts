@@ -21,7 +21,11 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   if (process.geteuid!() !== 0) throw new BoxError(`box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
   const image = resolveImage(req.spec.image);
   const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs);
-  const command = req.spec.command.length ? req.spec.command : image.config.Cmd;
+  // Docker's rule: the image's Entrypoint, then the user's command or else the image's Cmd
+  // (--entrypoint replaces it, and then the image's Cmd is not used either)
+  const entrypoint = req.entrypoint !== undefined ? (req.entrypoint ? [req.entrypoint] : []) : image.config.Entrypoint ?? [];
+  const cmd = req.spec.command.length ? req.spec.command : req.entrypoint !== undefined ? [] : image.config.Cmd;
+  const command = [...entrypoint, ...cmd];
   if (!command.length) throw new BoxError(`box ${verb}: no command specified (the image "${req.spec.image}" has no default command)`);
 
   collect();
@@ -47,7 +51,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   }
   const state: ContainerState = {
     id, name: spec.name, image: image.name, spec, status: 'created', created: new Date().toISOString(),
-    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.rootfs),
+    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.lower),
   };
   save(state);
   try {
@@ -78,10 +82,10 @@ function claimName(wanted: string, id: string): string {
   }
 }
 
-function rootfsLayout(dir: string, lower: string): StageConfig['rootfs'] {
+function rootfsLayout(dir: string, lower: string[]): StageConfig['rootfs'] {
   const merged = path.join(dir, 'merged');
-  if (!overlaySupported()) return { lower: [lower], merged, copy: true };
-  return { lower: [lower], merged, upper: path.join(dir, 'upper'), work: path.join(dir, 'work') };
+  if (!overlaySupported()) return { lower, merged, copy: true };
+  return { lower, merged, upper: path.join(dir, 'upper'), work: path.join(dir, 'work') };
 }
 
 /** Docker's environment: HOSTNAME, TERM with -t, then image env, then the user's; HOME and PATH if unset. */

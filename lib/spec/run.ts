@@ -28,12 +28,13 @@ export const RUN_OPTIONS: OptionTable = {
   privileged: { type: 'boolean' },
   'no-pivot': { type: 'boolean' },
   'stop-signal': { type: 'string' },
+  entrypoint: { type: 'string' },
   'stop-timeout': { type: 'string' },
   help: { type: 'boolean' },
   ...RESOURCE_OPTIONS,
 };
 
-export interface RunRequest { spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string }; detach: boolean }
+export interface RunRequest { spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string }; detach: boolean; entrypoint?: string }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
@@ -61,6 +62,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
   return {
     help: false,
     detach: !!v.detach,
+    entrypoint: v.entrypoint,
     spec: {
       name: v.name ?? '',
       image,

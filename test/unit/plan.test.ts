@@ -39,7 +39,7 @@ test('devpts is a new instance; device nodes are the standard six', () => {
 
 test('copy fallback, volumes, tmpfs, read-only, privileged, no-pivot', () => {
   const ops = mountPlan(cfg({ volumes: [{ source: '/h', target: '/data', readonly: true }], tmpfs: [{ target: '/t', options: '' }], readOnly: true, privileged: true, noPivot: true }, true));
-  assert.equal(ops[1], { op: 'copy-rootfs', from: '/img', to: '/c/merged' });
+  assert.equal(ops[1], { op: 'copy-rootfs', from: ['/img'], to: '/c/merged' });
   const vol = idx(ops, (o) => o.op === 'mount' && o.target === '/c/merged/data');
   assert.equal(ops[vol + 1], { op: 'remount-ro', path: '/c/merged/data', flags: 4096 | 16384 });
   assert.ok(ops.some((o) => o.op === 'mount' && o.target === '/c/merged/t' && o.fstype === 'tmpfs'));

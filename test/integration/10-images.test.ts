@@ -1,0 +1,124 @@
+// Images: a real registry (Debian's docker-registry) on 127.0.0.1, images pushed with
+// skopeo, then box pull / import / run / images / rmi; and the failures a registry can
+// hand out — unknown tag, nobody listening, a corrupted blob, a hostile layer.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { box, needs, TOP, STATE } from '../helpers/box';
+import { tarball } from '../helpers/tar';
+import { ociLayout, startRegistry, push, skopeo, freePort, TestRegistry } from '../helpers/oci';
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const ok = has('docker-registry') && has('skopeo');
+const t = needs(test, ok, 'needs Debian\'s docker-registry and skopeo (.ci/run installs them)');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-img-'));
+let reg: TestRegistry;
+const busyboxTar = zlib.gunzipSync(fs.readFileSync(path.join(TOP, 'images/busybox.tar.gz')));
+
+// three layers: busybox; /opt/old + /srv/keep; then a hard link, a whiteout and an opaque dir
+const layers = [
+  busyboxTar,
+  tarball([{ name: 'opt/', type: 'dir' }, { name: 'opt/old', data: 'old' }, { name: 'srv/', type: 'dir' }, { name: 'srv/keep', data: 'keep' }]),
+  tarball([
+    { name: 'data/', type: 'dir' }, { name: 'data/a', data: 'A' }, { name: 'data/b', type: 'link', link: 'data/a' },
+    { name: 'etc/.wh.hosts' }, { name: 'opt/', type: 'dir' }, { name: 'opt/.wh..wh..opq' }, { name: 'opt/new', data: 'new' },
+    { name: 'srv/run.sh', data: 'echo from-entrypoint; pwd; id -u; echo $FOO\n', mode: 0o755 },
+  ]),
+];
+const config = { Entrypoint: ['/bin/sh', '/srv/run.sh'], Cmd: null, Env: ['PATH=/usr/bin:/bin', 'FOO=bar'], WorkingDir: '/srv', User: '1000' };
+const CHECK = 'cat /data/a; [ "$(stat -c %i /data/a)" = "$(stat -c %i /data/b)" ] && echo hardlinked; ls /etc/hosts 2>&1 | grep -c "No such"; ls /opt; cat /srv/keep';
+
+t('setup: a registry on 127.0.0.1 with a three-layer image pushed by skopeo', async () => {
+  reg = await startRegistry(path.join(tmp, 'registry'));
+  ociLayout(path.join(tmp, 'multi'), 'v1', layers, config);
+  push(path.join(tmp, 'multi'), 'v1', `${reg.addr}/test/multi:v1`);
+});
+
+t('box pull: layers verified and stacked; whiteouts, opaque dirs, hard links; the image config applies', () => {
+  const r = box(['pull', `${reg.addr}/test/multi:v1`]);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Pull complete/);
+  assert.match(r.stdout, /Digest: sha256:[0-9a-f]{64}/);
+  const run = box(['run', '--rm', `${reg.addr}/test/multi:v1`]);
+  assert.is(run.stdout, 'from-entrypoint\n/srv\n1000\nbar\n', run.stderr);
+  const inside = box(['run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', `${reg.addr}/test/multi:v1`, '-c', CHECK]);
+  assert.is(inside.stdout, 'Ahardlinked\n1\nnew\nkeep', inside.stderr);
+  // the same again without overlayfs: the plain copy applies the whiteouts itself
+  const copy = box(['run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', `${reg.addr}/test/multi:v1`, '-c', CHECK], { env: { BOX_NO_OVERLAY: '1' } });
+  assert.is(copy.stdout, 'Ahardlinked\n1\nnew\nkeep', copy.stderr);
+  // one unpacked copy of each layer, shared
+  assert.is(fs.readdirSync(path.join(STATE, 'images', 'layers')).filter((d) => !d.startsWith('.')).length, 3);
+  assert.match(box(['images']).stdout, new RegExp(`${reg.addr.replace(/\./g, '\\.')}/test/multi\\s+v1\\s+[0-9a-f]{12}`));
+  const inspect = JSON.parse(box(['image', 'inspect', `${reg.addr}/test/multi:v1`]).stdout)[0];
+  assert.equal(inspect.Config.Entrypoint, config.Entrypoint);
+  assert.is(inspect.RootFS.Layers.length, 3);
+});
+
+t('pull errors: unknown tag, nobody listening, a corrupted blob, a hostile layer — a clear error, a consistent store', async () => {
+  const unknown = box(['pull', `${reg.addr}/test/multi:nope`]);
+  assert.is(unknown.status, 125);
+  assert.match(unknown.stderr, /test\/multi:nope: not found/);
+  const port = await freePort();
+  const down = box(['pull', `127.0.0.1:${port}/test/multi:v1`]);
+  assert.is(down.status, 125);
+  assert.match(down.stderr, /cannot reach registry 127\.0\.0\.1:\d+: ECONNREFUSED/);
+
+  // corrupt a layer blob inside the registry's storage (same size, other bytes)
+  const small = ociLayout(path.join(tmp, 'small'), 'v1', [tarball([{ name: 'bin/', type: 'dir' }, { name: 'hello', data: 'hello world' }])], { Cmd: ['/hello'] });
+  push(path.join(tmp, 'small'), 'v1', `${reg.addr}/test/small:v1`);
+  const hex = small.layers[0].slice(7);
+  const data = path.join(reg.storage, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+  const bytes = fs.readFileSync(data);
+  bytes[bytes.length - 5] ^= 0xff;
+  fs.writeFileSync(data, bytes);
+  const bad = box(['pull', `${reg.addr}/test/small:v1`]);
+  assert.is(bad.status, 125);
+  assert.match(bad.stderr, new RegExp(`blob sha256:${hex}: digest mismatch`));
+  assert.not.ok(fs.existsSync(path.join(STATE, 'images', 'blobs', 'sha256', hex)));
+
+  // a layer that tries to write outside itself is refused whole
+  ociLayout(path.join(tmp, 'evil'), 'v1', [tarball([{ name: 'ok', data: 'x' }, { name: '../../../escaped', data: 'x' }])], {});
+  push(path.join(tmp, 'evil'), 'v1', `${reg.addr}/test/evil:v1`);
+  const evil = box(['pull', `${reg.addr}/test/evil:v1`]);
+  assert.is(evil.status, 125);
+  assert.match(evil.stderr, /invalid archive: path "..\/..\/..\/escaped" leaves the layer/);
+  const store = path.join(STATE, 'images');
+  assert.equal(fs.readdirSync(path.join(store, 'layers')).filter((d) => d.startsWith('.')), [], 'no half-unpacked layer');
+  assert.not.match(box(['images']).stdout, /test\/(small|evil)/);
+});
+
+t('import: a docker save archive and an OCI layout made by skopeo; rmi refuses an image in use', () => {
+  const archive = path.join(tmp, 'saved.tar');
+  skopeo(['copy', '--quiet', `oci:${path.join(tmp, 'multi')}:v1`, `docker-archive:${archive}:test/saved:v2`]);
+  const imp = box(['import', archive]);
+  assert.is(imp.status, 0, imp.stderr);
+  assert.is(box(['run', '--rm', '--entrypoint', '', 'test/saved:v2', 'cat', '/opt/new']).stdout, 'new');
+  const layout = path.join(tmp, 'skopeo-layout');
+  skopeo(['copy', '--quiet', `oci:${path.join(tmp, 'multi')}:v1`, `oci:${layout}:v3`]);
+  assert.is(box(['import', layout, 'test/layout:v3']).status, 0);
+  assert.is(box(['run', '--rm', 'test/layout:v3']).stdout, 'from-entrypoint\n/srv\n1000\nbar\n');
+  // a rootfs tarball becomes a one-layer image
+  assert.is(box(['import', path.join(TOP, 'images/busybox.tar.gz'), 'plain/rootfs']).status, 0);
+  assert.is(box(['run', '--rm', 'plain/rootfs', 'echo', 'plain']).stdout, 'plain\n');
+  // in use
+  assert.is(box(['run', '--name', 'img-user', 'test/layout:v3']).status, 0);
+  const refused = box(['rmi', 'test/layout:v3']);
+  assert.is(refused.status, 1);
+  assert.match(refused.stderr, /unable to remove image test\/layout:v3: it is used by container/);
+  assert.is(box(['rm', 'img-user']).status, 0);
+  for (const img of ['test/layout:v3', 'test/saved:v2', 'plain/rootfs', `${reg.addr}/test/multi:v1`]) assert.is(box(['rmi', img]).status, 0, img);
+  assert.is(box(['images', '-q']).stdout, '', box(['images']).stdout);
+  assert.equal(fs.readdirSync(path.join(STATE, 'images', 'layers')), [], 'layers go with the last image');
+  // the builtin busybox still needs nothing
+  assert.is(box(['run', '--rm', 'busybox', 'echo', 'builtin']).stdout, 'builtin\n');
+});
+
+test.after(() => {
+  reg?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+test.run();
