@@ -26,6 +26,28 @@ export function ociLayout(dir: string, tag: string, layers: Buffer[], config: ob
   return { manifest: m.digest, layers: gz.map(sha) };
 }
 
+/**
+ * A multi-platform layout: index.json points at an image index listing one manifest per
+ * platform (what `docker buildx` pushes); push it with `skopeo copy --all`.
+ */
+export function ociIndexLayout(dir: string, tag: string, images: { arch: string; layers: Buffer[]; config: object }[]) {
+  const blobs = path.join(dir, 'blobs', 'sha256');
+  fs.mkdirSync(blobs, { recursive: true });
+  const put = (b: Buffer) => { const d = sha(b); fs.writeFileSync(path.join(blobs, d.slice(7)), b); return { digest: d, size: b.length }; };
+  const manifests = images.map(({ arch, layers, config }) => {
+    const cfg = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config, rootfs: { type: 'layers', diff_ids: layers.map(sha) } }));
+    const m = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...put(cfg) },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(zlib.gzipSync(l)) })),
+    }));
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...put(m), platform: { os: 'linux', architecture: arch } };
+  });
+  const index = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests })));
+  fs.writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...index, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
@@ -52,8 +74,8 @@ export async function startRegistry(dir: string): Promise<TestRegistry> {
 }
 
 /** Push an OCI layout to the registry with skopeo (as `docker push` would). */
-export function push(layout: string, tag: string, dest: string) {
-  const r = spawnSync('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:${tag}`, `docker://${dest}`], { encoding: 'utf8' });
+export function push(layout: string, tag: string, dest: string, all = false) {
+  const r = spawnSync('skopeo', ['--insecure-policy', 'copy', '--quiet', ...(all ? ['--all'] : []), '--dest-tls-verify=false', `oci:${layout}:${tag}`, `docker://${dest}`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`skopeo copy failed: ${r.stderr}`);
 }
 

@@ -8,9 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { box, needs, TOP, STATE } from '../helpers/box';
+import { box, needs, TOP, STATE, exitOf } from '../helpers/box';
 import { tarball } from '../helpers/tar';
-import { ociLayout, startRegistry, push, skopeo, freePort, TestRegistry } from '../helpers/oci';
+import { ociLayout, ociIndexLayout, startRegistry, push, skopeo, freePort, TestRegistry } from '../helpers/oci';
+import { runInPty } from '../helpers/pty';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const ok = has('docker-registry') && has('skopeo');
@@ -56,6 +57,25 @@ t('box pull: layers verified and stacked; whiteouts, opaque dirs, hard links; th
   const inspect = JSON.parse(box(['image', 'inspect', `${reg.addr}/test/multi:v1`]).stdout)[0];
   assert.equal(inspect.Config.Entrypoint, config.Entrypoint);
   assert.is(inspect.RootFS.Layers.length, 3);
+});
+
+t('a multi-platform image: pull picks this host\'s platform; on a terminal, one progress line per layer', async () => {
+  const here = { x64: 'amd64', arm64: 'arm64' }[process.arch as 'x64'];
+  const other = here === 'amd64' ? 'arm64' : 'amd64';
+  ociIndexLayout(path.join(tmp, 'multiarch'), 'v1', [
+    { arch: other, layers: [tarball([{ name: 'which', data: other }])], config: {} },
+    { arch: here, layers: [busyboxTar, tarball([{ name: 'which', data: here }])], config: { Cmd: ['cat', '/which'] } },
+  ]);
+  push(path.join(tmp, 'multiarch'), 'v1', `${reg.addr}/test/multiarch:v1`, true);
+  const term = runInPty(['pull', `${reg.addr}/test/multiarch:v1`], 24, 100);
+  assert.is((await exitOf(term.proc)).code, 0, term.output());
+  await new Promise((r) => setTimeout(r, 100));
+  const shown = term.output();
+  term.close();
+  assert.match(shown, /\x1b\[\d+A/, 'lines redrawn in place');
+  assert.is((shown.match(/[0-9a-f]{12}: Pull complete/g) || []).length >= 2, true, shown);
+  assert.is(box(['run', '--rm', `${reg.addr}/test/multiarch:v1`]).stdout, here);
+  assert.is(box(['rmi', `${reg.addr}/test/multiarch:v1`]).status, 0);
 });
 
 t('pull errors: unknown tag, nobody listening, a corrupted blob, a hostile layer — a clear error, a consistent store', async () => {
