@@ -1,6 +1,6 @@
 // A minimal ustar writer for tests that need archives no well-behaved tool would make
 // (entries with "..", absolute names, writes through symlinks).
-export interface Entry { name: string; type?: 'file' | 'dir' | 'symlink' | 'link'; data?: string; link?: string; mode?: number }
+export interface Entry { name: string; type?: 'file' | 'dir' | 'symlink' | 'link'; data?: string; link?: string; mode?: number; uid?: number; gid?: number; mtime?: number }
 
 export function tarball(entries: Entry[]): Buffer {
   const blocks: Buffer[] = [];
@@ -11,10 +11,10 @@ export function tarball(entries: Entry[]): Buffer {
     const oct = (n: number, off: number, len: number) => put(n.toString(8).padStart(len - 1, '0') + '\0', off, len);
     put(e.name, 0, 100);
     oct(e.mode ?? (e.type === 'dir' ? 0o755 : 0o644), 100, 8);
-    oct(0, 108, 8);
-    oct(0, 116, 8);
+    oct(e.uid ?? 0, 108, 8);
+    oct(e.gid ?? 0, 116, 8);
     oct(data.length, 124, 12);
-    oct(0, 136, 12);
+    oct(e.mtime ?? 0, 136, 12);
     put({ file: '0', dir: '5', symlink: '2', link: '1' }[e.type ?? 'file'], 156, 1);
     if (e.link) put(e.link, 157, 100);
     put('ustar\u000000', 257, 8);

@@ -28,10 +28,11 @@ const layers = [
     { name: 'data/', type: 'dir' }, { name: 'data/a', data: 'A' }, { name: 'data/b', type: 'link', link: 'data/a' },
     { name: 'etc/.wh.hosts' }, { name: 'opt/', type: 'dir' }, { name: 'opt/.wh..wh..opq' }, { name: 'opt/new', data: 'new' },
     { name: 'srv/run.sh', data: 'echo from-entrypoint; pwd; id -u; echo $FOO\n', mode: 0o755 },
+    { name: 'srv/owned', data: 'o', uid: 1234, gid: 4321, mode: 0o640, mtime: 1000000000 },
   ]),
 ];
 const config = { Entrypoint: ['/bin/sh', '/srv/run.sh'], Cmd: null, Env: ['PATH=/usr/bin:/bin', 'FOO=bar'], WorkingDir: '/srv', User: '1000' };
-const CHECK = 'cat /data/a; [ "$(stat -c %i /data/a)" = "$(stat -c %i /data/b)" ] && echo hardlinked; ls /etc/hosts 2>&1 | grep -c "No such"; ls /opt; cat /srv/keep';
+const CHECK = 'cat /data/a; [ "$(stat -c %i /data/a)" = "$(stat -c %i /data/b)" ] && echo hardlinked; ls /etc/hosts 2>&1 | grep -c "No such"; ls /opt; cat /srv/keep; echo; stat -c "%u %g %a %Y" /srv/owned';
 
 t('setup: a registry on 127.0.0.1 with a three-layer image pushed by skopeo', async () => {
   reg = await startRegistry(path.join(tmp, 'registry'));
@@ -47,10 +48,10 @@ t('box pull: layers verified and stacked; whiteouts, opaque dirs, hard links; th
   const run = box(['run', '--rm', `${reg.addr}/test/multi:v1`]);
   assert.is(run.stdout, 'from-entrypoint\n/srv\n1000\nbar\n', run.stderr);
   const inside = box(['run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', `${reg.addr}/test/multi:v1`, '-c', CHECK]);
-  assert.is(inside.stdout, 'Ahardlinked\n1\nnew\nkeep', inside.stderr);
+  assert.is(inside.stdout, 'Ahardlinked\n1\nnew\nkeep\n1234 4321 640 1000000000\n', inside.stderr);
   // the same again without overlayfs: the plain copy applies the whiteouts itself
   const copy = box(['run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', `${reg.addr}/test/multi:v1`, '-c', CHECK], { env: { BOX_NO_OVERLAY: '1' } });
-  assert.is(copy.stdout, 'Ahardlinked\n1\nnew\nkeep', copy.stderr);
+  assert.is(copy.stdout, 'Ahardlinked\n1\nnew\nkeep\n1234 4321 640 1000000000\n', copy.stderr);
   // one unpacked copy of each layer, shared
   assert.is(fs.readdirSync(path.join(STATE, 'images', 'layers')).filter((d) => !d.startsWith('.')).length, 3);
   assert.match(box(['images']).stdout, new RegExp(`${reg.addr.replace(/\./g, '\\.')}/test/multi\\s+v1\\s+[0-9a-f]{12}`));
@@ -120,6 +121,12 @@ t('import: a docker save archive and an OCI layout made by skopeo; rmi refuses a
   const layout = path.join(tmp, 'skopeo-layout');
   skopeo(['copy', '--quiet', `oci:${path.join(tmp, 'multi')}:v1`, `oci:${layout}:v3`]);
   assert.is(box(['import', layout, 'test/layout:v3']).status, 0);
+  // the same layout as a tar
+  const layoutTar = path.join(tmp, 'layout.tar');
+  spawnSync('tar', ['-cf', layoutTar, '-C', layout, '.']);
+  assert.is(box(['import', layoutTar, 'test/layouttar:v4']).status, 0);
+  assert.is(box(['run', '--rm', 'test/layouttar:v4']).stdout, 'from-entrypoint\n/srv\n1000\nbar\n');
+  assert.is(box(['rmi', 'test/layouttar:v4']).status, 0);
   assert.is(box(['run', '--rm', 'test/layout:v3']).stdout, 'from-entrypoint\n/srv\n1000\nbar\n');
   // a rootfs tarball becomes a one-layer image
   assert.is(box(['import', path.join(TOP, 'images/busybox.tar.gz'), 'plain/rootfs']).status, 0);
