@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
     case undefined: case 'help': case '--help':
       process.stdout.write(USAGE);
-      return verb ? 0 : 125;
+      return 0;
     default:
       throw new BoxError(`box: '${verb}' is not a box command.\nSee 'box --help'`);
   }
