@@ -98,3 +98,12 @@ export function needs<T extends (...a: any[]) => any>(test: { skip: T } & T, ok:
   if (ok) return test;
   return ((name: string, fn: any) => { console.log(`  skip "${name}": ${reason}`); test.skip(name, fn); }) as any;
 }
+
+/** box without blocking this process (for tests that serve something box talks to). */
+export function boxLater(args: string[], opts: any = {}): Promise<Result> {
+  const p = boxAsync(args, opts);
+  let stdout = '', stderr = '';
+  p.stdout!.on('data', (d) => { stdout += d; });
+  p.stderr!.on('data', (d) => { stderr += d; });
+  return new Promise((r) => p.on('close', (code, signal) => r({ status: code ?? -1, stdout, stderr, signal })));
+}

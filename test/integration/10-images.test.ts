@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import * as http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { box, needs, TOP, STATE, exitOf } from '../helpers/box';
+import { box, boxLater, needs, TOP, STATE, exitOf } from '../helpers/box';
 import { tarball } from '../helpers/tar';
 import { ociLayout, ociIndexLayout, startRegistry, push, skopeo, freePort, TestRegistry } from '../helpers/oci';
 import { runInPty } from '../helpers/pty';
@@ -77,6 +78,40 @@ t('a multi-platform image: pull picks this host\'s platform; on a terminal, one 
   assert.is((shown.match(/[0-9a-f]{12}: Pull complete/g) || []).length >= 2, true, shown);
   assert.is(box(['run', '--rm', `${reg.addr}/test/multiarch:v1`]).stdout, here);
   assert.is(box(['rmi', `${reg.addr}/test/multiarch:v1`]).status, 0);
+});
+
+t('the Bearer token flow (Docker Hub\'s): a 401 challenge, a token from the realm, then the pull', async () => {
+  // An auth front for the real registry, as Docker Hub's is: /v2/ answers 401 with a
+  // WWW-Authenticate challenge until the client brings the token the realm hands out.
+  const port = await freePort();
+  const seen: string[] = [];
+  const server = http.createServer(async (req, res) => {
+    if (req.url!.startsWith('/token')) {
+      seen.push(req.url!);
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ token: 'box-test-token' }));
+    }
+    if (req.headers.authorization !== 'Bearer box-test-token') {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', `Bearer realm="http://127.0.0.1:${port}/token",service="box-test",scope="repository:test/multi:pull"`);
+      return res.end();
+    }
+    const upstream = await fetch(`http://${reg.addr}${req.url}`, { headers: { accept: String(req.headers.accept ?? '') } });
+    res.statusCode = upstream.status;
+    for (const h of ['content-type', 'docker-content-digest', 'content-length']) if (upstream.headers.get(h)) res.setHeader(h, upstream.headers.get(h)!);
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  try {
+    const r = await boxLater(['pull', `127.0.0.1:${port}/test/multi:v1`]); // spawnSync would block this server
+    assert.is(r.status, 0, r.stderr);
+    assert.ok(seen.length >= 1, 'the token endpoint was asked');
+    assert.match(seen[0], /service=box-test/);
+    assert.match(seen[0], /scope=repository%3Atest%2Fmulti%3Apull/);
+    assert.is(box(['rmi', `127.0.0.1:${port}/test/multi:v1`]).status, 0);
+  } finally {
+    server.close();
+  }
 });
 
 t('pull errors: unknown tag, nobody listening, a corrupted blob, a hostile layer — a clear error, a consistent store', async () => {
