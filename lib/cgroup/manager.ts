@@ -43,7 +43,7 @@ export function createCgroups(id: string, layout: CgroupLayout = discover()): Cg
           fs.mkdirSync(parent, { recursive: true });
           if (cg.mode === 'v2') enableControllers(parent);
         }
-        inheritCpuset(parent);
+        if (cg.mode === 'v1') inheritCpuset(parent);
         fs.mkdirSync(dir);
         break;
       } catch (e: any) {
@@ -51,7 +51,7 @@ export function createCgroups(id: string, layout: CgroupLayout = discover()): Cg
         if (e.code !== 'ENOENT' || attempt > 5) throw e;
       }
     }
-    inheritCpuset(dir);
+    if (cg.mode === 'v1') inheritCpuset(dir); // v2: an empty cpuset.cpus means "the parent's"
   }
   if (cg.mode === 'v2') {
     try { cg.hiers[0].controllers = fs.readFileSync(path.join(cg.dirs[0], V2.controllers), 'utf8').trim().split(/\s+/).filter(Boolean); } catch { /* none */ }
@@ -102,7 +102,7 @@ function enableControllers(dir: string) {
   } catch { /* controllers held by processes in the root: limits will warn */ }
 }
 
-/** v1 cpuset starts empty in a new cgroup, and a task cannot join an empty cpuset. */
+/** v1 cpuset starts empty in a new cgroup, and a task cannot join an empty cpuset (v2 inherits instead). */
 function inheritCpuset(dir: string) {
   for (const f of [V1.cpuset.cpus, V1.cpuset.mems]) {
     const file = path.join(dir, f);
