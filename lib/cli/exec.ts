@@ -9,6 +9,7 @@ import { resolveUser } from '../spec/user';
 import { spawnInPidNsOf } from '../process/launch';
 import { Channel } from '../process/channel';
 import { openContainerPty, relayPty } from '../process/tty';
+import { stdioModes, relayStdio } from '../process/stdio';
 import { exitStatus } from '../process/exit';
 import { ExecConfig } from '../stage/exec';
 import { PROCS } from '../cgroup/files';
@@ -40,10 +41,7 @@ export async function exec(args: string[]): Promise<number> {
 }
 
 async function runExec(s: ContainerState, cfg: ExecConfig, tty: boolean, stdin: boolean, detach: boolean): Promise<number> {
-  const ttyOut = process.stdout.isTTY || process.stderr.isTTY;
-  const stdinMode = detach || tty ? 'ignore' : stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore';
-  const outMode = detach || tty ? 'ignore' : ttyOut ? 'pipe' : 'inherit';
-  const child = spawnInPidNsOf(s.pid!, '__exec', [stdinMode, outMode, outMode, 'pipe']);
+  const child = spawnInPidNsOf(s.pid!, '__exec', [...(stdioModes(tty, stdin, detach) as any[]), 'pipe']);
   const exited = new Promise<number>((r) => child.on('exit', (c, sig) => r(exitStatus(c, sig))));
   const forward = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
   for (const sig of FORWARDED) process.on(sig, forward);
@@ -52,16 +50,13 @@ async function runExec(s: ContainerState, cfg: ExecConfig, tty: boolean, stdin: 
     chan.send(cfg);
     const ready = await chan.next();
     if (!ready?.ready) return failed(ready, await exited);
-    const relays: Promise<void>[] = [];
+    let relays: Promise<void>[] = [];
     let pty;
     if (tty && !detach) {
       pty = openContainerPty(s.pid!);
-      relays.push(relayPty(pty, stdin));
+      relays = [relayPty(pty, stdin)];
     } else if (!detach) {
-      if (stdinMode === 'pipe') process.stdin.pipe(child.stdin!);
-      for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
-        if (from) relays.push(new Promise((r) => { from.on('data', (d) => to.write(d)); from.on('close', r); }));
-      }
+      relays = relayStdio(child);
     }
     chan.send({ start: true, pty: pty?.index });
     const started = await chan.next();

@@ -8,6 +8,7 @@ import { runContainer, IO } from '../runtime/start';
 import { teardown } from '../runtime/teardown';
 import { detach } from '../runtime/supervisor';
 import { relayPty, Pty } from '../process/tty';
+import { stdioModes, relayStdio } from '../process/stdio';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -66,27 +67,11 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-/**
- * The user's stdio, Docker's way: stdin only with -i; a pty with -t (raw mode, resize);
- * without -t, box's own fds are handed over unless they are a terminal (a container
- * must not get the host's tty, it could push input into it with TIOCSTI).
- */
 function attachedIO(tty: boolean, stdin: boolean, onChild: (c: ChildProcess) => void): IO {
-  const ttyOut = process.stdout.isTTY || process.stderr.isTTY;
-  const stdinMode = tty ? 'ignore' : stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore';
-  const outMode = tty ? 'ignore' : ttyOut ? 'pipe' : 'inherit';
   return {
-    stdio: [stdinMode, outMode, outMode],
+    stdio: stdioModes(tty, stdin),
     onSpawn: onChild, // signals reach the stage from the start; after execve, the container's PID 1
-    attach(child, pty: Pty | undefined) {
-      if (pty) return [relayPty(pty, stdin)];
-      if (stdinMode === 'pipe') process.stdin.pipe(child.stdin!);
-      const relays: Promise<void>[] = [];
-      for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
-        if (from) relays.push(new Promise((r) => { from.on('data', (d) => to.write(d)); from.on('close', r); }));
-      }
-      return relays;
-    },
+    attach: (child, pty: Pty | undefined) => (pty ? [relayPty(pty, stdin)] : relayStdio(child)),
     onFailure: (message) => process.stderr.write(`box: ${message}\n`),
   };
 }

@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import * as libc from '../libc';
 import { ContainerSpec } from '../spec/types';
-import { prepareExec } from './finish';
 import { CHANNEL_FD } from './channel';
 
 const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, exitOf, stop } from '../helpers/box';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');

@@ -4,7 +4,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as os from 'node:os';
 import { box, boxAsync, exitOf, until, childrenOf, alive, boxCgroups, STATE, sh, stop } from '../helpers/box';
 
 function collectOutput(p: ReturnType<typeof boxAsync>): () => string {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { box, boxAsync, exitOf, until, STATE, needs, stop } from '../helpers/box';
+import { box, boxAsync, until, STATE, needs, stop } from '../helpers/box';
 import { discover } from '../../lib/cgroup/discover';
 
 const layout = discover();
