@@ -16,7 +16,8 @@ filter=$(sed -n 's/.*box\.tests=\([^ ]*\).*/\1/p' /proc/cmdline)
 
 mkdir -p /newroot
 mount -t tmpfs -o mode=755,size=75% root /newroot
-cd /newroot
+# without its root there is no guest to build: say so and power off (run.sh reports it)
+cd /newroot || { echo "BOX-VM-RESULT 2 (no tmpfs root)"; echo o > /proc/sysrq-trigger; sleep 10; }
 mkdir -p proc sys dev tmp run var/tmp var/lib var/cache etc root usr "./$project"
 chmod 1777 tmp var/tmp
 ln -s usr/bin bin; ln -s usr/sbin sbin; ln -s usr/lib lib; ln -s usr/lib64 lib64

@@ -17,12 +17,14 @@ kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(
 [ -n "$kpkg" ] || { echo "vm: cannot find Debian's kernel package (apt-get update?)" >&2; exit 2; }
 kver=${kpkg#linux-image-}
 if [ ! -f "$work/vmlinuz-$kver" ]; then
-  (cd "$work" && rm -rf kdeb && mkdir kdeb && cd kdeb && apt-get download -qq "$kpkg-unsigned" 2>/dev/null || apt-get download -qq "$kpkg")
+  rm -rf "$work/kdeb" && mkdir "$work/kdeb"
+  # the -unsigned build where Debian has one (same kernel, no signature to carry)
+  (cd "$work/kdeb" && { apt-get download -qq "$kpkg-unsigned" 2>/dev/null || apt-get download -qq "$kpkg"; })
   dpkg-deb -x "$work"/kdeb/*.deb "$work/kdeb/x"
   mkdir -p "$work/modules-$kver"
   for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
            drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs fs/fscache/fscache fs/9p/9p fs/overlayfs/overlay; do
-    f=$(ls "$work/kdeb/x/lib/modules/$kver/kernel/$m".ko* 2>/dev/null | head -1) || true
+    f=$(find "$work/kdeb/x/lib/modules/$kver/kernel/$(dirname "$m")" -maxdepth 1 -name "$(basename "$m").ko*" 2>/dev/null | head -1) || true
     [ -n "$f" ] && cp "$f" "$work/modules-$kver/"
   done
   cp "$work/kdeb/x/boot/vmlinuz-$kver" "$work/vmlinuz-$kver"
