@@ -52,7 +52,12 @@ for mode in "${modes[@]}"; do
     -append "console=ttyS0 quiet panic=-1 box.cgroup=$mode box.project=$top box.tests=$tests" \
     -virtfs local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on \
     -virtfs local,path="$top",mount_tag=project,security_model=none 2>&1 | tr -d '\r' > "$log" || true
-  grep -aE '^(BOX-VM|  skip |.*✘|.*FAIL)' "$log" | sed 's/\x1b\[[0-9;]*m//g' || true
+  # what ran in this mode: each test file with uvu's (passed / total), what the tests
+  # measured, every skip and its reason, every failure
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+    /^(BOX-VM|  skip |    [^ ])/ || /✘|FAIL/ { print; next }
+    /^[0-9][0-9]-.*\.test\.ts$/ { file = $0; next }
+    file != "" && match($0, /\([0-9]+ \/ [0-9]+\)/) { print "  ran " file " " substr($0, RSTART, RLENGTH); file = "" }' || true
   result=$(sed -n 's/^BOX-VM-RESULT \([0-9]*\).*/\1/p' "$log" | tail -1)
   read -r p f k < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$log" | tail -1) || true
   totals=($((totals[0] + ${p:-0})) $((totals[1] + ${f:-0})) $((totals[2] + ${k:-0})))
