@@ -38,7 +38,6 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     user: { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name },
     env: buildEnv(image.config.Env, hostname, user.home, req.spec.tty, req.spec.env),
   };
-  for (const v of spec.volumes) fs.mkdirSync(v.source, { recursive: true }); // Docker's -v creates a missing host dir
 
   const dir = containerDir(id);
   fs.mkdirSync(CONTAINERS, { recursive: true, mode: 0o700 });
@@ -55,6 +54,8 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   };
   save(state);
   try {
+    // Docker's -v creates a missing host dir; only now, so a refused name leaves none behind
+    for (const v of spec.volumes) fs.mkdirSync(v.source, { recursive: true });
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }

@@ -112,9 +112,11 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
 test('--name: a duplicate name is refused while the first exists', () => {
   const a = box(['run', '--name', 'dup-test', 'busybox', 'true']);
   assert.is(a.status, 0);
-  const b = box(['run', '--rm', '--name', 'dup-test', 'busybox', 'true']);
+  const vol = path.join(os.tmpdir(), `box-dup-vol-${process.pid}`);
+  const b = box(['run', '--rm', '--name', 'dup-test', '-v', `${vol}:/v`, 'busybox', 'true']);
   assert.is(b.status, 125);
   assert.match(b.stderr, /The container name "\/dup-test" is already in use/);
+  assert.not.ok(fs.existsSync(vol), 'the refused run created its -v host directory');
   assert.match(box(['ps', '-a']).stdout, /dup-test/);
   assert.is(box(['rm', 'dup-test']).status, 0);
   assert.not.match(box(['ps', '-a']).stdout, /dup-test/);
