@@ -9,7 +9,7 @@ set -euo pipefail
 . /etc/os-release
 case "${VERSION_ID%%.*}" in
   8) extra=powertools ;;
-  9|10) extra=crb ;;
+  9) extra=crb ;;
   *) echo "deps.sh: $PRETTY_NAME is not an EL 8/9 host (CentOS 7 cannot run Node >= 18: glibc 2.17)" >&2; exit 1 ;;
 esac
 dnf -y -q --setopt=install_weak_deps=False --enablerepo="$extra" install \
