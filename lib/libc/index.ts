@@ -1,8 +1,10 @@
 // Every libc call box makes, declared once, wrapped so that failures throw SysError.
-// Declarations are made on first use: `box ps` should not pay for `execve`.
+// Declarations are made on first use (core.ts): `box ps` should not pay for `execve`.
+// Processes, mounts, ttys and cgroup BPF here; other concerns in files beside this one.
 import { koffi } from './native';
 import { SysError } from './errors';
-import { SYS, BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
+import { func, check, sys } from './core';
+import { BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
 
 export { SysError, BoxError } from './errors';
 
@@ -41,25 +43,7 @@ const DECLS = {
 } as const;
 
 type Name = keyof typeof DECLS;
-const fns: Partial<Record<Name, (...a: any[]) => any>> = {};
-let lib: any;
-
-function fn(name: Name): (...a: any[]) => any {
-  let f = fns[name];
-  if (!f) {
-    lib ??= koffi().load('libc.so.6');
-    f = fns[name] = lib.func(DECLS[name]);
-  }
-  return f!;
-}
-
-function check(r: number | bigint, call: string, target?: string): number {
-  const n = Number(r);
-  if (n < 0) throw new SysError(call, koffi().errno(), target);
-  return n;
-}
-
-const sys = () => SYS[process.arch] ?? (() => { throw new Error(`no syscall table for ${process.arch}`); })();
+const fn = (name: Name) => func(DECLS[name]);
 
 export const unshare = (flags: number) => void check(fn('unshare')(flags), 'unshare');
 export const setns = (fd: number, type: number, what?: string) => void check(fn('setns')(fd, type), 'setns', what);
