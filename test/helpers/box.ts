@@ -70,14 +70,17 @@ export function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
 }
 
-/** All cgroup dirs box made for containers (under /box or /box-<root hash> in any hierarchy). */
+/** This suite's cgroup parent: box's /box-<hash of BOX_ROOT> (lib/cgroup/manager.ts), so other stores' containers never count. */
+export const CG_PARENT = `box-${require('node:crypto').createHash('sha256').update(STATE).digest('hex').slice(0, 8)}`;
+
+/** The cgroup dirs box made for this suite's containers, in any hierarchy. */
 export function boxCgroups(): string[] {
   const out: string[] = [];
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const m = line.match(/^\S+ \S+ \S+ \/ (\S+) .* - cgroup2? /);
     if (!m) continue;
     let parents: string[] = [];
-    try { parents = fs.readdirSync(m[1]).filter((d) => d === 'box' || /^box-[0-9a-f]{8}$/.test(d)).map((d) => path.join(m[1], d)); } catch { /* none */ }
+    try { parents = fs.readdirSync(m[1]).filter((d) => d === CG_PARENT).map((d) => path.join(m[1], d)); } catch { /* none */ }
     for (const parent of parents) {
       try { for (const d of fs.readdirSync(parent)) if (fs.statSync(path.join(parent, d)).isDirectory()) out.push(path.join(parent, d)); } catch { /* none */ }
     }
