@@ -44,6 +44,7 @@ export const S_IFCHR = 0o020000;
 
 export const PR = {
   SET_PDEATHSIG: 1,
+  SET_DUMPABLE: 4,
   SET_NAME: 15,
   CAPBSET_READ: 23,
   CAPBSET_DROP: 24,

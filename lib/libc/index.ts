@@ -245,3 +245,13 @@ export function bpfAttachDevice(cgroupFd: number, progFd: number, what: string) 
   attr.writeUInt32LE(BPF.F_ALLOW_MULTI, 12);
   check(fn('syscall')(sys().bpf, 'int', BPF.PROG_ATTACH, 'void *', attr, 'uint32_t', attr.length), 'bpf(BPF_PROG_ATTACH)', what);
 }
+
+/**
+ * A new anonymous session keyring for the calling thread (and what it execs): without it a
+ * container inherits the caller's session keyring and reads and adds to host root's keys.
+ */
+export function joinNewSessionKeyring() {
+  const KEYCTL_JOIN_SESSION_KEYRING = 1;
+  const r = Number(fn('syscall')(sys().keyctl, 'int', KEYCTL_JOIN_SESSION_KEYRING, 'void *', null));
+  if (r < 0 && koffi().errno() !== 38 /* ENOSYS: a kernel without keys has nothing to inherit */) throw new SysError('keyctl(KEYCTL_JOIN_SESSION_KEYRING)', koffi().errno());
+}

@@ -1,0 +1,50 @@
+// Handing an open file descriptor from one box process to another (SCM_RIGHTS over an
+// AF_UNIX socket). The stage opens the container's pty master *inside* the container and
+// passes it to box, so box never resolves a path the container controls. Node cannot do
+// this on its own pipes (libuv reads them with read(), which drops ancillary data), so
+// box makes a dedicated SOCK_SEQPACKET pair and calls sendmsg/recvmsg directly.
+import { koffi } from './native';
+import { func, check } from './core';
+
+const AF_UNIX = 1, SOCK_SEQPACKET = 5, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_DONTWAIT = 0x40, MSG_CMSG_CLOEXEC = 0x40000000;
+const CMSG_LEN = 16 + 4;   // struct cmsghdr { size_t len; int level; int type; } + one int
+const CMSG_SPACE = 24;     // CMSG_LEN rounded up to the alignment of size_t
+
+let types: { msghdr: any } | undefined;
+function msgTypes() {
+  if (types) return types;
+  const k = koffi();
+  const iovec = k.struct('box_iovec', { base: 'void *', len: 'size_t' });
+  const msghdr = k.struct('box_msghdr', { name: 'void *', namelen: 'uint32_t', iov: k.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
+  return (types = { msghdr });
+}
+
+/** A connected pair of close-on-exec SOCK_SEQPACKET sockets: [box's end, the child's end]. */
+export function socketPair(): [number, number] {
+  const sv = new Int32Array(2);
+  check(func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)')(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 'socketpair');
+  return [sv[0], sv[1]];
+}
+
+/** Send `fd` (one byte of data carries it). */
+export function sendFd(sock: number, fd: number) {
+  msgTypes();
+  const ctl = Buffer.alloc(CMSG_SPACE);
+  ctl.writeBigUInt64LE(BigInt(CMSG_LEN), 0);
+  ctl.writeInt32LE(SOL_SOCKET, 8);
+  ctl.writeInt32LE(SCM_RIGHTS, 12);
+  ctl.writeInt32LE(fd, 16);
+  const msg = { name: null, namelen: 0, iov: { base: Buffer.from('F'), len: 1 }, iovlen: 1, control: ctl, controllen: CMSG_SPACE, flags: 0 };
+  check(func('long sendmsg(int fd, const box_msghdr *msg, int flags)')(sock, msg, 0), 'sendmsg(SCM_RIGHTS)');
+}
+
+/** Receive one fd sent with sendFd; it is already queued (the sender says so on its channel afterwards). */
+export function recvFd(sock: number): number {
+  msgTypes();
+  const ctl = Buffer.alloc(CMSG_SPACE);
+  const msg = { name: null, namelen: 0, iov: { base: Buffer.alloc(1), len: 1 }, iovlen: 1, control: ctl, controllen: CMSG_SPACE, flags: 0 };
+  check(func('long recvmsg(int fd, _Inout_ box_msghdr *msg, int flags)')(sock, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC), 'recvmsg(SCM_RIGHTS)');
+  if (msg.controllen < CMSG_LEN || ctl.readInt32LE(8) !== SOL_SOCKET || ctl.readInt32LE(12) !== SCM_RIGHTS) throw new Error('recvmsg: no file descriptor in the message');
+  return ctl.readInt32LE(16);
+}
