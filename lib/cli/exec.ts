@@ -1,14 +1,15 @@
 // box exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND [ARG...]
-// Runs a process in every namespace, the cgroups and the root of a running container.
+// Runs a process in every namespace, the cgroups and the root of a running container. The
+// `__exec` stage does the joining (lib/stage/exec.ts) from outside the container's pid
+// namespace; box relays stdio or the pty the stage opened inside, and forwards signals.
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { parseCommand } from '../spec/flags';
-import { find, ContainerState } from '../state/store';
+import { find, processStart, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { resolveUser } from '../spec/user';
-import { spawnInPidNsOf } from '../process/launch';
+import { spawnStage } from '../process/launch';
 import { Channel } from '../process/channel';
-import { openContainerPty, relayPty } from '../process/tty';
+import { receivePty, relayPty, Pty } from '../process/tty';
 import { stdioModes, relayStdio } from '../process/stdio';
 import { exitStatus } from '../process/exit';
 import { ExecConfig } from '../stage/exec';
@@ -27,47 +28,50 @@ export async function exec(args: string[]): Promise<number> {
   const s = find(ref);
   if (!running(s)) throw new BoxError(`box exec: container ${ref} is not running`);
   if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box exec: --workdir "${v.workdir}": the working directory must be an absolute path`);
-  const user = v.user ? resolveUser(v.user, `/proc/${s.pid}/root`) : { ...s.spec.user, home: '/' };
   const env = [...s.spec.env.filter((e) => !(v.env ?? []).some((x: string) => x.split('=')[0] === e.split('=')[0])), ...(v.env ?? [])];
   const cfg: ExecConfig = {
-    pid: s.pid!, detach: !!v.detach,
+    pid: s.pid!, pidStart: processStart(s.pid!) ?? '', namespaces: s.namespaces ?? {},
+    candidates: `${s.cgroups[0]}/${PROCS}`,
     cgroupProcs: s.cgroups.map((d) => `${d}/${PROCS}`),
+    detach: !!v.detach,
+    user: v.user,
     stage: {
-      spec: { ...s.spec, command, env, workdir: v.workdir ?? s.spec.workdir, tty: !!v.tty, stdin: !!v.interactive, init: false, user: { uid: user.uid, gid: user.gid, groups: user.groups } },
+      spec: { ...s.spec, command, env, workdir: v.workdir ?? s.spec.workdir, tty: !!v.tty && !v.detach, stdin: !!v.interactive, init: false },
       rootfs: s.rootfs, cgroupProcs: [], cgroupns: false,
     },
   };
-  return runExec(s, cfg, !!v.tty, !!v.interactive, !!v.detach);
+  return runExec(cfg, !!v.tty, !!v.interactive, !!v.detach);
 }
 
-async function runExec(s: ContainerState, cfg: ExecConfig, tty: boolean, stdin: boolean, detach: boolean): Promise<number> {
-  const child = spawnInPidNsOf(s.pid!, '__exec', [...(stdioModes(tty, stdin, detach) as any[]), 'pipe']);
+async function runExec(cfg: ExecConfig, tty: boolean, stdin: boolean, detach: boolean): Promise<number> {
+  // detached: the stage leads its own session, so that the pty can become its controlling terminal
+  const { child, fdSock } = spawnStage('__exec', stdioModes(tty, stdin, detach), { detached: true });
   const exited = new Promise<number>((r) => child.on('exit', (c, sig) => r(exitStatus(c, sig))));
   const forward = (sig: NodeJS.Signals) => { try { process.kill(child.pid!, sig); } catch { /* gone */ } };
   for (const sig of FORWARDED) process.on(sig, forward);
+  let pty: Pty | undefined;
   try {
     const chan = new Channel(child.stdio[3] as Duplex);
     chan.send(cfg);
     const ready = await chan.next();
     if (!ready?.ready) return failed(ready, await exited);
     let relays: Promise<void>[] = [];
-    let pty;
-    if (tty && !detach) {
-      pty = openContainerPty(s.pid!);
-      relays = [relayPty(pty, stdin)];
+    if (ready.pty !== undefined) {
+      pty = receivePty(fdSock, ready.pty);
+      if (!detach) relays = [relayPty(pty, stdin)];
     } else if (!detach) {
       relays = relayStdio(child);
     }
-    chan.send({ start: true, pty: pty?.index });
     const started = await chan.next();
-    if (started !== null) return failed(started, await exited);
+    if (!started?.started) return failed(started, await exited);
     if (detach) { child.unref(); return 0; }
     const status = await exited;
     await Promise.race([Promise.all(relays), new Promise((r) => setTimeout(r, 2000))]);
-    if (pty) try { fs.closeSync(pty.master); } catch { /* the relay closed it */ }
     return status;
   } finally {
     for (const sig of FORWARDED) process.off(sig, forward);
+    if (pty) try { fs.closeSync(pty.master); } catch { /* the relay closed it */ }
+    fs.closeSync(fdSock);
   }
 }
 

@@ -1,44 +1,64 @@
-// Starting the stage as PID 1 of a new pid namespace, without forking Node: unshare
-// CLONE_NEWPID on the main thread (it applies to children made afterwards), spawn
-// a fresh Node running this same file's `__init`, then setns straight back, because a
-// thread in an unshared pid ns cannot create threads and libuv makes its pool lazily.
+// Starting a stage (`__init`, `__exec`): a fresh Node running this same file, because Node
+// cannot fork. What a stage is started with matters to containment:
+//  - its executable is a read-only clone of `node` (lib/libc/selfexe.ts), passed as an fd and
+//    executed through /proc/self/fd: the `__init` stage is PID 1 of the container until it
+//    execs, and a `#!/proc/self/exe` command must not hand the container the host's binary;
+//  - its environment is not the caller's: only PATH and box's own settings;
+//  - fd 3 is the JSON channel, fd 4 a socket for passing fds (the pty master) back to box.
+// `__init` is born in a new pid namespace: unshare(CLONE_NEWPID) on box's main thread
+// applies to children made afterwards; box setns's straight back, because a thread left in
+// an unshared pid ns cannot create threads and libuv makes its pool lazily.
+// `__exec` stays in the host's pid namespace (it is never visible to the container): it
+// joins the other namespaces itself and spawns only the user's command into the container's.
 import * as fs from 'node:fs';
 import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
 import * as libc from '../libc';
 import { CLONE } from '../libc/constants';
+import { socketPair } from '../libc/fdpass';
+import { readOnlyClone, sealedMemfd } from '../libc/selfexe';
+
+export const STAGE_EXE_FD = 5;
+const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'NODE_OPTIONS'];
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface Stage { child: ChildProcess; fdSock: number }
 
 /** The script to re-execute: the bundle itself, or box.ts under tsx in development. */
 export function selfScript(): string {
   return fs.realpathSync(process.argv[1]);
 }
 
-export function spawnInNewPidNs(verb: string, stdio: StdioOptions): ChildProcess {
-  const pidns = fs.openSync('/proc/self/ns/pid', 'r');
-  libc.unshare(CLONE.NEWPID);
-  try {
-    return spawn(process.execPath, [...process.execArgv, selfScript(), verb], { stdio });
-  } finally {
-    libc.setns(pidns, CLONE.NEWPID, 'pid (back to the host)');
-    fs.closeSync(pidns);
-  }
+let exe: number | undefined;
+/** An fd on an unwritable copy of this process's node binary, made once per box process. */
+function stageExecutable(): number {
+  exe ??= readOnlyClone(process.execPath) ?? sealedMemfd('box-node', { file: process.execPath });
+  return exe;
 }
 
-/**
- * `exec`: spawn the stage inside an existing container's pid namespace. setns(CLONE_NEWPID)
- * only affects children made afterwards, so box enters, spawns, and goes straight back.
- */
-export function spawnInPidNsOf(pid: number, verb: string, stdio: StdioOptions): ChildProcess {
-  const own = fs.openSync('/proc/self/ns/pid', 'r');
-  const target = fs.openSync(`/proc/${pid}/ns/pid`, 'r');
+function stageEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH };
+  for (const k of STAGE_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
+  return env;
+}
+
+export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean } = {}): Stage {
+  const [mine, theirs] = socketPair();
+  const run = () => spawn(`/proc/self/fd/${STAGE_EXE_FD}`, [...process.execArgv, selfScript(), verb], {
+    stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
+    env: stageEnv(),
+    detached: opts.detached,
+  });
   try {
-    libc.setns(target, CLONE.NEWPID, `pid of ${pid}`);
+    if (!opts.newPidNs) return { child: run(), fdSock: mine };
+    const pidns = fs.openSync('/proc/self/ns/pid', 'r');
+    libc.unshare(CLONE.NEWPID);
     try {
-      return spawn(process.execPath, [...process.execArgv, selfScript(), verb], { stdio });
+      return { child: run(), fdSock: mine };
     } finally {
-      libc.setns(own, CLONE.NEWPID, 'pid (back to the host)');
+      libc.setns(pidns, CLONE.NEWPID, 'pid (back to the host)');
+      fs.closeSync(pidns);
     }
   } finally {
-    fs.closeSync(own);
-    fs.closeSync(target);
+    fs.closeSync(theirs);
   }
 }

@@ -1,15 +1,17 @@
-// The container's terminal. The pty comes from the container's own devpts instance
-// (opened through /proc/PID/root), so inside `tty` names /dev/pts/0 and the host's devpts
-// is never shown. box relays between it and the user's terminal, which it puts in raw mode.
-import * as fs from 'node:fs';
+// The container's terminal. The pty comes from the container's own devpts instance, opened
+// by the stage from inside the container (lib/libc/pty.ts) and handed to box over the
+// stage's fd socket, so inside `tty` names /dev/pts/0, the host's devpts is never shown, and
+// box never resolves a container path itself. box relays between the master and the user's
+// terminal, which it puts in raw mode.
 import * as tty from 'node:tty';
 import * as libc from '../libc';
+import { recvFd } from '../libc/fdpass';
 
 export interface Pty { master: number; index: number }
 
-export function openContainerPty(pid: number): Pty {
-  const master = fs.openSync(`/proc/${pid}/root/dev/ptmx`, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
-  const index = libc.unlockPty(master);
+/** The master the stage sent (it announces `{pty: index}` on its channel after sending it). */
+export function receivePty(fdSock: number, index: number): Pty {
+  const master = recvFd(fdSock);
   syncSize(master);
   return { master, index };
 }

@@ -8,9 +8,10 @@ import { StageConfig } from '../spec/types';
 import { save, ContainerState } from '../state/store';
 import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
-import { spawnInNewPidNs } from '../process/launch';
+import * as fs from 'node:fs';
+import { spawnStage } from '../process/launch';
 import { Channel } from '../process/channel';
-import { openContainerPty, Pty } from '../process/tty';
+import { receivePty, Pty } from '../process/tty';
 import { exitStatus } from '../process/exit';
 
 /** How the container's stdio is wired, and what happens around start. */
@@ -26,7 +27,7 @@ export interface IO {
 export async function runContainer(state: ContainerState, io: IO): Promise<number> {
   const { spec } = state;
   const cg = cgroupFor(state.id);
-  const child = spawnInNewPidNs('__init', [...(io.stdio as any[]).slice(0, 3), 'pipe']);
+  const { child, fdSock } = spawnStage('__init', io.stdio, { newPidNs: true });
   const join = joinPlan(cg, spec.resources);
   const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
   io.onSpawn?.(child);
@@ -43,7 +44,14 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
 
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace() };
   chan.send(cfg);
-  const ready = await chan.next();
+  // the stage opens the pty inside the container and sends its master before saying ready
+  let ready: any, pty: Pty | undefined;
+  try {
+    ready = await chan.next();
+    if (ready?.ready && ready.pty !== undefined) pty = receivePty(fdSock, ready.pty);
+  } finally {
+    fs.closeSync(fdSock);
+  }
   if (!ready?.ready) return failed(ready, await exited);
   state.pid = child.pid;
   save(state);
@@ -53,11 +61,15 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
     const how = await Promise.race([io.beforeStart().then(() => 'start'), exited.then(() => 'gone')]);
     if (how === 'gone') return failed({ error: 'the container was removed before it started', status: 137 }, await exited);
   }
-  const pty = spec.tty ? openContainerPty(child.pid!) : undefined;
   const relays = io.attach(child, pty);
-  chan.send({ start: true, pty: pty?.index });
-  const started = await chan.next();
-  if (started !== null) return failed(started, await exited);
+  chan.send({ start: true });
+  // Then: the namespaces to record (exec joins these), and EOF once execve closed the channel.
+  for (;;) {
+    const msg = await chan.next();
+    if (msg === null) break;
+    if (!msg.namespaces) return failed(msg, await exited);
+    state.namespaces = msg.namespaces;
+  }
   state.status = 'running';
   state.startedAt = new Date().toISOString();
   save(state);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 
 export const CHANNEL_FD = 3;
+export const FD_SOCKET = 4; // SCM_RIGHTS to box (the pty master)
 let pending = Buffer.alloc(0);
 
 export function readMessage(fd = CHANNEL_FD): any {

@@ -1,41 +1,135 @@
-// The `__exec` stage (docker exec = setns, as the seed says): started by box inside the
-// container's pid namespace, it joins the container's cgroups, gives its main thread its
-// own fs_struct (setns into a mount ns is EINVAL while threads share one), enters the
-// ipc, uts, net, cgroup and mount namespaces through /proc/PID/ns/*, takes the
-// container's root from /proc/PID/root, then finishes like __init and execs.
+// The `__exec` stage (docker exec = setns, as the seed says). It is never visible inside the
+// container: it stays in the host's pid namespace, so no container process can ptrace it,
+// read its /proc entries or open its executable — its other Node threads keep the host's
+// namespaces, root and capabilities, which is why it must stay out of sight. On its main
+// thread, in order:
+//   non-dumpable → config → host facts (cap_last_cap) → the container's namespace fds, opened
+//   from a process whose namespaces are the ones recorded at start → join the cgroups →
+//   unshare(CLONE_FS) (setns into a mount ns is EINVAL while threads share fs_struct) →
+//   setns ipc, uts, net, cgroup, mnt (the root becomes the container's) → setns pid (for
+//   children only) → user looked up, workdir, command resolved, pty opened: all inside →
+//   keyring, capabilities, user → spawn the command, which is born inside every namespace
+//   with the main thread's credentials → wait for it outside, forward signals, exit with
+//   its status.
+// After the setns calls only synchronous fs calls are made: libuv's pool threads still
+// resolve paths against the host.
 import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as libc from '../libc';
 import { CLONE, PR } from '../libc/constants';
+import { openPtyInside, PtyPair } from '../libc/pty';
+import { sendFd } from '../libc/fdpass';
 import { StageConfig } from '../spec/types';
-import { readMessage, sendMessage, CHANNEL_FD } from './channel';
-import { finish, StartMessage } from './finish';
-import { CommandError } from './command';
+import { resolveUser } from '../spec/user';
+import { capNumber } from '../spec/capabilities';
+import { exitStatus } from '../process/exit';
+import { processStart } from '../state/store';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET } from './channel';
+import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
+import { resolveCommand, CommandError } from './command';
 
-export interface ExecConfig { pid: number; cgroupProcs: string[]; detach: boolean; stage: StageConfig }
+export interface ExecConfig {
+  pid: number;                          // the container's PID 1 (host view) …
+  pidStart: string;                     // … and its start time: never a reused pid
+  namespaces: Record<string, number>;   // inode numbers recorded when the container started
+  candidates: string;                   // a cgroup.procs file: other processes to take them from
+  cgroupProcs: string[];
+  detach: boolean;
+  user?: string;                        // -u as typed: looked up in the container's own files
+  stage: StageConfig;
+}
 
-const NAMESPACES = ['ipc', 'uts', 'net', 'cgroup', 'mnt']; // mnt last: after it, host paths are gone
+const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+// With -t the command shares this stage's session (the pty's session leader is the stage),
+// so the terminal's job-control signals reach the stage too: they are not for it.
+const TTY_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGHUP'] as const;
 
-export function stageExec(): never {
+export function stageExec(): never | void {
+  let pty: PtyPair | undefined;
   try {
+    libc.prctl(PR.SET_DUMPABLE, 0);
     libc.prctl(PR.SET_PDEATHSIG, 9);
     libc.setBlocking(CHANNEL_FD);
     const cfg: ExecConfig = readMessage();
     if (cfg.detach) libc.prctl(PR.SET_PDEATHSIG, 0); // exec -d outlives box
+    const lastCap = hostLastCap();
+    const ns = recordedNamespaces(cfg); // everything is opened before the first setns
     for (const p of cfg.cgroupProcs) fs.writeFileSync(p, '0');
-    // Everything is opened before the first setns: afterwards /proc is the container's.
-    const nsFds = NAMESPACES.filter((n) => fs.existsSync(`/proc/${cfg.pid}/ns/${n}`)).map((n) => [n, fs.openSync(`/proc/${cfg.pid}/ns/${n}`, 'r')] as const);
-    const root = fs.openSync(`/proc/${cfg.pid}/root`, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     libc.unshare(CLONE.FS);
-    for (const [name, fd] of nsFds) { libc.setns(fd, 0, name); fs.closeSync(fd); }
-    libc.fchdir(root);
-    libc.chroot('.');
-    fs.closeSync(root);
-    sendMessage({ ready: true });
-    const start: StartMessage = readMessage();
-    return finish(cfg.stage, start, [], { console: false });
+    for (const [name, fd] of ns) if (name !== 'pid') libc.setns(fd, 0, name);
+    libc.setns(ns.get('pid')!, CLONE.NEWPID, 'pid');
+    for (const fd of ns.values()) fs.closeSync(fd);
+
+    // From here on, paths resolve inside the container's root.
+    const spec = cfg.stage.spec;
+    const user = cfg.user ? resolveUser(cfg.user, '/') : spec.user;
+    try {
+      enterWorkdir(spec.workdir || '/', user, false);
+    } catch (e: any) {
+      throw new CommandError(`chdir to cwd ("${spec.workdir}"): ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`, 126);
+    }
+    const file = resolveCommand(spec.command[0], spec.env);
+    if (spec.tty) {
+      pty = openPtyInside();
+      sendFd(FD_SOCKET, pty.master);
+      fs.closeSync(pty.master);
+      libc.setControllingTty(pty.slave); // box spawned this stage as a session leader
+      for (const sig of TTY_SIGNALS) process.on(sig, () => {});
+    }
+    sendMessage({ ready: true, pty: pty?.index });
+    fixStdioOwner(user, pty ? [pty.slave] : [0, 1, 2]);
+    libc.joinNewSessionKeyring();
+    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach });
+    libc.closeRangeCloexec(3); // the command gets its stdio and nothing else of ours
+    const child = spawn(file, spec.command.slice(1), {
+      argv0: spec.command[0],
+      env: Object.fromEntries(spec.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+      stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit',
+    });
+    if (child.pid === undefined) {
+      child.on('error', (e: any) => fail(new CommandError(`exec: "${spec.command[0]}": ${e.message}`, e.code === 'ENOENT' ? 127 : 126)));
+      return;
+    }
+    if (pty) fs.closeSync(pty.slave);
+    sendMessage({ started: true });
+    if (cfg.detach) process.exit(0);
+    for (const sig of FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
+    child.on('exit', (code, signal) => process.exit(exitStatus(code, signal)));
   } catch (e: any) {
-    const status = e instanceof CommandError ? e.status : 125;
-    try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
-    process.exit(status);
+    fail(e);
   }
+}
+
+function fail(e: any): never {
+  const status = e instanceof CommandError ? e.status : 125;
+  try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
+  process.exit(status);
+}
+
+/**
+ * Open the container's namespaces from a process whose namespaces are exactly those recorded
+ * when the container started: its PID 1 if it still is that process and has not made new
+ * ones (it can, inside a user namespace), else any process of the container's cgroup that
+ * has them. A container must not be able to choose what `exec` joins.
+ */
+function recordedNamespaces(cfg: ExecConfig): Map<string, number> {
+  const want = NAMESPACES.filter((n) => cfg.namespaces[n] !== undefined);
+  if (!want.includes('mnt') || !want.includes('pid')) throw new Error('the container\'s namespaces were not recorded when it started (started by an older box?): restart it');
+  const pids = [cfg.pid];
+  try { pids.push(...fs.readFileSync(cfg.candidates, 'utf8').split('\n').filter(Boolean).map(Number)); } catch { /* PID 1 only */ }
+  for (const pid of pids) {
+    if (pid === cfg.pid && processStart(pid) !== cfg.pidStart) continue;
+    const fds = new Map<string, number>();
+    try {
+      for (const n of want) {
+        const fd = fs.openSync(`/proc/${pid}/ns/${n}`, 'r');
+        fds.set(n, fd);
+        if (fs.fstatSync(fd).ino !== cfg.namespaces[n]) throw new Error('moved');
+      }
+      return fds;
+    } catch {
+      for (const fd of fds.values()) fs.closeSync(fd);
+    }
+  }
+  throw new Error('no process of the container is in the namespaces it started with');
 }

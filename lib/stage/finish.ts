@@ -1,52 +1,119 @@
-// The last steps before the user's program runs, shared by `__init` (and later `__exec`):
-// terminal and session, late cgroup join, cgroup namespace, working directory, user,
-// capabilities, a clean signal/fd state, execve. With --init, a small reaper stays PID 1.
+// The last steps before the user's program runs in the `__init` stage: terminal and
+// session, late cgroup join, cgroup namespace, the namespaces reported to box, working
+// directory, stdio usable by the user, a fresh keyring, user and capabilities, a clean
+// signal/fd state, execve. With --init, the init runs in front of the command instead.
 import * as fs from 'node:fs';
 import * as libc from '../libc';
 import { CLONE, PR, MS } from '../libc/constants';
+import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../spec/types';
 import { capNumber } from '../spec/capabilities';
 import { resolveCommand } from './command';
+import { sendMessage } from './channel';
 import { runInit } from './reaper';
 
-export interface StartMessage { start: true; pty?: number }
+export interface StartMessage { start: true }
+type User = StageConfig['spec']['user'];
 
-export function finish(cfg: StageConfig, start: StartMessage, cgroupFds: number[], opts = { console: true }): never {
+/** Namespaces box records at start: `exec` joins these, not whatever the container makes later. */
+export const NAMESPACES = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'] as const;
+
+export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: number[], lastCap: number): never {
   const { spec } = cfg;
   libc.setsid(); // our own session: the host terminal's job control cannot reach us
-  if (start.pty !== undefined) {
-    const slave = `/dev/pts/${start.pty}`;
-    const fd = fs.openSync(slave, fs.constants.O_RDWR);
-    libc.setControllingTty(fd);
-    for (const n of [0, 1, 2]) libc.dup2(fd, n);
-    fs.closeSync(fd);
-    if (opts.console) libc.mount(slave, '/dev/console', null, MS.BIND);
+  if (pty) {
+    libc.setControllingTty(pty.slave);
+    for (const n of [0, 1, 2]) libc.dup2(pty.slave, n);
+    libc.mount(`/proc/self/fd/${pty.slave}`, '/dev/console', null, MS.BIND);
+    fs.closeSync(pty.slave);
   }
   // Join late: everything above ran outside the container's CPU quota and memory limit.
   for (const fd of cgroupFds) { fs.writeSync(fd, '0'); fs.closeSync(fd); }
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
+  sendMessage({ namespaces: ownNamespaces() });
 
-  const env = spec.env;
-  const cwd = spec.workdir || '/';
-  fs.mkdirSync(cwd, { recursive: true, mode: 0o755 }); // Docker creates a missing workdir
-  if (spec.user.uid !== 0) fs.chownSync(cwd, spec.user.uid, spec.user.gid);
-  libc.chdir(cwd);
-  const file = resolveCommand(spec.command[0], env);
-
+  enterWorkdir(spec.workdir || '/', spec.user, true);
+  const file = resolveCommand(spec.command[0], spec.env);
   const keep = new Set(spec.capabilities.map(capNumber));
-  const lastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  fixStdioOwner(spec.user);
+  libc.joinNewSessionKeyring();
   if (spec.init) return runInit(file, spec, keep, lastCap);
-
   dropPrivileges(spec.user, keep, lastCap);
   prepareExec();
-  libc.execve(file, spec.command, env);
+  libc.execve(file, spec.command, spec.env);
 }
 
-export function dropPrivileges(user: StageConfig['spec']['user'], keep: Set<number>, lastCap: number) {
+/** The inode numbers of this process's namespaces (stat follows /proc/self/ns/* to nsfs). */
+export function ownNamespaces(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const n of NAMESPACES) {
+    try { out[n] = fs.statSync(`/proc/self/ns/${n}`).ino; } catch { /* a kernel without it (cgroup ns) */ }
+  }
+  return out;
+}
+
+/** Read the host's cap_last_cap before anything of the container is visible: it decides what is dropped. */
+export function hostLastCap(): number {
+  const n = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  if (!Number.isInteger(n) || n < 30 || n > 63) throw new Error(`/proc/sys/kernel/cap_last_cap: unexpected value ${n}`);
+  return n;
+}
+
+/**
+ * chdir into the working directory. `run` creates it when missing, as Docker does, and gives
+ * a non-root user what it created — never an existing directory (the container's `/`, `/etc`
+ * or a host volume). `exec` never creates one. Runs inside the container's root, so paths
+ * resolve there.
+ */
+export function enterWorkdir(dir: string, user: User, create: boolean) {
+  try {
+    libc.chdir(dir);
+    return;
+  } catch (e: any) {
+    if (!create || e.code !== 'ENOENT') throw e;
+  }
+  for (const made of mkdirs(dir)) if (user.uid !== 0) fs.chownSync(made, user.uid, user.gid);
+  libc.chdir(dir);
+}
+
+/** mkdir -p one component at a time (bounded: fs.mkdirSync's recursion can spin on /proc paths); the dirs made. */
+function mkdirs(dir: string): string[] {
+  const made: string[] = [];
+  let at = '';
+  for (const part of dir.split('/').filter(Boolean)) {
+    at += `/${part}`;
+    try {
+      fs.mkdirSync(at, 0o755);
+      made.push(at);
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+  }
+  return made;
+}
+
+/**
+ * A non-root user must be able to reopen its own stdio (`echo hi > /dev/stdout` reopens
+ * fd 1 through /proc), as runc's fixStdioPermissions allows: box's pipes, sockets and the
+ * pty are given to the user. Regular files (a host file the caller redirected to) and
+ * /dev/null are left alone.
+ */
+export function fixStdioOwner(user: User, fds = [0, 1, 2]) {
+  if (user.uid === 0) return;
+  for (const fd of fds) {
+    let st: fs.Stats;
+    try { st = fs.fstatSync(fd); } catch { continue; }
+    const devNull = st.isCharacterDevice() && st.rdev === ((1 << 8) | 3);
+    if (devNull || !(st.isFIFO() || st.isSocket() || st.isCharacterDevice())) continue;
+    try { fs.fchownSync(fd, user.uid, user.gid); } catch { /* e.g. EPERM on a file of another owner */ }
+  }
+}
+
+export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, opts = { deathSignal: true }) {
   libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
   if (user.uid !== 0 || user.gid !== 0 || user.groups.length) {
     libc.setIds(user.uid, user.gid, user.groups);
-    libc.prctl(PR.SET_PDEATHSIG, 9); // a credential change cleared it
+    if (opts.deathSignal) libc.prctl(PR.SET_PDEATHSIG, 9); // a credential change cleared it
   }
 }
 

@@ -1,24 +1,30 @@
 // The `__init` stage: PID 1 of the container's new pid namespace, started by box with
-// fd 3 as its channel. One synchronous thread of work, in this order:
-//   config → cgroup.procs opened → new mount/uts/ipc/net namespaces → mount plan (rootfs,
-//   /proc, /dev, pivot_root, masks) → hostname → loopback → "ready" → wait for "start" →
-//   tty/session → join cgroups (late) → cgroup ns → user, capabilities → execve.
+// fd 3 as its channel and fd 4 as its fd socket. One synchronous thread of work, in order:
+//   non-dumpable → config → host facts read (cap_last_cap) → cgroup.procs opened → new
+//   mount/uts/ipc/net namespaces → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
+//   hostname → loopback → pty opened inside, master sent to box → "ready" → wait for
+//   "start" → tty/session → join cgroups (late) → cgroup ns → namespaces reported →
+//   workdir, stdio, keyring, user, capabilities → execve.
 // Setup and start are separate so that create/start, hooks and OCI mode can reuse it.
 import * as fs from 'node:fs';
 import * as libc from '../libc';
 import { CLONE, PR } from '../libc/constants';
+import { openPtyInside, PtyPair } from '../libc/pty';
+import { sendFd } from '../libc/fdpass';
 import { StageConfig } from '../spec/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
-import { readMessage, sendMessage, CHANNEL_FD } from './channel';
-import { finish, StartMessage } from './finish';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET } from './channel';
+import { finish, hostLastCap, StartMessage } from './finish';
 import { CommandError } from './command';
 
 export function stageInit(): never {
   try {
+    libc.prctl(PR.SET_DUMPABLE, 0); // no ptrace, no /proc/1/{mem,environ,fd} for anyone but root of the host, until execve
     libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
     libc.setBlocking(CHANNEL_FD);
     const cfg: StageConfig = readMessage();
+    const lastCap = hostLastCap();
     const cgroupFds = cfg.cgroupProcs.map((p) => fs.openSync(p, 'w'));
     libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
     // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
@@ -26,9 +32,16 @@ export function stageInit(): never {
     executePlan(mountPlan(cfg), cfg.rootfs.merged);
     libc.sethostname(cfg.spec.hostname);
     libc.loopbackUp();
-    sendMessage({ ready: true });
+    let pty: PtyPair | undefined;
+    if (cfg.spec.tty) {
+      pty = openPtyInside(); // inside the new root: nothing resolves against the host
+      sendFd(FD_SOCKET, pty.master);
+      fs.closeSync(pty.master);
+    }
+    sendMessage({ ready: true, pty: pty?.index });
     const start: StartMessage = readMessage();
-    return finish(cfg, start, cgroupFds);
+    if (!start.start) process.exit(125);
+    return finish(cfg, pty, cgroupFds, lastCap);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;
     try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }

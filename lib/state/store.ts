@@ -25,6 +25,7 @@ export interface ContainerState {
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
   cgroups: string[];
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
+  namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
 }
 
 export function newId(): string {
