@@ -31,6 +31,7 @@ export async function exec(args: string[]): Promise<number> {
   const env = [...s.spec.env.filter((e) => !(v.env ?? []).some((x: string) => x.split('=')[0] === e.split('=')[0])), ...(v.env ?? [])];
   const cfg: ExecConfig = {
     pid: s.pid!, pidStart: processStart(s.pid!) ?? '', namespaces: s.namespaces ?? {},
+    owner: { ...s.owner, fds: s.namespaceFds ?? {} },
     candidates: `${s.cgroups[0]}/${PROCS}`,
     cgroupProcs: s.cgroups.map((d) => `${d}/${PROCS}`),
     detach: !!v.detach,

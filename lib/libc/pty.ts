@@ -24,8 +24,13 @@ export function fsMagic(fd: number): number {
 /** Open /dev/pts/ptmx of the devpts instance visible at `/dev/pts` in the current root. */
 export function openPtyInside(): PtyPair {
   const path = '/dev/pts/ptmx';
-  const { O_RDWR, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-  const master = fs.openSync(path, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  const { O_RDWR, O_NOCTTY, O_NOFOLLOW } = fs.constants;
+  let master: number;
+  try {
+    master = fs.openSync(path, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+  } catch (e: any) {
+    throw new Error(`${path} is not the container's pty multiplexer (${e.code === 'ELOOP' ? 'a symlink' : e.code})`);
+  }
   try {
     const st = fs.fstatSync(master);
     // ptmx is character device 5:2 on a devpts filesystem; anything else is the container's trick

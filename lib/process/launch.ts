@@ -16,8 +16,8 @@ import * as libc from '../libc';
 import { CLONE } from '../libc/constants';
 import { socketPair } from '../libc/fdpass';
 import { readOnlyClone, sealedMemfd } from '../libc/selfexe';
+import { EXE_FD } from '../stage/channel';
 
-export const STAGE_EXE_FD = 5;
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'NODE_OPTIONS'];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -43,7 +43,7 @@ function stageEnv(): Record<string, string> {
 
 export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean } = {}): Stage {
   const [mine, theirs] = socketPair();
-  const run = () => spawn(`/proc/self/fd/${STAGE_EXE_FD}`, [...process.execArgv, selfScript(), verb], {
+  const run = () => spawn(`/proc/self/fd/${EXE_FD}`, [...process.execArgv, selfScript(), verb], {
     stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
     env: stageEnv(),
     detached: opts.detached,

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { spawnStage } from '../process/launch';
 import { Channel } from '../process/channel';
 import { receivePty, Pty } from '../process/tty';
+import { recvFd } from '../libc/fdpass';
 import { exitStatus } from '../process/exit';
 
 /** How the container's stdio is wired, and what happens around start. */
@@ -25,9 +26,17 @@ export interface IO {
 }
 
 export async function runContainer(state: ContainerState, io: IO): Promise<number> {
+  const { child, fdSock } = spawnStage('__init', io.stdio, { newPidNs: true });
+  try {
+    return await run(state, io, child, fdSock);
+  } finally {
+    fs.closeSync(fdSock);
+  }
+}
+
+async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: number): Promise<number> {
   const { spec } = state;
   const cg = cgroupFor(state.id);
-  const { child, fdSock } = spawnStage('__init', io.stdio, { newPidNs: true });
   const join = joinPlan(cg, spec.resources);
   const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
   io.onSpawn?.(child);
@@ -45,13 +54,8 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace() };
   chan.send(cfg);
   // the stage opens the pty inside the container and sends its master before saying ready
-  let ready: any, pty: Pty | undefined;
-  try {
-    ready = await chan.next();
-    if (ready?.ready && ready.pty !== undefined) pty = receivePty(fdSock, ready.pty);
-  } finally {
-    fs.closeSync(fdSock);
-  }
+  const ready = await chan.next();
+  const pty = ready?.ready && ready.pty !== undefined ? receivePty(fdSock, ready.pty) : undefined;
   if (!ready?.ready) return failed(ready, await exited);
   state.pid = child.pid;
   save(state);
@@ -63,12 +67,14 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
   }
   const relays = io.attach(child, pty);
   chan.send({ start: true });
-  // Then: the namespaces to record (exec joins these), and EOF once execve closed the channel.
+  // Then: the namespaces (exec joins these; this process holds an fd on each while the
+  // container lives), and EOF once execve closed the channel.
   for (;;) {
     const msg = await chan.next();
     if (msg === null) break;
     if (!msg.namespaces) return failed(msg, await exited);
     state.namespaces = msg.namespaces;
+    state.namespaceFds = Object.fromEntries(Object.keys(msg.namespaces).map((n) => [n, recvFd(fdSock)]));
   }
   state.status = 'running';
   state.startedAt = new Date().toISOString();

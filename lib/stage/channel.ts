@@ -3,7 +3,13 @@
 import * as fs from 'node:fs';
 
 export const CHANNEL_FD = 3;
-export const FD_SOCKET = 4; // SCM_RIGHTS to box (the pty master)
+export const FD_SOCKET = 4; // SCM_RIGHTS to box (the pty master, the namespaces)
+export const EXE_FD = 5;    // the read-only node this stage was executed from (lib/process/launch.ts)
+
+/** A stage's first step: it needs no fd on its own executable, and a container must never get one. */
+export function closeExeFd() {
+  try { fs.closeSync(EXE_FD); } catch { /* not open */ }
+}
 let pending = Buffer.alloc(0);
 
 export function readMessage(fd = CHANNEL_FD): any {

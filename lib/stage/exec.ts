@@ -24,7 +24,7 @@ import { resolveUser } from '../spec/user';
 import { capNumber } from '../spec/capabilities';
 import { exitStatus } from '../process/exit';
 import { processStart } from '../state/store';
-import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET } from './channel';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './channel';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, CommandError } from './command';
 
@@ -32,6 +32,7 @@ export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
   pidStart: string;                     // … and its start time: never a reused pid
   namespaces: Record<string, number>;   // inode numbers recorded when the container started
+  owner: { pid: number; start: string; fds: Record<string, number> }; // the box process holding fds on them
   candidates: string;                   // a cgroup.procs file: other processes to take them from
   cgroupProcs: string[];
   detach: boolean;
@@ -47,6 +48,7 @@ const TTY_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGH
 export function stageExec(): never | void {
   let pty: PtyPair | undefined;
   try {
+    closeExeFd();
     libc.prctl(PR.SET_DUMPABLE, 0);
     libc.prctl(PR.SET_PDEATHSIG, 9);
     libc.setBlocking(CHANNEL_FD);
@@ -107,24 +109,28 @@ function fail(e: any): never {
 }
 
 /**
- * Open the container's namespaces from a process whose namespaces are exactly those recorded
- * when the container started: its PID 1 if it still is that process and has not made new
- * ones (it can, inside a user namespace), else any process of the container's cgroup that
- * has them. A container must not be able to choose what `exec` joins.
+ * Open the container's namespaces exactly as recorded when it started: through the fds its
+ * owner (box run or the supervisor) holds, else from PID 1 if it still is that process and
+ * has not made new ones (it can, inside a user namespace), else from any process of the
+ * container's cgroup that has them. A container must not be able to choose what exec joins;
+ * every candidate is checked against the recorded inode numbers.
  */
 function recordedNamespaces(cfg: ExecConfig): Map<string, number> {
   const want = NAMESPACES.filter((n) => cfg.namespaces[n] !== undefined);
   if (!want.includes('mnt') || !want.includes('pid')) throw new Error('the container\'s namespaces were not recorded when it started (started by an older box?): restart it');
-  const pids = [cfg.pid];
-  try { pids.push(...fs.readFileSync(cfg.candidates, 'utf8').split('\n').filter(Boolean).map(Number)); } catch { /* PID 1 only */ }
-  for (const pid of pids) {
-    if (pid === cfg.pid && processStart(pid) !== cfg.pidStart) continue;
+  const sources: ((n: string) => string)[] = [];
+  if (processStart(cfg.owner.pid) === cfg.owner.start) sources.push((n) => `/proc/${cfg.owner.pid}/fd/${cfg.owner.fds[n]}`);
+  if (processStart(cfg.pid) === cfg.pidStart) sources.push((n) => `/proc/${cfg.pid}/ns/${n}`);
+  try {
+    for (const pid of fs.readFileSync(cfg.candidates, 'utf8').split('\n').filter(Boolean)) sources.push((n) => `/proc/${pid}/ns/${n}`);
+  } catch { /* no cgroup to look in */ }
+  for (const path of sources) {
     const fds = new Map<string, number>();
     try {
       for (const n of want) {
-        const fd = fs.openSync(`/proc/${pid}/ns/${n}`, 'r');
+        const fd = fs.openSync(path(n), 'r');
         fds.set(n, fd);
-        if (fs.fstatSync(fd).ino !== cfg.namespaces[n]) throw new Error('moved');
+        if (fs.fstatSync(fd).ino !== cfg.namespaces[n]) throw new Error('not the recorded namespace');
       }
       return fds;
     } catch {

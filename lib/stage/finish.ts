@@ -9,7 +9,8 @@ import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../spec/types';
 import { capNumber } from '../spec/capabilities';
 import { resolveCommand } from './command';
-import { sendMessage } from './channel';
+import { sendMessage, FD_SOCKET } from './channel';
+import { sendFd } from '../libc/fdpass';
 import { runInit } from './reaper';
 
 export interface StartMessage { start: true }
@@ -30,7 +31,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   // Join late: everything above ran outside the container's CPU quota and memory limit.
   for (const fd of cgroupFds) { fs.writeSync(fd, '0'); fs.closeSync(fd); }
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
-  sendMessage({ namespaces: ownNamespaces() });
+  reportNamespaces();
 
   enterWorkdir(spec.workdir || '/', spec.user, true);
   const file = resolveCommand(spec.command[0], spec.env);
@@ -43,13 +44,21 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   libc.execve(file, spec.command, spec.env);
 }
 
-/** The inode numbers of this process's namespaces (stat follows /proc/self/ns/* to nsfs). */
-export function ownNamespaces(): Record<string, number> {
-  const out: Record<string, number> = {};
+/**
+ * Tell box which namespaces the container has, before its own code runs: their inode numbers,
+ * and an fd on each (sent in the order of `NAMESPACES`) that box holds while the container
+ * lives, so `exec` can join exactly these even if PID 1 makes new ones later.
+ */
+function reportNamespaces() {
+  const namespaces: Record<string, number> = {};
   for (const n of NAMESPACES) {
-    try { out[n] = fs.statSync(`/proc/self/ns/${n}`).ino; } catch { /* a kernel without it (cgroup ns) */ }
+    let fd: number;
+    try { fd = fs.openSync(`/proc/self/ns/${n}`, 'r'); } catch { continue; } // a kernel without it (cgroup ns)
+    namespaces[n] = fs.fstatSync(fd).ino;
+    sendFd(FD_SOCKET, fd);
+    fs.closeSync(fd);
   }
-  return out;
+  sendMessage({ namespaces });
 }
 
 /** Read the host's cap_last_cap before anything of the container is visible: it decides what is dropped. */

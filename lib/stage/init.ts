@@ -14,12 +14,13 @@ import { sendFd } from '../libc/fdpass';
 import { StageConfig } from '../spec/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
-import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET } from './channel';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './channel';
 import { finish, hostLastCap, StartMessage } from './finish';
 import { CommandError } from './command';
 
 export function stageInit(): never {
   try {
+    closeExeFd();
     libc.prctl(PR.SET_DUMPABLE, 0); // no ptrace, no /proc/1/{mem,environ,fd} for anyone but root of the host, until execve
     libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
     libc.setBlocking(CHANNEL_FD);

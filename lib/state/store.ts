@@ -26,6 +26,7 @@ export interface ContainerState {
   cgroups: string[];
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
   namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
+  namespaceFds?: Record<string, number>; // the owner's fds on them, held while the container lives
 }
 
 export function newId(): string {
