@@ -10,6 +10,7 @@ import { extractTarball } from './extract';
 import { platformArch } from './registry';
 import { BUILTIN_CONFIG } from './builtin';
 import { BoxError } from '../libc/errors';
+import { readFileIn } from '../mount/resolve';
 
 export function importImage(src: string, tag?: string): string {
   let st: fs.Stats;
@@ -48,14 +49,31 @@ function tarNames(tar: Buffer): Set<string> {
   return names;
 }
 
-function blobFile(dir: string, digest: string): Buffer {
-  const f = path.join(dir, 'blobs', ...digest.split(':'));
-  if (!fs.existsSync(f)) throw new BoxError(`box import: blob ${digest} is missing from the layout`);
-  return fs.readFileSync(f);
+/**
+ * A file named inside an archive or layout (manifest.json's Config and Layers, blobs/ALG/HEX):
+ * a relative path that stays inside `dir`, read inside it (a symlink the archive carries is
+ * followed inside, never to the host), a regular file. Anything else refuses the import.
+ */
+function readInside(dir: string, rel: unknown, what: string, max = Infinity): Buffer {
+  if (typeof rel !== 'string' || !rel || rel.startsWith('/') || rel.split('/').includes('..')) {
+    throw new BoxError(`box import: ${what} path ${JSON.stringify(rel)} leaves the archive`);
+  }
+  let b: Buffer | undefined;
+  try { b = readFileIn(dir, rel, max); } catch (e: any) { throw new BoxError(`box import: ${what} ${e.message}`); }
+  if (!b) throw new BoxError(`box import: ${what} ${rel} is missing from the archive`);
+  return b;
+}
+
+const MAX_JSON = 16 << 20;
+const DIGEST = /^sha256:[a-f0-9]{64}$/; // the only algorithm box stores; also keeps the blob path inside blobs/
+
+function blobFile(dir: string, digest: unknown): Buffer {
+  if (typeof digest !== 'string' || !DIGEST.test(digest)) throw new BoxError(`box import: invalid digest ${JSON.stringify(digest)} in the layout`);
+  return readInside(dir, path.posix.join('blobs', ...digest.split(':')), `blob ${digest}:`);
 }
 
 function fromOciLayout(dir: string, tag?: string): string {
-  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+  const index = JSON.parse(readInside(dir, 'index.json', 'index.json:', MAX_JSON).toString());
   let desc = index.manifests?.find((d: any) => !tag || d.annotations?.['org.opencontainers.image.ref.name'] === tag.split(':').pop()) ?? index.manifests?.[0];
   if (!desc) throw new BoxError(`box import: ${dir}: index.json lists no image`);
   let manifest = JSON.parse(putBlobText(blobFile(dir, desc.digest), desc.digest));
@@ -71,12 +89,13 @@ function fromOciLayout(dir: string, tag?: string): string {
 }
 
 function fromDockerArchive(dir: string, tag?: string): string {
-  const [entry] = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const [entry] = JSON.parse(readInside(dir, 'manifest.json', 'manifest.json:', MAX_JSON).toString());
   if (!entry?.Config) throw new BoxError('box import: manifest.json names no image');
-  const configBytes = fs.readFileSync(path.join(dir, entry.Config));
+  const configBytes = readInside(dir, entry.Config, 'manifest.json: Config', MAX_JSON);
   const configDigest = sha256(configBytes);
   putBlob(configBytes, configDigest);
-  const layers = entry.Layers.map((l: string) => { const b = fs.readFileSync(path.join(dir, l)); putBlob(b, sha256(b)); return b; });
+  if (!Array.isArray(entry.Layers)) throw new BoxError('box import: manifest.json: Layers is not a list');
+  const layers = entry.Layers.map((l: unknown) => { const b = readInside(dir, l, 'manifest.json: layer'); putBlob(b, sha256(b)); return b; });
   return finish(JSON.parse(configBytes.toString()), configDigest, layers, tag ?? entry.RepoTags?.[0]);
 }
 

@@ -3,18 +3,39 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as libc from '../libc';
-import { MS, MNT_DETACH } from '../libc/constants';
+import { MS, MNT_DETACH, S_IFCHR } from '../libc/constants';
+import { mknodat, makedev, symlinkat, openat, closeFd, procFd, O_PATH, O_CLOEXEC } from '../libc/paths';
 import { MountOp } from './plan';
-import { secureJoin } from './securejoin';
+import { withResolved, ResolveOptions } from './resolve';
+import { mountAt, readonlyRecursive } from './remount';
+import { hideHostKernelFs } from './noproc';
 import { copyTree } from './copy';
 
 export function executePlan(ops: MountOp[], root: string) {
-  for (const op of ops) step(op, root);
+  let pivoted = false;
+  for (const op of ops) {
+    step(op, pivoted ? '/' : root);
+    if (op.op === 'pivot') pivoted = true;
+  }
 }
 
-/** Paths under the rootfs are resolved with secureJoin until pivot; after it they are container paths. */
-function inside(root: string, p: string): string {
-  return p === root || !p.startsWith(root + '/') ? p : secureJoin(root, p.slice(root.length));
+/**
+ * Every path an op names under `root` (the rootfs before pivot, "/" after) is resolved inside
+ * it to an fd, and the op acts on the fd: the image's symlinks and a container racing on a
+ * shared volume can neither lead box out of the root nor swap what it resolved. Paths not under
+ * the root (the rootfs mount itself, "/") are box's own.
+ */
+function at<T>(root: string, p: string, opts: ResolveOptions, use: (fd: number, inner: string) => T): T {
+  const inner = root === '/' ? p : p.startsWith(root + '/') ? p.slice(root.length) : undefined;
+  if (inner === undefined) throw new Error(`mount plan: ${p} is not under ${root}`);
+  return withResolved(root, inner, opts, (fd) => use(fd, inner));
+}
+
+/** The parent directory of `p` (created if missing) as an fd, and the last component's name. */
+function atParent<T>(root: string, p: string, use: (dirFd: number, name: string) => T): T {
+  const name = path.posix.basename(p);
+  if (!name || name === '.' || name === '..') throw new Error(`mount plan: ${p} names no entry`);
+  return at(root, path.posix.dirname(p), { create: 'dir' }, (dirFd) => use(dirFd, name));
 }
 
 function step(op: MountOp, root: string) {
@@ -25,29 +46,35 @@ function step(op: MountOp, root: string) {
     case 'copy-rootfs':
       copyLayers(op.from, op.to);
       return;
-    case 'mount': {
-      const target = inside(root, op.target);
-      if (op.mkdir) makeMountpoint(target, op.source);
-      libc.mount(op.source, target, op.fstype, op.flags, op.data ?? null);
+    case 'mount':
+      if (op.target === root) { libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null); return; }
+      at(root, op.target, op.mkdir ? { create: mountpointKind(op.source, op.mkdir) } : {}, (fd, inner) =>
+        mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner));
       return;
-    }
     case 'mkdir':
-      fs.mkdirSync(inside(root, op.path), { recursive: true, mode: op.mode });
+      at(root, op.path, { create: 'dir', mode: op.mode }, () => undefined);
       return;
     case 'file':
-      fs.closeSync(fs.openSync(inside(root, op.path), 'a', 0o600));
+      at(root, op.path, { create: 'file', mode: 0o600 }, () => undefined);
       return;
-    case 'mknod': {
-      const p = inside(root, op.path);
-      libc.mknod(p, op.major, op.minor, op.mode);
-      fs.chmodSync(p, op.mode); // mknod's mode went through the umask
+    case 'mknod':
+      atParent(root, op.path, (dir, name) => {
+        mknodat(dir, name, S_IFCHR | op.mode, makedev(op.major, op.minor), op.path);
+        // mknod's mode went through the umask; chmod the node itself, through an fd (never a symlink)
+        const fd = openat(dir, name, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, op.path);
+        try { fs.chmodSync(procFd(fd), op.mode); } finally { closeFd(fd); }
+      });
       return;
-    }
     case 'symlink':
-      fs.symlinkSync(op.target, inside(root, op.path));
+      atParent(root, op.path, (dir, name) => symlinkat(op.target, dir, name, op.path));
       return;
     case 'remount-ro':
-      libc.mount(null, inside(root, op.path), null, MS.REMOUNT | MS.RDONLY | op.flags);
+      // -v SRC:DST:ro: read-only down to every submount. --read-only keeps Docker's meaning: only
+      // the rootfs mount itself; /dev/shm, --tmpfs and rw volumes on it stay writable (users rely on that).
+      at(root, op.path, {}, (fd, inner) => {
+        if (op.recursive) readonlyRecursive(fd, inner);
+        else mountAt(null, fd, null, MS.REMOUNT | MS.BIND | MS.RDONLY, null, inner);
+      });
       return;
     case 'pivot':
       enterRoot(op.root, op.noPivot);
@@ -56,9 +83,10 @@ function step(op: MountOp, root: string) {
       mask(op.path);
       return;
     case 'readonly':
+      // Docker's read-only /proc paths: bind onto itself, then the bind and everything below it read-only.
       if (!fs.existsSync(op.path)) return;
-      libc.mount(op.path, op.path, null, MS.BIND | MS.REC);
-      libc.mount(null, op.path, null, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+      at(root, op.path, {}, (fd, inner) => mountAt(procFd(fd), fd, null, MS.BIND | MS.REC, null, inner));
+      at(root, op.path, {}, (fd, inner) => readonlyRecursive(fd, inner, true)); // resolved again: now the bind's root
       return;
   }
 }
@@ -71,25 +99,29 @@ function copyLayers(topFirst: string[], to: string) {
   for (const layer of [...topFirst].reverse()) {
     let wh = { removed: [] as string[], opaque: [] as string[] };
     try { wh = JSON.parse(fs.readFileSync(path.join(path.dirname(layer), 'whiteouts.json'), 'utf8')); } catch { /* a plain rootfs */ }
-    for (const r of wh.removed) fs.rmSync(secureJoin(to, r), { recursive: true, force: true });
+    // The layers below may hold symlinks: resolve each whiteout inside the copy, never through them.
+    for (const r of wh.removed) {
+      const name = path.posix.basename(r);
+      try {
+        withResolved(to, path.posix.dirname(r), {}, (dir) => fs.rmSync(path.join(procFd(dir), name), { recursive: true, force: true }));
+      } catch (e: any) { if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw e; }
+    }
     for (const d of wh.opaque) {
-      const dir = secureJoin(to, d);
-      if (fs.existsSync(dir)) for (const e of fs.readdirSync(dir)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+      try {
+        withResolved(to, d, {}, (dir) => {
+          if (!fs.fstatSync(dir).isDirectory()) return;
+          for (const e of fs.readdirSync(procFd(dir))) fs.rmSync(path.join(procFd(dir), e), { recursive: true, force: true });
+        });
+      } catch (e: any) { if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw e; }
     }
     copyTree(layer, to, (st) => st.isCharacterDevice() && st.rdev === 0); // overlay whiteouts: applied above
   }
 }
 
-function makeMountpoint(target: string, source: string) {
-  let isDir = true;
-  if (source.startsWith('/')) {
-    try { isDir = fs.statSync(source).isDirectory(); } catch { /* a fs type, not a path */ }
-  }
-  if (isDir) fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-  else if (!fs.existsSync(target)) {
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-    fs.closeSync(fs.openSync(target, 'a', 0o644));
-  }
+/** A bind of a single file (-v /etc/hostname:/etc/hostname:ro) needs a file to mount on, not a directory. */
+function mountpointKind(source: string, wanted: 'dir' | 'file'): 'dir' | 'file' {
+  if (wanted === 'file' || !source.startsWith('/')) return wanted;
+  try { return fs.statSync(source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; /* a fs type, not a path */ }
 }
 
 /**
@@ -109,6 +141,9 @@ function enterRoot(root: string, noPivot: boolean) {
       if (e.code !== 'EINVAL') throw e;
     }
   }
+  // The host's /proc and /sys would stay in this mount namespace under the moved root: hidden,
+  // yet enough for the kernel to let a user namespace made inside mount a fresh proc or sysfs.
+  hideHostKernelFs(root);
   libc.mount(root, '/', null, MS.MOVE);
   libc.chroot('.');
   libc.chdir('/');

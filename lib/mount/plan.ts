@@ -12,10 +12,10 @@ export type MountOp =
   | { op: 'file'; path: string }                  // an empty file to bind something over
   | { op: 'mknod'; path: string; major: number; minor: number; mode: number }
   | { op: 'symlink'; target: string; path: string }
-  | { op: 'remount-ro'; path: string; flags: number } // bind mounts need MS_REMOUNT|MS_BIND to become read-only
+  | { op: 'remount-ro'; path: string; recursive: boolean } // recursive: every mount below it too
   | { op: 'pivot'; root: string; noPivot: boolean }
   | { op: 'mask'; path: string }                  // /dev/null over a file, an empty read-only tmpfs over a directory
-  | { op: 'readonly'; path: string };              // bind onto itself, then read-only
+  | { op: 'readonly'; path: string };              // bind onto itself, then read-only with everything below
 
 /** Docker's defaults (moby oci/defaults.go). */
 export const MASKED_PATHS = [
@@ -68,7 +68,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
 
   for (const v of spec.volumes) {
     ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
-    if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), flags: MS.BIND | MS.REC });
+    if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), recursive: true });
   }
   for (const t of spec.tmpfs) {
     ops.push({ op: 'mount', source: 'tmpfs', target: at(t.target), fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: t.options || 'mode=1777', mkdir: 'dir' });
@@ -80,6 +80,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
     for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });
     for (const p of READONLY_PATHS) ops.push({ op: 'readonly', path: p });
   }
-  if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', flags: MS.BIND });
+  // Docker's --read-only: the rootfs mount alone; the mounts box put on it stay as they are.
+  if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', recursive: false });
   return ops;
 }

@@ -55,7 +55,8 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   save(state);
   try {
     // Docker's -v creates a missing host dir; only now, so a refused name leaves none behind
-    for (const v of spec.volumes) fs.mkdirSync(v.source, { recursive: true });
+    // (an existing file is fine: -v /etc/hostname:/etc/hostname binds a single file)
+    for (const v of spec.volumes) if (!fs.existsSync(v.source)) fs.mkdirSync(v.source, { recursive: true });
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }

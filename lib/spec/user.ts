@@ -1,21 +1,36 @@
 // -u/--user: uid[:gid] or name[:group], looked up in the image's /etc/passwd and /etc/group.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// The files are the image's: resolved inside its root (an `/etc/passwd -> /etc/shadow` symlink
+// must not make box read the host's), opened without blocking (a FIFO), capped in size.
+// Parsing is separate from reading so that exec can hand in text read another way.
 import { BoxError } from '../libc/errors';
+import { readFileIn } from '../mount/resolve';
 
 export interface User { uid: number; gid: number; groups: number[]; name?: string; home: string }
+export interface UserDb { passwd: string; group: string }
 
-function table(rootfs: string, file: string): string[][] {
-  try {
-    return fs.readFileSync(path.join(rootfs, 'etc', file), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
+const MAX_DB = 4 << 20; // bigger than any real passwd file; reading stops there
+
+/** The image's passwd and group as text ("" when missing). Throws for a FIFO, a device, a huge file. */
+export function readUserDb(rootfs: string): UserDb {
+  const read = (file: string) => {
+    try {
+      return readFileIn(rootfs, `/etc/${file}`, MAX_DB)?.toString('utf8') ?? '';
+    } catch (e: any) {
+      throw new BoxError(`box run: cannot read /etc/${file} of the image: ${e.message}`);
+    }
+  };
+  return { passwd: read('passwd'), group: read('group') };
 }
 
+const table = (text: string): string[][] => text.split('\n').filter(Boolean).map((l) => l.split(':'));
+
 export function resolveUser(spec: string | undefined, rootfs: string): User {
-  const passwd = table(rootfs, 'passwd');
-  const groupTable = table(rootfs, 'group');
+  return parseUser(spec, readUserDb(rootfs));
+}
+
+export function parseUser(spec: string | undefined, db: UserDb): User {
+  const passwd = table(db.passwd);
+  const groupTable = table(db.group);
   const [u, g] = (spec || '0').split(':');
   const isNum = (s: string) => /^\d+$/.test(s);
   let uid: number, gid: number, name: string | undefined, home = '/';

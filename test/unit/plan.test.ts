@@ -41,11 +41,11 @@ test('copy fallback, volumes, tmpfs, read-only, privileged, no-pivot', () => {
   const ops = mountPlan(cfg({ volumes: [{ source: '/h', target: '/data', readonly: true }], tmpfs: [{ target: '/t', options: '' }], readOnly: true, privileged: true, noPivot: true }, true));
   assert.equal(ops[1], { op: 'copy-rootfs', from: ['/img'], to: '/c/merged' });
   const vol = idx(ops, (o) => o.op === 'mount' && o.target === '/c/merged/data');
-  assert.equal(ops[vol + 1], { op: 'remount-ro', path: '/c/merged/data', flags: 4096 | 16384 });
+  assert.equal(ops[vol + 1], { op: 'remount-ro', path: '/c/merged/data', recursive: true });
   assert.ok(ops.some((o) => o.op === 'mount' && o.target === '/c/merged/t' && o.fstype === 'tmpfs'));
   assert.equal(ops.find((o) => o.op === 'pivot'), { op: 'pivot', root: '/c/merged', noPivot: true });
   assert.ok(!ops.some((o) => o.op === 'mask' || o.op === 'readonly'), 'privileged: no masks');
-  assert.equal(ops[ops.length - 1], { op: 'remount-ro', path: '/', flags: 4096 });
+  assert.equal(ops[ops.length - 1], { op: 'remount-ro', path: '/', recursive: false });
 });
 
 test('capabilities: Docker defaults, add/drop, ALL, privileged', () => {
