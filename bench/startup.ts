@@ -1,6 +1,9 @@
 // Container start-up benchmark: `box run --rm busybox true` next to `runc run` on an OCI bundle of
-// the same rootfs, bare `unshare … chroot` (namespaces, no runtime) and `node -e 0` (Node's floor).
-//   npx tsx bench/startup.ts [--runs N] [--json]        (root; runc/unshare are skipped if absent)
+// the same rootfs, bare `unshare … chroot` (namespaces, no runtime) and `node -e 0` (Node's floor);
+// and `box exec` into a running container next to `runc exec`. --baseline PATH times another box
+// executable (e.g. a build of an older commit) in the same rounds, so a change's cost is measured
+// side by side under the same load. Every box uses a private BOX_ROOT in a temp dir, never the user's store.
+//   npx tsx bench/startup.ts [--runs N] [--json] [--baseline PATH]   (root; runc/unshare are skipped if absent)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,15 +14,19 @@ const runsArg = argv.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 30;
 const JSON_OUT = argv.includes('--json');
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs wants a positive integer');
+const baselineArg = argv.indexOf('--baseline');
+const BASELINE = baselineArg >= 0 ? path.resolve(argv[baselineArg + 1] ?? '') : null;
+if (BASELINE !== null) try { fs.accessSync(BASELINE, fs.constants.X_OK); } catch { throw new Error(`--baseline wants an executable box: ${BASELINE}`); }
 if (process.geteuid!() !== 0) { console.error('bench/startup.ts: must run as root (box, runc and unshare need it)'); process.exit(1); }
 
 const REPO = path.resolve(__dirname, '..');
 const CG_PARENT = 'box-bench';   // our own top-level cgroup parent, in every hierarchy
 const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
-const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+const run = (cmd: string, args: string[], env = process.env) => spawnSync(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
 // args(i) runs before the clock starts, so per-iteration set-up (runc's config) is not timed.
-interface Case { name: string; cmd: string; args: (i: number) => string[]; onFail?: (i: number) => void; times: number[]; failed: number }
+// vs: the row a case's `vs runc` column divides by (`runc`, or `runc exec` for the exec rows).
+interface Case { name: string; cmd: string; args: (i: number) => string[]; env?: NodeJS.ProcessEnv; vs?: string; onFail?: (i: number) => void; times: number[]; failed: number }
 const cases: Case[] = [];
 const skipped: { name: string; reason: string }[] = [];
 const add = (c: Omit<Case, 'times' | 'failed'>) => cases.push({ ...c, times: [], failed: 0 });
@@ -37,6 +44,11 @@ const preexisting = new Set(cgroupMounts.filter((m) => fs.existsSync(path.join(m
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-bench-'));
 const runcIds = new Set<string>();   // every id we handed to runc, for `runc delete -f` on the way out
 const runcRoot = path.join(tmp, 'runc-state');   // private runc state, never /run/runc
+// The box executables under test, each with its own private store (BOX_ROOT) in tmp; id: the
+// long-running container `box exec` enters, removed with `box rm -f` on the way out.
+const boxes = [{ suffix: '', exe: path.join(REPO, 'box') }, ...(BASELINE ? [{ suffix: ' (baseline)', exe: BASELINE }] : [])]
+  .map((b, n) => ({ ...b, env: { ...process.env, BOX_ROOT: path.join(tmp, `box-root-${n}`) }, id: '' }));
+let setupFailed = false;   // a box that could not start its exec container fails the bench
 
 // Ctrl-C / SIGTERM: finish the current call, then clean up. The handler only runs when the event loop
 // turns, hence the setImmediate between calls (spawnSync alone would never let it run).
@@ -52,7 +64,7 @@ async function main() {
   const tar = run('tar', ['-xzf', path.join(REPO, 'images/busybox.tar.gz'), '-C', rootfs]);
   if (tar.status !== 0) throw new Error(`extracting busybox.tar.gz failed: ${tar.stderr}`);
 
-  add({ name: 'box', cmd: path.join(REPO, 'box'), args: () => ['run', '--rm', 'busybox', 'true'] });
+  for (const b of boxes) add({ name: `box${b.suffix}`, cmd: b.exe, env: b.env, args: () => ['run', '--rm', 'busybox', 'true'] });
 
   if (!onPath('runc')) skipped.push({ name: 'runc', reason: 'runc not on PATH (apt-get install runc)' });
   else {
@@ -78,6 +90,33 @@ async function main() {
     }
   }
 
+  // `box exec` into one long-running container per box, started here (untimed).
+  for (const b of boxes) {
+    const r = run(b.exe, ['run', '-d', '--name', `box-bench-${process.pid}`, 'busybox', 'sleep', '100000'], b.env);
+    b.id = r.status === 0 ? r.stdout.trim() : '';
+    if (b.id) add({ name: `box exec${b.suffix}`, cmd: b.exe, env: b.env, vs: 'runc exec', args: () => ['exec', b.id, 'true'] });
+    else { setupFailed = true; skipped.push({ name: `box exec${b.suffix}`, reason: `box run -d failed (exit ${r.status ?? r.signal}): ${r.stderr.trim()}` }); }
+  }
+
+  // `runc exec` into one container started with `runc run --detach` on the same bundle (untimed).
+  if (cases.some((c) => c.name === 'runc')) {
+    const execId = `box-bench-${process.pid}-exec`;
+    const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+    config.process.args = ['/bin/sleep', '100000'];
+    config.process.terminal = false;   // runc spec's default is a tty, which --detach would need a console socket for
+    config.linux.cgroupsPath = `/${CG_PARENT}/runc-${process.pid}-exec`;   // absolute, as above
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
+    runcIds.add(execId);
+    // Detached without a terminal, runc hands its own stdio to the container: pipes would keep
+    // spawnSync waiting for an EOF that never comes, so stdin/stdout go nowhere and stderr to a file.
+    const log = path.join(tmp, 'runc-detach.log');
+    const fd = fs.openSync(log, 'w');
+    const r = spawnSync('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, execId], { cwd: REPO, stdio: ['ignore', 'ignore', fd] });
+    fs.closeSync(fd);
+    if (r.status === 0) add({ name: 'runc exec', cmd: 'runc', vs: 'runc exec', args: () => ['--root', runcRoot, 'exec', execId, '/bin/true'] });
+    else skipped.push({ name: 'runc exec', reason: `runc run --detach failed (exit ${r.status ?? r.signal}): ${fs.readFileSync(log, 'utf8').trim()}` });
+  }
+
   if (onPath('unshare') && onPath('chroot')) add({ name: 'unshare+chroot', cmd: 'unshare', args: () => ['--pid', '--fork', '--mount', '--uts', '--ipc', '--net', 'chroot', rootfs, '/bin/true'] });
   else skipped.push({ name: 'unshare+chroot', reason: 'unshare or chroot not on PATH (util-linux, coreutils)' });
 
@@ -91,7 +130,7 @@ async function main() {
       if (interrupted) break;
       const args = c.args(i);
       const t0 = process.hrtime.bigint();
-      const r = run(c.cmd, args);
+      const r = run(c.cmd, args, c.env);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       await tick();
       if (r.signal === 'SIGINT' || interrupted) { interrupted = true; c.onFail?.(i); break; }   // Ctrl-C hit the child too
@@ -104,35 +143,42 @@ async function main() {
   // Peak RSS of box (ru_maxrss of the largest process in its tree, i.e. the node process), one extra run.
   let boxRssKb: number | null = null;
   if (!interrupted && fs.existsSync('/usr/bin/time')) {
-    const r = run('/usr/bin/time', ['-f', '%M', path.join(REPO, 'box'), 'run', '--rm', 'busybox', 'true']);
+    const r = run('/usr/bin/time', ['-f', '%M', boxes[0].exe, 'run', '--rm', 'busybox', 'true'], boxes[0].env);
     if (r.status === 0) boxRssKb = Number(r.stderr.trim().split('\n').pop());
   }
 
   const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]; };
-  const runcMedian = (() => { const c = cases.find((c) => c.name === 'runc'); return c?.times.length ? quantile(c.times, 0.5) : null; })();
+  const medianOf = (name: string) => { const c = cases.find((c) => c.name === name); return c?.times.length ? quantile(c.times, 0.5) : null; };
+  const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
   const results = cases.map((c) => {
     const median = c.times.length ? quantile(c.times, 0.5) : null;
     return { name: c.name, runs: c.times.length, failed: c.failed, median, p90: c.times.length ? quantile(c.times, 0.9) : null,
-      min: c.times.length ? Math.min(...c.times) : null, vsRunc: median !== null && runcMedian ? median / runcMedian : null };
+      min: c.times.length ? Math.min(...c.times) : null, vsRunc: ratio(median, medianOf(c.vs ?? 'runc')) };
   });
+  // new/baseline median ratio, for `run` and `exec`: above 1 means the new box is slower.
+  const vsBaseline = BASELINE ? { run: ratio(medianOf('box'), medianOf('box (baseline)')), exec: ratio(medianOf('box exec'), medianOf('box exec (baseline)')) } : null;
 
-  if (JSON_OUT) console.log(JSON.stringify({ runs: RUNS, interrupted, results, skipped, boxPeakRssKb: boxRssKb }, null, 2));
+  if (JSON_OUT) console.log(JSON.stringify({ runs: RUNS, interrupted, baseline: BASELINE, results, skipped, vsBaseline, boxPeakRssKb: boxRssKb }, null, 2));
   else {
     const f = (x: number | null, d = 1) => (x === null ? '-' : x.toFixed(d));
     console.log(`\nstart-up, ${RUNS} interleaved runs each${interrupted ? ' (interrupted)' : ''}, ${os.cpus().length} CPUs, ${os.release()}`);
-    console.log(`${'name'.padEnd(16)}${'median ms'.padStart(11)}${'p90 ms'.padStart(9)}${'min ms'.padStart(9)}${'vs runc'.padStart(9)}${'failed'.padStart(8)}`);
-    for (const r of results) console.log(`${r.name.padEnd(16)}${f(r.median).padStart(11)}${f(r.p90).padStart(9)}${f(r.min).padStart(9)}${(r.vsRunc === null ? '-' : f(r.vsRunc, 2) + 'x').padStart(9)}${String(r.failed).padStart(8)}`);
+    console.log(`${'name'.padEnd(20)}${'median ms'.padStart(11)}${'p90 ms'.padStart(9)}${'min ms'.padStart(9)}${'vs runc'.padStart(9)}${'failed'.padStart(8)}`);
+    for (const r of results) console.log(`${r.name.padEnd(20)}${f(r.median).padStart(11)}${f(r.p90).padStart(9)}${f(r.min).padStart(9)}${(r.vsRunc === null ? '-' : f(r.vsRunc, 2) + 'x').padStart(9)}${String(r.failed).padStart(8)}`);
     for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`);
     const box = results.find((r) => r.name === 'box')!;
-    if (box.vsRunc !== null) console.log(`\nbox/runc median ratio: ${box.vsRunc.toFixed(2)}x (${f(box.median)} ms vs ${f(runcMedian)} ms)`);
+    if (box.vsRunc !== null) console.log(`\nbox/runc median ratio: ${box.vsRunc.toFixed(2)}x (${f(box.median)} ms vs ${f(medianOf('runc'))} ms)`);
+    if (BASELINE) console.log(`new/baseline median ratio (${BASELINE}): ` + (['run', 'exec'] as const).map((k) =>
+      `${k} ${vsBaseline![k] === null ? '-' : f(vsBaseline![k], 2) + 'x'} (${f(medianOf(k === 'run' ? 'box' : 'box exec'))} ms vs ${f(medianOf(k === 'run' ? 'box (baseline)' : 'box exec (baseline)'))} ms)`).join(', '));
     if (boxRssKb) console.log(`box peak RSS: ${(boxRssKb / 1024).toFixed(1)} MiB`);
   }
-  process.exitCode = interrupted ? 130 : cases.some((c) => c.failed > 0) ? 1 : 0;
+  process.exitCode = interrupted ? 130 : setupFailed || cases.some((c) => c.failed > 0) ? 1 : 0;
 }
 
 function cleanup() {
-  // Leave nothing behind: any runc container still known to our private state, the cgroup dirs
-  // runc made under /box-bench (and /box-bench itself if we created it), then the temp dir.
+  // Leave nothing behind: the box exec containers (box removes their cgroups and its per-store parent),
+  // any runc container still known to our private state, the cgroup dirs runc made under /box-bench
+  // (and /box-bench itself if we created it), then the temp dir with the private stores.
+  for (const b of boxes) if (b.id) { const r = run(b.exe, ['rm', '-f', b.id], b.env); if (r.status !== 0) console.error(`warning: box rm -f ${b.id} (${b.exe}): ${r.stderr.trim()}`); }
   if (fs.existsSync(runcRoot)) for (const id of fs.readdirSync(runcRoot)) if (runcIds.has(id)) run('runc', ['--root', runcRoot, 'delete', '-f', id]);
   const rmdir = (d: string) => { try { fs.rmdirSync(d); } catch (e) { console.error(`warning: could not remove ${d}: ${(e as Error).message}`); } };
   for (const m of cgroupMounts) {
@@ -141,7 +187,10 @@ function cleanup() {
     for (const d of fs.readdirSync(parent)) if (d.startsWith(`runc-${process.pid}-`)) rmdir(path.join(parent, d));
     if (!preexisting.has(m)) rmdir(parent);
   }
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // Never rm -rf through a mount a container left behind: warn and keep the temp dir instead.
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(tmp + '/'));
+  if (mounted.length) console.error(`warning: left ${tmp} in place, still mounted: ${mounted.join(' ')}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(cleanup);
