@@ -36,3 +36,9 @@ export function sys(): Syscalls {
 
 /** `long syscall(long number, ...)`: arguments as (type, value) pairs, as koffi wants for variadics. */
 export const syscall = (nr: number, ...args: any[]): number => Number(func('long syscall(long number, ...)')(nr, ...args));
+
+/**
+ * BOX_OLD_KERNEL=1: act as on a kernel without the syscalls newer than EL8's 4.18 that box
+ * prefers (openat2, open_tree, mount_setattr), so the tests run the fallbacks here too.
+ */
+export const pretendOldKernel = (): boolean => process.env.BOX_OLD_KERNEL === '1';

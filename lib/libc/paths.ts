@@ -5,7 +5,7 @@
 // wrappers throw SysError ENOSYS there, and callers fall back. BOX_OLD_KERNEL=1 makes them
 // throw ENOSYS here too, so tests exercise the fallbacks on a new kernel.
 import * as fs from 'node:fs';
-import { func, check, syscall, sys } from './core';
+import { func, check, syscall, sys, pretendOldKernel as oldKernel } from './core';
 import { SysError } from './errors';
 
 const ENOSYS = 38;
@@ -20,7 +20,6 @@ export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, 
 /** mount_setattr's attribute bits (linux/mount.h). */
 export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
 
-const oldKernel = () => process.env.BOX_OLD_KERNEL === '1';
 
 const DECLS = {
   openat: 'int openat(int dirfd, const char *path, int flags, ...)',

@@ -10,7 +10,7 @@
 //    in its namespace;
 //  - else a sealed memfd copy (F_SEAL_WRITE|SHRINK|GROW|SEAL): writes fail with EPERM.
 import * as fs from 'node:fs';
-import { func, check, syscall, sys, errno } from './core';
+import { func, check, syscall, sys, errno, pretendOldKernel } from './core';
 
 const AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000;
 const OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0o2000000, MOUNT_ATTR_RDONLY = 1n;
@@ -19,6 +19,7 @@ const F_ADD_SEALS = 1033, F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F
 
 /** A read-only detached bind mount of `file`, as an fd; undefined where the kernel lacks it. */
 export function readOnlyClone(file: string): number | undefined {
+  if (pretendOldKernel()) return undefined;
   const fd = syscall(sys().open_tree, 'int', AT_FDCWD, 'const char *', file, 'unsigned int', OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (fd < 0) return undefined; // ENOSYS before 5.2
   const attr = Buffer.alloc(32); // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }

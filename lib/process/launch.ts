@@ -18,7 +18,7 @@ import { socketPair } from '../libc/fdpass';
 import { readOnlyClone, sealedMemfd } from '../libc/selfexe';
 import { EXE_FD } from '../stage/channel';
 
-const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'NODE_OPTIONS'];
+const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface Stage { child: ChildProcess; fdSock: number }

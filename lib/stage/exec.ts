@@ -78,6 +78,7 @@ export function stageExec(): never | void {
       libc.setControllingTty(pty.slave); // box spawned this stage as a session leader
       for (const sig of TTY_SIGNALS) process.on(sig, () => {});
     }
+    fs.closeSync(FD_SOCKET); // nothing more to pass: the command must not inherit it
     sendMessage({ ready: true, pty: pty?.index });
     fixStdioOwner(user, pty ? [pty.slave] : [0, 1, 2]);
     libc.joinNewSessionKeyring();
