@@ -77,6 +77,7 @@ async function runExec(cfg: ExecConfig, tty: boolean, stdin: boolean, detach: bo
 }
 
 function failed(msg: any, status: number): number {
-  process.stderr.write(`box: ${msg?.error ?? `exec failed (stage exited with status ${status})`}\n`);
+  const text: string = msg?.error ?? `exec failed (stage exited with status ${status})`;
+  process.stderr.write(`${text.startsWith('box ') ? '' : 'box: '}${text}\n`);
   return msg?.status ?? 125;
 }

@@ -2,6 +2,7 @@
 // The files are the image's: resolved inside its root (an `/etc/passwd -> /etc/shadow` symlink
 // must not make box read the host's), opened without blocking (a FIFO), capped in size.
 // Parsing is separate from reading so that exec can hand in text read another way.
+import * as fs from 'node:fs';
 import { BoxError } from '../libc/errors';
 import { readFileIn } from '../mount/resolve';
 
@@ -22,13 +23,38 @@ export function readUserDb(rootfs: string): UserDb {
   return { passwd: read('passwd'), group: read('group') };
 }
 
+/**
+ * The container's own passwd and group, read by a process whose root already is the
+ * container's (the exec stage after setns): the kernel keeps every lookup inside, but the
+ * container may still have put a FIFO or a device there, so open without blocking and read
+ * only a regular file, at most MAX_DB bytes. Anything else counts as missing. (Not through
+ * /proc/self/fd, which the exec stage, outside the container's pid namespace, cannot use.)
+ */
+export function readUserDbInside(): UserDb {
+  const read = (file: string) => {
+    let fd: number;
+    try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); } catch { return ''; }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.size > MAX_DB) return '';
+      const buf = Buffer.alloc(st.size);
+      let n = 0;
+      for (let r; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, n)) > 0;) n += r;
+      return buf.subarray(0, n).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  return { passwd: read('/etc/passwd'), group: read('/etc/group') };
+}
+
 const table = (text: string): string[][] => text.split('\n').filter(Boolean).map((l) => l.split(':'));
 
 export function resolveUser(spec: string | undefined, rootfs: string): User {
   return parseUser(spec, readUserDb(rootfs));
 }
 
-export function parseUser(spec: string | undefined, db: UserDb): User {
+export function parseUser(spec: string | undefined, db: UserDb, verb = 'run'): User {
   const passwd = table(db.passwd);
   const groupTable = table(db.group);
   const [u, g] = (spec || '0').split(':');
@@ -37,18 +63,18 @@ export function parseUser(spec: string | undefined, db: UserDb): User {
   const entry = passwd.find((p) => (isNum(u) ? p[2] === u : p[0] === u));
   if (isNum(u)) uid = Number(u);
   else if (entry) uid = Number(entry[2]);
-  else throw new BoxError(`box run: unable to find user ${u}: no matching entries in passwd file`);
+  else throw new BoxError(`box ${verb}: unable to find user ${u}: no matching entries in passwd file`);
   if (entry) { name = entry[0]; home = entry[5] || '/'; }
   gid = entry ? Number(entry[3]) : 0;
   if (g !== undefined) {
     if (isNum(g)) gid = Number(g);
     else {
       const ge = groupTable.find((x) => x[0] === g);
-      if (!ge) throw new BoxError(`box run: unable to find group ${g}: no matching entries in group file`);
+      if (!ge) throw new BoxError(`box ${verb}: unable to find group ${g}: no matching entries in group file`);
       gid = Number(ge[2]);
     }
   }
-  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new BoxError(`box run: --user "${spec}": id out of range`);
+  if (uid > 0xfffffffe || gid > 0xfffffffe) throw new BoxError(`box ${verb}: --user "${spec}": id out of range`);
   // Supplementary groups: those that list the user by name (as initgroups does).
   const groups = name ? groupTable.filter((x) => (x[3] || '').split(',').includes(name!)).map((x) => Number(x[2])).filter((n) => n !== gid) : [];
   return { uid, gid, groups, name, home: uid === 0 && !entry ? '/root' : home };

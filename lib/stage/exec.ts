@@ -20,7 +20,7 @@ import { CLONE, PR } from '../libc/constants';
 import { openPtyInside, PtyPair } from '../libc/pty';
 import { sendFd } from '../libc/fdpass';
 import { StageConfig } from '../spec/types';
-import { resolveUser } from '../spec/user';
+import { parseUser, readUserDbInside } from '../spec/user';
 import { capNumber } from '../spec/capabilities';
 import { exitStatus } from '../process/exit';
 import { processStart } from '../state/store';
@@ -64,7 +64,7 @@ export function stageExec(): never | void {
 
     // From here on, paths resolve inside the container's root.
     const spec = cfg.stage.spec;
-    const user = cfg.user ? resolveUser(cfg.user, '/') : spec.user;
+    const user = cfg.user ? parseUser(cfg.user, readUserDbInside(), 'exec') : spec.user;
     try {
       enterWorkdir(spec.workdir || '/', user, false);
     } catch (e: any) {
