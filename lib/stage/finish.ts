@@ -1,13 +1,13 @@
 // The last steps before the user's program runs, shared by `__init` (and later `__exec`):
 // terminal and session, late cgroup join, cgroup namespace, working directory, user,
-// capabilities, a clean signal/fd state, execve. With --init, a small reaper stays PID 1.
+// capabilities, a clean signal/fd state, execve. With --init, tini is PID 1 (./tini.ts).
 import * as fs from 'node:fs';
 import * as libc from '../libc';
 import { CLONE, PR, MS } from '../libc/constants';
 import { StageConfig } from '../spec/types';
 import { capNumber } from '../spec/capabilities';
 import { resolveCommand } from './command';
-import { runInit } from './reaper';
+import { execInit } from './tini';
 
 export interface StartMessage { start: true; pty?: number }
 
@@ -35,10 +35,9 @@ export function finish(cfg: StageConfig, start: StartMessage, cgroupFds: number[
 
   const keep = new Set(spec.capabilities.map(capNumber));
   const lastCap = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
-  if (spec.init) return runInit(file, spec, keep, lastCap);
-
   dropPrivileges(spec.user, keep, lastCap);
   prepareExec();
+  if (spec.init) execInit(spec.command, env); // tini runs as the command would: same user and capabilities
   libc.execve(file, spec.command, env);
 }
 
