@@ -1,4 +1,5 @@
-// Blobs the bundle carries (koffi's native modules, the busybox rootfs). scripts/build.ts
+// Blobs the bundle carries (koffi's native modules and the --init binary, both brotli, and
+// the busybox rootfs). scripts/build.ts
 // replaces this module with generated data; in development (tsx) there is none and
 // callers read node_modules/ and images/ instead.
 export interface Blob { sha256: string; size: number; data: () => string }
@@ -6,6 +7,8 @@ export interface Embedded {
   version: string;
   koffi: Record<string, Blob | undefined>;
   busybox?: Blob;
+  /** tini-static per Node arch (x64, arm64), from images/init/. */
+  init: Record<string, Blob | undefined>;
 }
 
 export function embedded(): Embedded | undefined {

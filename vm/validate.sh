@@ -23,6 +23,6 @@ for f in vm/vars/*.pkrvars.hcl; do
 done
 check "packer fmt -check vm/ vm/vars/" sh -c 'packer fmt -check vm/ && packer fmt -check vm/vars/'
 check "vagrant validate --ignore-provider" vagrant validate --ignore-provider
-check "shellcheck" shellcheck vm/provision/*.sh vm/qemu/*.sh vm/validate.sh .ci/run images/busybox/build.sh
+check "shellcheck" shellcheck vm/provision/*.sh vm/qemu/*.sh vm/validate.sh .ci/run images/busybox/build.sh images/init/fetch.sh
 [ $status = 0 ] && echo "vm: the VM definitions validate" || echo "vm: the VM definitions do NOT validate"
 exit $status

@@ -74,6 +74,11 @@ export const F_SETFD = 2;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
+// memfd_create flags, file seals (F_ADD_SEALS is F_LINUX_SPECIFIC_BASE + 9), execveat's flag.
+export const MFD = { CLOEXEC: 1, ALLOW_SEALING: 2, EXEC: 0x10 } as const;
+export const F_ADD_SEALS = 1033;
+export const F_SEAL = { SEAL: 1, SHRINK: 2, GROW: 4, WRITE: 8 } as const;
+export const AT_EMPTY_PATH = 0x1000;
 export const O_NONBLOCK = 0o4000;
 export const CLOSE_RANGE_CLOEXEC = 4;
 export const SIG_SETMASK = 2;

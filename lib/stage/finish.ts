@@ -1,7 +1,7 @@
 // The last steps before the user's program runs in the `__init` stage: terminal and
 // session, late cgroup join, cgroup namespace, the namespaces reported to box, working
 // directory, stdio usable by the user, a fresh keyring, user and capabilities, a clean
-// signal/fd state, execve. With --init, the init runs in front of the command instead.
+// signal/fd state, execve. With --init, tini is PID 1 in front of the command (./tini.ts).
 import * as fs from 'node:fs';
 import * as libc from '../libc';
 import { CLONE, PR, MS } from '../libc/constants';
@@ -11,7 +11,7 @@ import { capNumber } from '../spec/capabilities';
 import { resolveCommand } from './command';
 import { sendMessage, FD_SOCKET } from './channel';
 import { sendFd } from '../libc/fdpass';
-import { runInit } from './reaper';
+import { execInit } from './tini';
 
 export interface StartMessage { start: true }
 type User = StageConfig['spec']['user'];
@@ -38,9 +38,9 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   const keep = new Set(spec.capabilities.map(capNumber));
   fixStdioOwner(spec.user);
   libc.joinNewSessionKeyring();
-  if (spec.init) return runInit(file, spec, keep, lastCap);
   dropPrivileges(spec.user, keep, lastCap);
   prepareExec();
+  if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
   libc.execve(file, spec.command, spec.env);
 }
 

@@ -1,10 +1,12 @@
 // The `__init` stage: PID 1 of the container's new pid namespace, started by box with
 // fd 3 as its channel and fd 4 as its fd socket. One synchronous thread of work, in order:
 //   non-dumpable → config → host facts read (cap_last_cap) → cgroup.procs opened → new
-//   mount/uts/ipc/net namespaces → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
+//   mount/uts/ipc/net namespaces → with --init, tini into a sealed memfd (its bytes come
+//   from ./box, a host path) → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
 //   hostname → loopback → pty opened inside, master sent to box → "ready" → wait for
 //   "start" → tty/session → join cgroups (late) → cgroup ns → namespaces reported →
-//   workdir, stdio, keyring, user, capabilities → execve.
+//   workdir, stdio, keyring, user, capabilities → execve (of tini with --init, which then
+//   runs the command).
 // Setup and start are separate so that create/start, hooks and OCI mode can reuse it.
 import * as fs from 'node:fs';
 import * as libc from '../libc';
@@ -17,6 +19,7 @@ import { executePlan } from '../mount/execute';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './channel';
 import { finish, hostLastCap, StartMessage } from './finish';
 import { CommandError } from './command';
+import { loadInit } from './tini';
 
 export function stageInit(): never {
   try {
@@ -30,6 +33,7 @@ export function stageInit(): never {
     libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
     // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
     (globalThis as any).__boxSaveCodeCache?.();
+    if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
     executePlan(mountPlan(cfg), cfg.rootfs.merged);
     libc.sethostname(cfg.spec.hostname);
     libc.loopbackUp();
