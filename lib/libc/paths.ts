@@ -13,7 +13,7 @@ const ENOSYS = 38;
 /** Not in Node's fs.constants; the same on x64 and arm64 (O_NOFOLLOW and O_DIRECTORY are not: use fs.constants). */
 export const O_PATH = 0o10000000;
 export const O_CLOEXEC = 0o2000000;
-export const AT_EMPTY_PATH = 0x1000;
+export { AT_EMPTY_PATH } from './constants';
 export const AT_RECURSIVE = 0x8000;
 /** openat2's `resolve` bits (linux/openat2.h). */
 export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;

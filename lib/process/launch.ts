@@ -1,6 +1,6 @@
 // Starting a stage (`__init`, `__exec`): a fresh Node running this same file, because Node
 // cannot fork. What a stage is started with matters to containment:
-//  - its executable is a read-only clone of `node` (lib/libc/selfexe.ts), passed as an fd and
+//  - its executable is a read-only clone of `node` (lib/libc/exe.ts), passed as an fd and
 //    executed through /proc/self/fd: the `__init` stage is PID 1 of the container until it
 //    execs, and a `#!/proc/self/exe` command must not hand the container the host's binary;
 //  - its environment is not the caller's: only PATH and box's own settings;
@@ -15,7 +15,7 @@ import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
 import * as libc from '../libc';
 import { CLONE } from '../libc/constants';
 import { socketPair } from '../libc/fdpass';
-import { readOnlyClone, sealedMemfd } from '../libc/selfexe';
+import { readOnlyClone, sealedExecutable } from '../libc/exe';
 import { EXE_FD } from '../stage/channel';
 
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
@@ -31,7 +31,7 @@ export function selfScript(): string {
 let exe: number | undefined;
 /** An fd on an unwritable copy of this process's node binary, made once per box process. */
 function stageExecutable(): number {
-  exe ??= readOnlyClone(process.execPath) ?? sealedMemfd('box-node', { file: process.execPath });
+  exe ??= readOnlyClone(process.execPath) ?? sealedExecutable('box-node', process.execPath);
   return exe;
 }
 
