@@ -42,8 +42,10 @@ export interface ExecConfig {
 
 const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 // With -t the command shares this stage's session (the pty's session leader is the stage),
-// so the terminal's job-control signals reach the stage too: they are not for it.
+// so the terminal's own signals (^C, ^\, ^Z, hangup) reach the command and the stage alike:
+// the stage ignores them, and forwards only what can come from box alone.
 const TTY_SIGNALS = ['SIGINT', 'SIGQUIT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGHUP'] as const;
+const TTY_FORWARD = ['SIGTERM', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export function stageExec(): never | void {
   let pty: PtyPair | undefined;
@@ -96,7 +98,7 @@ export function stageExec(): never | void {
     if (pty) fs.closeSync(pty.slave);
     sendMessage({ started: true });
     if (cfg.detach) process.exit(0);
-    for (const sig of FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
+    for (const sig of pty ? TTY_FORWARD : FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
     child.on('exit', (code, signal) => process.exit(exitStatus(code, signal)));
   } catch (e: any) {
     fail(e);

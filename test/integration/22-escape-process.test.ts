@@ -36,7 +36,7 @@ const cleanup = (...names: string[]) => { for (const n of names) box(['rm', '-f'
 // variable set only in box's own environment). A box process may be visible — the command
 // exec spawns is one until it execs — but never with host state.
 const WATCH = `end=$(( $(date +%s) + $1 )); mm=$(readlink /proc/self/ns/mnt); mn=$(readlink /proc/self/ns/net)
-while [ ! -e /tmp/stop-watching ] && [ $(date +%s) -lt $end ]; do for d in /proc/[0-9]*; do
+while [ ! -e /ctl/stop-watching ] && [ $(date +%s) -lt $end ]; do for d in /proc/[0-9]*; do
   grep -qa BOX_ESCAPE_MARKER $d/environ 2>/dev/null && echo "ENV \${d#/proc/}"
   for t in $d/task/*; do
     m=$(readlink $t/ns/mnt 2>/dev/null) && [ -n "$m" ] && [ "$m" != "$mm" ] && echo "NS \${t#/proc/} $m"
@@ -53,14 +53,16 @@ test('exec: no process a container can see holds host namespaces or the caller\'
   for (const re of [/^ENV \d+/m, /^NS \d+\/task\/\d+ mnt:/m, /^NS \d+\/task\/\d+ net:/m]) assert.match(control.stdout, re, `control: ${control.stdout} ${control.stderr}`);
 
   // the attack: the watcher inside a container with SYS_PTRACE, while box exec runs again and again
-  const watcher = box(['run', '-d', '--name', 'esc-watch', '--cap-add', 'SYS_PTRACE', 'busybox', 'sh', '-c', WATCH, 'sh', '120'], { env: marker });
+  const ctl = path.join(tmp, 'ctl'); // stopped from the host: an exec that stopped it would die with the pid namespace
+  fs.mkdirSync(ctl);
+  const watcher = box(['run', '-d', '--name', 'esc-watch', '--cap-add', 'SYS_PTRACE', '-v', `${ctl}:/ctl:ro`, 'busybox', 'sh', '-c', WATCH, 'sh', '120'], { env: marker });
   assert.is(watcher.status, 0, watcher.stderr);
   try {
     for (let i = 0; i < 8; i++) {
       const r = box(['exec', 'esc-watch', 'true'], { env: marker });
-      assert.is(r.status, 0, r.stderr);
+      assert.is(r.status, 0, `exec ${i}: ${r.stderr} (the watcher: ${JSON.stringify(inspect('esc-watch').State)}, ${box(['logs', 'esc-watch']).stdout.slice(-300)})`);
     }
-    assert.is(box(['exec', 'esc-watch', 'touch', '/tmp/stop-watching']).status, 0);
+    fs.writeFileSync(path.join(ctl, 'stop-watching'), '');
     await until(() => !inspect('esc-watch').State.Running, 30000, 'the watcher to finish');
     const seen = box(['logs', 'esc-watch']).stdout;
     assert.match(seen, /watched/);
