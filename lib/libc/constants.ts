@@ -82,4 +82,3 @@ export const AT_EMPTY_PATH = 0x1000;
 export const O_NONBLOCK = 0o4000;
 export const CLOSE_RANGE_CLOEXEC = 4;
 export const SIG_SETMASK = 2;
-export const WNOHANG = 1;

@@ -4,7 +4,7 @@
 import { koffi } from './native';
 import { SysError } from './errors';
 import { func, check, sys } from './core';
-import { BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC, WNOHANG } from './constants';
+import { BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC } from './constants';
 
 export { SysError, BoxError } from './errors';
 
@@ -31,7 +31,6 @@ const DECLS = {
   socket: 'int socket(int domain, int type, int protocol)',
   close: 'int close(int fd)',
   dup2: 'int dup2(int oldfd, int newfd)',
-  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
   umask: 'uint32_t umask(uint32_t mask)',
   mkfifo: 'int mkfifo(const char *path, uint32_t mode)',
   setxattr: 'int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
@@ -173,12 +172,6 @@ export const flockExclusive = (fd: number, what: string) => void check(fn('flock
 export const dup2 = (a: number, b: number) => check(fn('dup2')(a, b), 'dup2');
 export const close = (fd: number) => void fn('close')(fd);
 export const umask = (m: number) => fn('umask')(m);
-
-/** Reap one exited child by pid without blocking; true when it was reaped. */
-export function waitpid(pid: number): boolean {
-  const st = [0];
-  return fn('waitpid')(pid, st, WNOHANG) > 0;
-}
 
 /** Capabilities: drop from the bounding set, then set effective/permitted to `keep`, inheritable empty. */
 export function limitCapabilities(keep: Set<number>, lastCap: number, opts: { boundingOnly?: boolean } = {}) {

@@ -5,8 +5,7 @@
 // devpts multiplexer, and the slave is opened from the master (TIOCGPTPEER), not by path.
 import * as fs from 'node:fs';
 import { func, check } from './core';
-import { ioctlBuf, ioctlInt } from './index';
-import { TIOC } from './constants';
+import { ioctlInt, unlockPty } from './index';
 
 const DEVPTS_SUPER_MAGIC = 0x1cd1;
 const TIOCGPTPEER = 0x5441;
@@ -37,11 +36,9 @@ export function openPtyInside(): PtyPair {
     if (!st.isCharacterDevice() || st.rdev !== ((5 << 8) | 2) || fsMagic(master) !== DEVPTS_SUPER_MAGIC) {
       throw new Error(`${path} is not the container's pty multiplexer (devpts ptmx)`);
     }
-    ioctlBuf(master, TIOC.SPTLCK, Buffer.alloc(4), 'ioctl(TIOCSPTLCK)');
-    const n = Buffer.alloc(4);
-    ioctlBuf(master, TIOC.GPTN, n, 'ioctl(TIOCGPTN)');
+    const index = unlockPty(master);
     const slave = ioctlInt(master, TIOCGPTPEER, fs.constants.O_RDWR | O_NOCTTY | O_CLOEXEC, 'ioctl(TIOCGPTPEER)');
-    return { master, slave, index: n.readUInt32LE(0) };
+    return { master, slave, index };
   } catch (e) {
     fs.closeSync(master);
     throw e;
