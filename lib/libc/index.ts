@@ -32,6 +32,7 @@ const DECLS = {
   close: 'int close(int fd)',
   dup2: 'int dup2(int oldfd, int newfd)',
   umask: 'uint32_t umask(uint32_t mask)',
+  _exit: 'void _exit(int status)',
   mkfifo: 'int mkfifo(const char *path, uint32_t mode)',
   setxattr: 'int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)',
   lgetxattr: 'long lgetxattr(const char *path, const char *name, void *value, size_t size)',
@@ -172,6 +173,8 @@ export const flockExclusive = (fd: number, what: string) => void check(fn('flock
 export const dup2 = (a: number, b: number) => check(fn('dup2')(a, b), 'dup2');
 export const close = (fd: number) => void fn('close')(fd);
 export const umask = (m: number) => fn('umask')(m);
+/** Exit at once, without Node's teardown (threads joined, heap freed): for a stage whose work is done. */
+export const exitNow = (status: number): never => { fn('_exit')(status); throw new Error('_exit returned'); };
 
 /** Capabilities: drop from the bounding set, then set effective/permitted to `keep`, inheritable empty. */
 export function limitCapabilities(keep: Set<number>, lastCap: number, opts: { boundingOnly?: boolean } = {}) {

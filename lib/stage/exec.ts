@@ -99,7 +99,8 @@ export function stageExec(): never | void {
     sendMessage({ started: true });
     if (cfg.detach) process.exit(0);
     for (const sig of pty ? TTY_FORWARD : FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
-    child.on('exit', (code, signal) => process.exit(exitStatus(code, signal)));
+    // the command's status is the stage's; _exit, because Node's teardown would only delay box exec
+    child.on('exit', (code, signal) => libc.exitNow(exitStatus(code, signal)));
   } catch (e: any) {
     fail(e);
   }
