@@ -60,7 +60,7 @@ test('no fd or working directory of box leaks into the container', async () => {
   const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', 'echo ready; exec sleep 5']);
   let out = '';
   p.stdout!.on('data', (d) => { out += d; });
-  await until(() => out.includes('ready'), 10000, 'ready');
+  await until(() => out.includes('ready'), 60000, 'ready'); // generous: in a TCG guest (vm/qemu) a start takes seconds
   const [pid1] = childrenOf(p.pid!);
   assert.equal(fs.readdirSync(`/proc/${pid1}/fd`).sort(), ['0', '1', '2']);
   assert.is(fs.readlinkSync(`/proc/${pid1}/cwd`), fs.readlinkSync(`/proc/${pid1}/root`));

@@ -24,7 +24,7 @@ async function start(args: string[]) {
   const id = await until(() => {
     const ids = list().filter((i) => !before.has(i));
     return ids.find((i) => { try { return JSON.parse(fs.readFileSync(path.join(STATE, 'containers', i, 'state.json'), 'utf8')).status === 'running'; } catch { return false; } });
-  }, 10000, `container to run (${err})`);
+  }, 60000, `container to run (${err})`); // generous: in a TCG guest (vm/qemu) a start takes seconds
   return { id, p };
 }
 

@@ -47,7 +47,7 @@ totals=(0 0 0)
 for mode in "${modes[@]}"; do
   echo "== vm: cgroup $mode, tests matching $tests (${accel[*]})"
   log="$work/console-$mode.log"
-  timeout 420 qemu-system-x86_64 "${accel[@]}" -m 4096 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
+  timeout 900 qemu-system-x86_64 "${accel[@]}" -m 4096 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$work/vmlinuz-$kver" -initrd "$work/initrd.gz" \
     -append "console=ttyS0 quiet panic=-1 box.cgroup=$mode box.project=$top box.tests=$tests" \
     -virtfs local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on \
