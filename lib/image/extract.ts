@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { selfScript } from '../process/launch';
 import * as libc from '../libc';
+import { mknodat } from '../libc/paths';
+import { AT_FDCWD, S_IFCHR } from '../libc/constants';
 
 export interface Whiteouts { removed: string[]; opaque: string[] }
 
@@ -82,7 +84,7 @@ export async function untarHelper(dest: string, mode: string): Promise<number> {
   for (const f of wh.removed) {
     fs.mkdirSync(path.posix.dirname('/' + f), { recursive: true });
     fs.rmSync('/' + f, { recursive: true, force: true });
-    libc.mknod('/' + f, 0, 0, 0); // overlayfs' whiteout: a character device 0:0
+    mknodat(AT_FDCWD, '/' + f, S_IFCHR, 0); // overlayfs' whiteout: a character device 0:0
   }
   process.stdout.write(JSON.stringify(wh));
   return 0;

@@ -11,10 +11,10 @@
 import * as fs from 'node:fs';
 import { func, check, errno, sys, syscall, pretendOldKernel } from './core';
 import { SysError } from './errors';
-import { MFD, F_ADD_SEALS, F_SEAL, AT_EMPTY_PATH } from './constants';
+import { MFD, F_ADD_SEALS, F_SEAL, AT_EMPTY_PATH, AT_FDCWD } from './constants';
 import { mountSetattr, MOUNT_ATTR } from './paths';
 
-const EINVAL = 22, AT_FDCWD = -100;
+const EINVAL = 22;
 const OPEN_TREE_CLONE = 1, OPEN_TREE_CLOEXEC = 0o2000000;
 
 function memfdCreate(name: string, flags: number): number {

@@ -4,7 +4,7 @@
 import { koffi } from './native';
 import { SysError } from './errors';
 import { func, check, sys } from './core';
-import { BPF, AT_FDCWD, S_IFCHR, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC } from './constants';
+import { BPF, PR, TIOC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_NONBLOCK, CLOSE_RANGE_CLOEXEC, SIG_SETMASK, SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP, AF_INET, SOCK_DGRAM, SOCK_CLOEXEC } from './constants';
 
 export { SysError, BoxError } from './errors';
 
@@ -16,7 +16,6 @@ const DECLS = {
   sethostname: 'int sethostname(const char *name, size_t len)',
   chroot: 'int chroot(const char *path)',
   chdir: 'int chdir(const char *path)',
-  fchdir: 'int fchdir(int fd)',
   setsid: 'int setsid()',
   ioctl: 'int ioctl(int fd, unsigned long request, ...)',
   prctl: 'int prctl(int option, ...)',
@@ -56,18 +55,9 @@ export function sethostname(name: string) {
 }
 export const chroot = (p: string) => void check(fn('chroot')(p), 'chroot', p);
 export const chdir = (p: string) => void check(fn('chdir')(p), 'chdir', p);
-export const fchdir = (fd: number) => void check(fn('fchdir')(fd), 'fchdir');
 export const setsid = () => check(fn('setsid')(), 'setsid');
 export const pivotRoot = (newRoot: string, putOld: string) =>
   void check(fn('syscall')(sys().pivot_root, 'const char *', newRoot, 'const char *', putOld), 'pivot_root', newRoot);
-export function mknod(p: string, major: number, minor: number, mode: number) {
-  const dev = (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
-  check(fn('syscall')(sys().mknodat, 'int', AT_FDCWD, 'const char *', p, 'uint32_t', S_IFCHR | mode, 'uint64_t', dev), 'mknod', p);
-}
-/** mknod with a full st_mode (type bits included) and an encoded st_rdev, as lstat reports them. */
-export function mknodRaw(p: string, mode: number, rdev: number) {
-  check(fn('syscall')(sys().mknodat, 'int', AT_FDCWD, 'const char *', p, 'uint32_t', mode, 'uint64_t', rdev), 'mknod', p);
-}
 export function closeRangeCloexec(from: number) {
   check(fn('syscall')(sys().close_range, 'uint32_t', from, 'uint32_t', 0xffffffff, 'uint32_t', CLOSE_RANGE_CLOEXEC), 'close_range');
 }

@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import { func, check } from './core';
 import { ioctlInt, unlockPty } from './index';
+import { O_CLOEXEC } from './paths';
 
 const DEVPTS_SUPER_MAGIC = 0x1cd1;
 const TIOCGPTPEER = 0x5441;
-const O_CLOEXEC = 0o2000000;
 
 export interface PtyPair { master: number; slave: number; index: number }
 

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as libc from '../libc';
+import { mknodat } from '../libc/paths';
+import { AT_FDCWD } from '../libc/constants';
 
 export function copyTree(from: string, to: string, skip: (st: fs.Stats) => boolean = () => false) {
   const links = new Map<string, string>(); // "dev:ino" of a multiply-linked file → its copy
@@ -25,7 +27,7 @@ export function copyTree(from: string, to: string, skip: (st: fs.Stats) => boole
       if (st.nlink > 1 && links.has(key)) { fs.linkSync(links.get(key)!, d); continue; }
       if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(s), d);
       else if (st.isFile()) fs.copyFileSync(s, d);
-      else if (st.isCharacterDevice() || st.isBlockDevice()) libc.mknodRaw(d, st.mode, st.rdev);
+      else if (st.isCharacterDevice() || st.isBlockDevice()) mknodat(AT_FDCWD, d, st.mode, st.rdev) // st_mode and st_rdev as lstat gave them;
       else if (st.isFIFO()) libc.mkfifo(d, st.mode & 0o7777);
       else continue; // sockets are not part of images
       if (st.nlink > 1) links.set(key, d);

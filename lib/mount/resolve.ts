@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { openat, openat2, mkdirat, readlinkat, closeFd, procFd, O_PATH, O_CLOEXEC, RESOLVE } from '../libc/paths';
 import { SysError } from '../libc/errors';
+import { AT_FDCWD } from '../libc/constants';
 
 const { O_NOFOLLOW, O_DIRECTORY, O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NONBLOCK } = fs.constants;
 const ENOENT = 2, ENOTDIR = 20, EEXIST = 17, ELOOP = 40, EAGAIN = 11, ENOSYS = 38, EPERM = 1;
@@ -27,7 +28,7 @@ let noOpenat2 = false;
 
 /** The root as an O_PATH directory fd. `root` itself is box's own path (trusted). */
 export function openRoot(root: string): number {
-  return openat(-100 /* AT_FDCWD */, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, root);
+  return openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, root);
 }
 
 /** An O_PATH fd for `unsafe` resolved inside `rootFd`; ENOENT unless opts.create. The caller closes it. */
