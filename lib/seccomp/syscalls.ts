@@ -4,7 +4,8 @@
 // (github.com/seccomp/libseccomp master after v2.6.1; the CSV's tables are from Linux
 // v7.1-rc4), turned into the block below by scripts/seccomp-syscalls.ts. Cross-checked
 // against the Linux 6.1 UAPI headers (asm/unistd_64.h, unistd_32.h, unistd_x32.h,
-// asm-generic/unistd.h as arm64 builds it): every number there matches.
+// asm-generic/unistd.h as arm64 builds it): every number there matches; ARM's against the
+// kernel's arch/arm/tools/syscall.tbl (0..401, by sample).
 //
 // What each table holds:
 // - X86_64: the x86_64 table's "common" and "64" entries.
