@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { SeccompProfile } from './types';
-import { resolveProfile, Resolved } from './profile';
+import { SeccompProfile, SeccompAction } from './types';
+import { resolveProfile, Resolved, ProfileError, ACTIONS } from './profile';
+import { seccompActionAvailable } from '../libc/seccomp';
 import { compile } from './compile';
 import { dockerDefaultProfile } from './docker-default';
 import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
@@ -32,10 +33,20 @@ export function seccompFilter(choice: SeccompChoice, caps: string[], privileged:
   const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), input])).digest('hex');
   const cached = key ? readCache(key) : undefined;
   if (cached) return cached;
-  const resolved = resolveProfile(choice.kind === 'file' ? choice.profile : dockerDefaultProfile(), { caps, kernel });
+  const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
+  const resolved = resolveProfile(profile, { caps, kernel });
+  checkActions(profile);
   const filter = toFilter(resolved);
   if (key) writeCache(key, filter);
   return filter;
+}
+
+/** An action this kernel does not know would make the load fail with EINVAL at start: say which, now. */
+function checkActions(p: SeccompProfile) {
+  const recent: SeccompAction[] = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY']; // 4.14, 4.14, 5.0
+  for (const a of new Set([p.defaultAction, ...(p.syscalls ?? []).map((r) => r.action)])) {
+    if (recent.includes(a) && !seccompActionAvailable(ACTIONS[a])) throw new ProfileError(`${a}: this kernel does not have it`);
+  }
 }
 
 function toFilter(r: Resolved): SeccompFilter {
