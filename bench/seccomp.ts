@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dockerDefaultProfile } from '../lib/seccomp/docker-default';
 
 const argv = process.argv.slice(2);
 const num = (flag: string, dflt: number) => {
@@ -89,20 +90,12 @@ function resolveDocker(p: any, caps: string[]): any {
 }
 
 /** runc's seccomp section, and where it came from; null with the reason when there is none. */
-function runcSeccomp(): { seccomp: any; from: string } | { seccomp: null; from: string } {
+function runcSeccomp(): { seccomp: any; from: string } {
   if (RUNC_PROFILE) {
     const j = JSON.parse(fs.readFileSync(RUNC_PROFILE, 'utf8'));
     return { seccomp: resolveDocker(j.linux?.seccomp ?? j, DOCKER_CAPS), from: RUNC_PROFILE };
   }
-  // box's built-in Docker profile (lib/seccomp), when this checkout has it
-  for (const mod of ['../lib/seccomp/docker-default', '../lib/seccomp/default']) {
-    try {
-      const m = require(mod);
-      const fn = m.dockerDefaultProfile ?? m.default;
-      if (typeof fn === 'function') return { seccomp: resolveDocker(fn(), DOCKER_CAPS), from: `box's built-in Docker profile (lib/seccomp), resolved for Docker's default capabilities` };
-    } catch { /* not there */ }
-  }
-  return { seccomp: null, from: 'no profile: pass --runc-profile FILE (e.g. a config.json dockerd generated, or moby\'s profiles/seccomp/default.json)' };
+  return { seccomp: resolveDocker(dockerDefaultProfile(), DOCKER_CAPS), from: `box's built-in Docker profile (lib/seccomp/docker-default.ts), resolved for Docker's default capabilities` };
 }
 
 interface Case { name: string; cmd: string; args: (i: number) => string[]; env?: NodeJS.ProcessEnv; onFail?: (i: number) => void; values: number[]; failed: number }

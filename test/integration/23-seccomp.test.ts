@@ -44,7 +44,7 @@ function status(out: string): Record<string, string> {
 
 // Every refusal probe, run in one container per configuration (one container start each),
 // answers "name: result" lines.
-const REFUSAL_PROBES = ['unshare-user', 'userns-mount', 'clone-ns', 'clone3', 'keyctl', 'add_key', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'personality', 'bpf', 'x32', 'i386'];
+const REFUSAL_PROBES = ['unshare-user', 'userns-mount', 'clone-ns', 'clone3', 'keyctl', 'add_key', 'perf_event_open', 'userfaultfd', 'io_uring_setup', 'personality', 'bpf', 'socket', 'x32', 'i386'];
 const matrices = new Map<string, Record<string, string>>();
 function matrix(flags: string[]): Record<string, string> {
   const key = flags.join(' ');
@@ -88,6 +88,10 @@ const REFUSALS: Refusal[] = [
   { probe: 'personality', what: 'personality(PER_BSD) (query and PER_LINUX allowed)', refused: 'PER_BSD=EPERM query=OK PER_LINUX=OK', allowed: 'PER_BSD=OK query=OK PER_LINUX=OK', ok: true, reason: '' },
   // unprivileged bpf is usually disabled (map_create EPERM either way); an unknown command shows whether the kernel was reached (EINVAL)
   { probe: 'bpf', what: 'bpf() (an unknown command: EINVAL from the kernel, EPERM from the filter)', refused: /bad_cmd=EPERM$/, allowed: /bad_cmd=EINVAL$/, ok: true, reason: '' },
+  // socket's argument rule: address families 38 (AF_ALG) and 40 (AF_VSOCK) refused, the others allowed.
+  // Unconfined, the kernel answers (EAFNOSUPPORT where the family is not built in): anything but EPERM.
+  { probe: 'socket', what: 'socket(AF_ALG) and socket(AF_VSOCK), by the argument rule (AF_INET, AF_UNIX allowed)', refused: 'AF_ALG=EPERM AF_VSOCK=EPERM AF_INET=OK AF_UNIX=OK',
+    allowed: /^AF_ALG=(?!EPERM)\S+ AF_VSOCK=(?!EPERM)\S+ AF_INET=OK AF_UNIX=OK$/, ok: true, reason: '' },
   // i386 unshare is 310, which is process_vm_readv on x86-64: a filter that ignores the architecture lets it through
   { probe: 'i386', what: 'unshare(CLONE_NEWUSER) through int $0x80 (i386 ABI, nr 310)', refused: /^(EPERM|SIGSYS)$/, allowed: 'OK', ok: x86 && onHost('i386') === 'OK', reason: x86 ? `the i386 ABI is not available here (host probe: ${onHost('i386')})` : 'x86-64 only' },
 ];
