@@ -22,6 +22,7 @@ function part(name: string): string {
   return text.slice(base + off, base + off + len);
 }
 (globalThis as any).__boxPart = part;
+(globalThis as any).__boxCodeHash = BOX_MANIFEST.codeHash; // keys caches of what this code computes (seccomp programs)
 
 const role = process.argv[2] === '__init' ? 'init' : 'cli';
 const dir = cacheDirs().find(safeDir);

@@ -15,6 +15,7 @@ import { exitStatus } from '../process/exit';
 import { ExecConfig } from '../stage/exec';
 import { PROCS } from '../cgroup/files';
 import { running } from './running';
+import { forwardListener } from '../seccomp/listener';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
@@ -38,7 +39,7 @@ export async function exec(args: string[]): Promise<number> {
     user: v.user,
     stage: {
       spec: { ...s.spec, command, env, workdir: v.workdir ?? s.spec.workdir, tty: !!v.tty && !v.detach, stdin: !!v.interactive, init: false },
-      rootfs: s.rootfs, cgroupProcs: [], cgroupns: false,
+      rootfs: s.rootfs, cgroupProcs: [], cgroupns: false, seccomp: s.seccomp,
     },
   };
   return runExec(cfg, !!v.tty, !!v.interactive, !!v.detach);
@@ -63,7 +64,16 @@ async function runExec(cfg: ExecConfig, tty: boolean, stdin: boolean, detach: bo
     } else if (!detach) {
       relays = relayStdio(child);
     }
-    const started = await chan.next();
+    let started = await chan.next();
+    if (started?.seccompListener) {
+      try {
+        forwardListener(fdSock, cfg.stage.seccomp, { id: cfg.stage.spec.id, pid: child.pid!, status: 'running' });
+      } catch (e: any) {
+        child.kill('SIGKILL');
+        return failed({ error: e.message }, await exited);
+      }
+      started = await chan.next();
+    }
     if (!started?.started) return failed(started, await exited);
     if (detach) { child.unref(); return 0; }
     const status = await exited;

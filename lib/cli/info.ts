@@ -5,6 +5,8 @@ import { overlaySupported } from '../image/overlay';
 import { embedded } from '../embedded';
 import { parseCommand } from '../spec/flags';
 import { BoxError } from '../libc/errors';
+import { ACTIONS } from '../seccomp/profile';
+import { seccompActionAvailable } from '../libc/seccomp';
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'];
 
@@ -21,6 +23,14 @@ export function boxVersion(): string {
 function pivotRootUsable(): boolean {
   const root = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
   return !!root && !/ - (rootfs|ramfs) /.test(root);
+}
+
+/** Filters need CONFIG_SECCOMP_FILTER; which return actions the kernel knows decides what a profile may use. */
+function seccompSupport(): { enabled: boolean; actions: string[] } {
+  const status = fs.readFileSync('/proc/self/status', 'utf8');
+  if (!/^Seccomp:/m.test(status)) return { enabled: false, actions: [] };
+  const actions = Object.entries(ACTIONS).filter(([name, value]) => name !== 'SCMP_ACT_KILL' && seccompActionAvailable(value)).map(([name]) => name.replace('SCMP_ACT_', '').toLowerCase());
+  return { enabled: actions.includes('errno'), actions };
 }
 
 export function probe() {
@@ -40,6 +50,7 @@ export function probe() {
     },
     overlayfs: overlaySupported(),
     pivotRoot: pivotRootUsable(),
+    seccomp: seccompSupport(),
   };
 }
 
@@ -63,6 +74,7 @@ export function info(args: string[]): number {
     ...(p.cgroup.v2 ? [`  v2 ${'(' + (p.cgroup.v2.controllers.join(',') || 'no controllers') + ')'} ${p.cgroup.v2.mountpoint}`] : []),
     `Overlayfs:     ${yes(p.overlayfs)}`,
     `pivot_root:    ${yes(p.pivotRoot)}${p.pivotRoot ? '' : ' (chroot fallback)'}`,
+    `Seccomp:       ${p.seccomp.enabled ? `yes (default profile: builtin, Docker's; actions: ${p.seccomp.actions.join(' ')})` : 'no (containers run without a syscall filter)'}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -4,6 +4,7 @@ import { find, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { running } from './running';
 import { cpuQuota } from '../cgroup/v1';
+import { securityOptStrings } from '../spec/security';
 
 export function toDocker(s: ContainerState) {
   const r = s.spec.resources;
@@ -29,6 +30,8 @@ export function toDocker(s: ContainerState) {
       Privileged: s.spec.privileged, ReadonlyRootfs: s.spec.readOnly, AutoRemove: s.spec.rm, Init: s.spec.init,
       CapAdd: null, CapDrop: null, Binds: s.spec.volumes.map((v) => `${v.source}:${v.target}${v.readonly ? ':ro' : ''}`),
       Tmpfs: Object.fromEntries(s.spec.tmpfs.map((t) => [t.target, t.options])),
+      // containers from before seccomp support ran without a filter
+      SecurityOpt: securityOptStrings({ seccomp: s.spec.seccomp ?? 'unconfined', noNewPrivileges: !!s.spec.noNewPrivileges }),
     },
     Config: {
       Hostname: s.spec.hostname, Env: s.spec.env, Cmd: s.spec.command, WorkingDir: s.spec.workdir, Image: s.image,
@@ -36,6 +39,7 @@ export function toDocker(s: ContainerState) {
       Tty: s.spec.tty, OpenStdin: s.spec.stdin, StopSignal: s.spec.stopSignal, StopTimeout: s.spec.stopTimeout,
     },
     Capabilities: s.spec.capabilities,
+    Seccomp: s.seccomp ? { Sha256: s.seccomp.sha256, Instructions: Buffer.from(s.seccomp.program, 'base64').length / 8 } : null,
     Cgroups: s.cgroups,
     GraphDriver: { Name: s.rootfs?.copy ? 'copy' : 'overlay', Data: { LowerDir: s.rootfs?.lower.join(':'), UpperDir: s.rootfs?.upper, WorkDir: s.rootfs?.work } },
   };

@@ -27,15 +27,15 @@ export function socketPair(): [number, number] {
   return [sv[0], sv[1]];
 }
 
-/** Send `fd` (one byte of data carries it). */
-export function sendFd(sock: number, fd: number) {
+/** Send `fd` with `data` (one byte by default: a message must carry some). */
+export function sendFd(sock: number, fd: number, data = Buffer.from('F')) {
   msgTypes();
   const ctl = Buffer.alloc(CMSG_SPACE);
   ctl.writeBigUInt64LE(BigInt(CMSG_LEN), 0);
   ctl.writeInt32LE(SOL_SOCKET, 8);
   ctl.writeInt32LE(SCM_RIGHTS, 12);
   ctl.writeInt32LE(fd, 16);
-  const msg = { name: null, namelen: 0, iov: { base: Buffer.from('F'), len: 1 }, iovlen: 1, control: ctl, controllen: CMSG_SPACE, flags: 0 };
+  const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control: ctl, controllen: CMSG_SPACE, flags: 0 };
   check(func('long sendmsg(int fd, const box_msghdr *msg, int flags)')(sock, msg, 0), 'sendmsg(SCM_RIGHTS)');
 }
 
@@ -47,4 +47,21 @@ export function recvFd(sock: number): number {
   check(func('long recvmsg(int fd, _Inout_ box_msghdr *msg, int flags)')(sock, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC), 'recvmsg(SCM_RIGHTS)');
   if (msg.controllen < CMSG_LEN || ctl.readInt32LE(8) !== SOL_SOCKET || ctl.readInt32LE(12) !== SCM_RIGHTS) throw new Error('recvmsg: no file descriptor in the message');
   return ctl.readInt32LE(16);
+}
+
+/** A close-on-exec AF_UNIX stream socket connected to `path`. */
+export function connectUnix(path: string): number {
+  const SOCK_STREAM = 1;
+  const addr = Buffer.alloc(110); // struct sockaddr_un { sa_family_t family; char path[108]; }
+  if (Buffer.byteLength(path) > 107) throw new Error(`${path}: socket path too long`);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  addr.write(path, 2);
+  const fd = check(func('int socket(int domain, int type, int protocol)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket');
+  try {
+    check(func('int connect(int fd, const void *addr, uint32_t len)')(fd, addr, addr.length), 'connect', path);
+  } catch (e) {
+    func('int close(int fd)')(fd);
+    throw e;
+  }
+  return fd;
 }

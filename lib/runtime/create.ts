@@ -16,6 +16,8 @@ import { overlaySupported } from '../image/overlay';
 import { MKNOD_DROPPED } from '../cgroup/v2';
 import { randomName } from '../state/names';
 import { teardown } from './teardown';
+import { seccompFilter, SeccompFilter } from '../seccomp';
+import { ProfileError } from '../seccomp/profile';
 
 export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void): ContainerState {
   if (process.geteuid!() !== 0) throw new BoxError(`box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
@@ -27,6 +29,10 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   const cmd = req.spec.command.length ? req.spec.command : req.entrypoint !== undefined ? [] : image.config.Cmd;
   const command = [...entrypoint, ...cmd];
   if (!command.length) throw new BoxError(`box ${verb}: no command specified (the image "${req.spec.image}" has no default command)`);
+
+  // before anything is made: a profile that cannot be compiled is the user's error, exit 125
+  const filter = (caps: string[]) => compileSeccomp(req, caps, verb);
+  const seccomp = filter(req.spec.capabilities);
 
   collect();
   const id = newId();
@@ -50,7 +56,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   }
   const state: ContainerState = {
     id, name: spec.name, image: image.name, spec, status: 'created', created: new Date().toISOString(),
-    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.lower),
+    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.lower), seccomp,
   };
   save(state);
   try {
@@ -65,7 +71,10 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     save(state);
     for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) {
       warn(w);
-      if (w.startsWith(MKNOD_DROPPED)) spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+      if (w.startsWith(MKNOD_DROPPED)) {
+        spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+        state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
+      }
     }
     save(state);
   } catch (e) {
@@ -73,6 +82,15 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     throw e;
   }
   return state;
+}
+
+function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompFilter | undefined {
+  try {
+    return seccompFilter(req.seccomp, caps, req.spec.privileged);
+  } catch (e: any) {
+    if (!(e instanceof ProfileError)) throw e;
+    throw new BoxError(`box ${verb}: seccomp profile ${req.spec.seccomp === 'builtin' ? '(builtin)' : req.spec.seccomp}: ${e.message}`);
+  }
 }
 
 /** A name the user chose must be free; a generated one is retried until it is (parallel runs). */

@@ -14,6 +14,7 @@ import { Channel } from '../process/channel';
 import { receivePty, Pty } from '../process/tty';
 import { recvFd } from '../libc/fdpass';
 import { exitStatus } from '../process/exit';
+import { forwardListener } from '../seccomp/listener';
 
 /** How the container's stdio is wired, and what happens around start. */
 export interface IO {
@@ -51,7 +52,7 @@ async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: n
     return code;
   };
 
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace() };
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
   chan.send(cfg);
   // the stage opens the pty inside the container and sends its master before saying ready
   const ready = await chan.next();
@@ -72,6 +73,15 @@ async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: n
   for (;;) {
     const msg = await chan.next();
     if (msg === null) break;
+    if (msg.seccompListener) {
+      try {
+        forwardListener(fdSock, state.seccomp, { id: state.id, pid: child.pid!, status: 'creating' });
+      } catch (e: any) {
+        child.kill('SIGKILL'); // its notified calls would wait for an agent that never comes
+        return failed({ error: e.message }, await exited);
+      }
+      continue;
+    }
     if (!msg.namespaces) return failed(msg, await exited);
     state.namespaces = msg.namespaces;
     state.namespaceFds = Object.fromEntries(Object.keys(msg.namespaces).map((n) => [n, recvFd(fdSock)]));

@@ -7,6 +7,8 @@ import { resolveCaps } from './capabilities';
 import { ContainerSpec, Volume, Tmpfs } from './types';
 import { BoxError } from '../libc/errors';
 import { RESOURCE_OPTIONS, parseResources, hostCpus } from './resources';
+import { parseSecurityOpts } from './security';
+import { SeccompChoice } from '../seccomp';
 
 export const RUN_OPTIONS: OptionTable = {
   detach: { type: 'boolean', short: 'd' },
@@ -26,6 +28,7 @@ export const RUN_OPTIONS: OptionTable = {
   'cap-add': { type: 'string', multiple: true },
   'cap-drop': { type: 'string', multiple: true },
   privileged: { type: 'boolean' },
+  'security-opt': { type: 'string', multiple: true },
   'no-pivot': { type: 'boolean' },
   'stop-signal': { type: 'string' },
   entrypoint: { type: 'string' },
@@ -34,7 +37,12 @@ export const RUN_OPTIONS: OptionTable = {
   ...RESOURCE_OPTIONS,
 };
 
-export interface RunRequest { spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string }; detach: boolean; entrypoint?: string }
+export interface RunRequest {
+  spec: Omit<ContainerSpec, 'id' | 'command' | 'env' | 'workdir' | 'user'> & { command: string[]; env: string[]; workdir?: string; user?: string };
+  detach: boolean;
+  entrypoint?: string;
+  seccomp: SeccompChoice;   // compiled at create, against the capabilities the container ends up with
+}
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
@@ -56,6 +64,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
   } catch (e: any) {
     throw new BoxError(`box run: --cap-add/--cap-drop: ${e.message}`);
   }
+  const security = parseSecurityOpts(v['security-opt'] ?? []);
   const envs = [...(v['env-file'] ?? []).flatMap((f: string) => readEnvFile(f, env)), ...(v.env ?? []).map((e: string) => envEntry(e, env))]
     .filter((e): e is string => e !== null);
   if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box run: --workdir "${v.workdir}": the working directory must be an absolute path`);
@@ -63,6 +72,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
     help: false,
     detach: !!v.detach,
     entrypoint: v.entrypoint,
+    seccomp: security.seccomp,
     spec: {
       name: v.name ?? '',
       image,
@@ -79,6 +89,8 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       noPivot: !!v['no-pivot'],
       privileged: !!v.privileged,
       capabilities,
+      seccomp: security.seccomp.kind === 'file' ? security.seccomp.path : security.seccomp.kind,
+      noNewPrivileges: security.noNewPrivileges,
       volumes: (v.volume ?? []).map(parseVolume),
       tmpfs: (v.tmpfs ?? []).map(parseTmpfs),
       resources: parseResources(v, host.ncpu, host),

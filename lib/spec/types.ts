@@ -1,6 +1,7 @@
 // A container described as data: everything `box run` was asked for, validated, before
 // anything touches the host. The stage receives this object (plus paths) as JSON.
 import { Resources } from './resources';
+import { SeccompFilter } from '../seccomp';
 
 export interface Volume { source: string; target: string; readonly: boolean }
 export interface Tmpfs { target: string; options: string }
@@ -22,6 +23,8 @@ export interface ContainerSpec {
   noPivot: boolean;
   privileged: boolean;
   capabilities: string[];   // CAP_* names in the bounding/effective set
+  seccomp: string;          // the profile: "builtin" (Docker's default), "unconfined", or the file it was read from
+  noNewPrivileges: boolean;
   volumes: Volume[];
   tmpfs: Tmpfs[];
   resources: Resources;
@@ -35,4 +38,5 @@ export interface StageConfig {
   rootfs: { lower: string[]; upper?: string; work?: string; merged: string; copy?: boolean };
   cgroupProcs: string[];    // cgroup.procs files to join just before execve (box joined the others already)
   cgroupns: boolean;
+  seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
 }

@@ -80,11 +80,12 @@ export function stageExec(): never | void {
       libc.setControllingTty(pty.slave); // box spawned this stage as a session leader
       for (const sig of TTY_SIGNALS) process.on(sig, () => {});
     }
-    fs.closeSync(FD_SOCKET); // nothing more to pass: the command must not inherit it
     sendMessage({ ready: true, pty: pty?.index });
     fixStdioOwner(user, pty ? [pty.slave] : [0, 1, 2]);
     libc.joinNewSessionKeyring();
-    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach });
+    // the container's own filter and no_new_privs, as Docker's exec: the command inherits them from this thread
+    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges });
+    fs.closeSync(FD_SOCKET); // nothing more to pass: the command must not inherit it
     libc.closeRangeCloexec(3); // the command gets its stdio and nothing else of ours
     const child = spawn(file, spec.command.slice(1), {
       argv0: spec.command[0],

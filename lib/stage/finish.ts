@@ -12,6 +12,8 @@ import { resolveCommand } from './command';
 import { sendMessage, FD_SOCKET } from './channel';
 import { sendFd } from '../libc/fdpass';
 import { execInit } from './tini';
+import { SeccompFilter } from '../seccomp';
+import { loadSeccomp, setNoNewPrivs, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
 
 export interface StartMessage { start: true }
 type User = StageConfig['spec']['user'];
@@ -38,7 +40,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   const keep = new Set(spec.capabilities.map(capNumber));
   fixStdioOwner(spec.user);
   libc.joinNewSessionKeyring();
-  dropPrivileges(spec.user, keep, lastCap);
+  dropPrivileges(spec.user, keep, lastCap, { deathSignal: true, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges });
   prepareExec();
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
   libc.execve(file, spec.command, spec.env);
@@ -118,12 +120,32 @@ export function fixStdioOwner(user: User, fds = [0, 1, 2]) {
   }
 }
 
-export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, opts = { deathSignal: true }) {
+interface Confinement { deathSignal: boolean; seccomp?: SeccompFilter; noNewPrivileges: boolean }
+
+/**
+ * Capabilities and ids dropped, no_new_privs and the seccomp filter, in runc's order: without
+ * no_new_privs the kernel takes a filter only from a thread with CAP_SYS_ADMIN, so it goes in
+ * before the drop; with it, after, so that fewer of box's own calls must pass the filter.
+ * Everything here is per-thread: the caller's thread is the one that execs (or spawns).
+ */
+export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, opts: Confinement) {
+  if (opts.seccomp && !opts.noNewPrivileges) installSeccomp(opts.seccomp);
   libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
   if (user.uid !== 0 || user.gid !== 0 || user.groups.length) {
     libc.setIds(user.uid, user.gid, user.groups);
     if (opts.deathSignal) libc.prctl(PR.SET_PDEATHSIG, 9); // a credential change cleared it
   }
+  if (opts.noNewPrivileges) setNoNewPrivs();
+  if (opts.seccomp && opts.noNewPrivileges) installSeccomp(opts.seccomp);
+}
+
+/** Load the filter; with SCMP_ACT_NOTIFY rules, hand the listener fd to box, which passes it to the profile's listenerPath. */
+function installSeccomp(f: SeccompFilter) {
+  const listener = loadSeccomp(Buffer.from(f.program, 'base64'), f.flags | (f.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0));
+  if (!f.listener) return;
+  sendFd(FD_SOCKET, listener);
+  fs.closeSync(listener);
+  sendMessage({ seccompListener: true });
 }
 
 /** Node leaves signals ignored, fds 0–2 close-on-exec and stray fds open: undo all of it. */

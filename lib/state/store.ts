@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
 import { ContainerSpec, StageConfig } from '../spec/types';
+import { SeccompFilter } from '../seccomp';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -27,6 +28,7 @@ export interface ContainerState {
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
   namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
   namespaceFds?: Record<string, number>; // the owner's fds on them, held while the container lives
+  seccomp?: SeccompFilter;               // compiled at create: run and every exec load the same program
 }
 
 export function newId(): string {

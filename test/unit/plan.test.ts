@@ -7,7 +7,7 @@ import { resolveCaps, DEFAULT_CAPS, CAPS } from '../../lib/spec/capabilities';
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
   id: 'x', name: 'n', image: 'busybox', command: ['sh'], env: [], workdir: '/', user: { uid: 0, gid: 0, groups: [] },
   hostname: 'h', tty: false, stdin: false, rm: true, init: false, readOnly: false, noPivot: false, privileged: false,
-  capabilities: DEFAULT_CAPS, volumes: [], tmpfs: [], resources: {}, stopSignal: 'SIGTERM', stopTimeout: 10, ...over,
+  capabilities: DEFAULT_CAPS, seccomp: 'builtin', noNewPrivileges: false, volumes: [], tmpfs: [], resources: {}, stopSignal: 'SIGTERM', stopTimeout: 10, ...over,
 });
 const cfg = (over: Partial<ContainerSpec> = {}, copy = false): StageConfig => ({
   spec: spec(over), cgroupProcs: [], cgroupns: true,

@@ -1,0 +1,69 @@
+// The seccomp filter of a container: which profile (Docker's default unless
+// `--security-opt seccomp=unconfined|FILE` or --privileged), resolved against the
+// container's capabilities and this kernel, compiled to BPF, and cached by a hash of all of
+// that: Docker's profile resolves and compiles in a few milliseconds, a cache hit is one
+// small read. The stages load the result (lib/stage/finish.ts, exec.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { SeccompProfile } from './types';
+import { resolveProfile, Resolved } from './profile';
+import { compile } from './compile';
+import { dockerDefaultProfile } from './docker-default';
+import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
+
+/** What a stage needs to install the filter: the program and how to load it. */
+export interface SeccompFilter {
+  program: string;          // struct sock_filter[] bytes, base64
+  sha256: string;           // of the program, shown by inspect
+  flags: number;            // SECCOMP_FILTER_FLAG_* (the listener flag added by the stage)
+  listener?: { path: string; metadata?: string }; // SCMP_ACT_NOTIFY: where box sends the fd
+}
+
+/** `--security-opt seccomp=…` as the user chose: the default, none, or a profile file read at `run`. */
+export type SeccompChoice = { kind: 'builtin' } | { kind: 'unconfined' } | { kind: 'file'; path: string; profile: SeccompProfile };
+
+export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean): SeccompFilter | undefined {
+  if (privileged || choice.kind === 'unconfined') return undefined; // Docker: --privileged runs without a filter
+  const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
+  const kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  const codeHash = (globalThis as any).__boxCodeHash as string | undefined;
+  const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), profile])).digest('hex');
+  const cached = key ? readCache(key) : undefined;
+  if (cached) return cached;
+  const resolved = resolveProfile(profile, { caps, kernel });
+  const filter = toFilter(resolved);
+  if (key) writeCache(key, filter);
+  return filter;
+}
+
+function toFilter(r: Resolved): SeccompFilter {
+  const program = compile(r);
+  return {
+    program: program.toString('base64'),
+    sha256: crypto.createHash('sha256').update(program).digest('hex'),
+    flags: r.flags,
+    ...(r.notify ? { listener: { path: r.listenerPath!, metadata: r.listenerMetadata } } : {}),
+  };
+}
+
+// The cache lives beside the V8 code cache: a private directory of root's (a filter read from
+// a file anyone could write would be a hole in every container).
+function cacheFile(key: string): string | undefined {
+  const dir = cacheDirs().find(safeDir);
+  return dir && path.join(dir, `seccomp-${key.slice(0, 32)}.json`);
+}
+
+function readCache(key: string): SeccompFilter | undefined {
+  const file = cacheFile(key);
+  try {
+    const f = file && JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (f && crypto.createHash('sha256').update(Buffer.from(f.program, 'base64')).digest('hex') === f.sha256) return f;
+  } catch { /* missing or torn: compile */ }
+  return undefined;
+}
+
+function writeCache(key: string, f: SeccompFilter) {
+  const file = cacheFile(key);
+  try { if (file) writeAtomic(file, Buffer.from(JSON.stringify(f)), 0o600); } catch { /* a read-only cache dir: compile next time too */ }
+}
