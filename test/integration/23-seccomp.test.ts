@@ -117,6 +117,26 @@ needs(test, built && x86, built ? 'x86-64 only' : 'cannot build the static secco
   assert.match(matrix([])['x32'] ?? '', /^(EPERM|SIGSYS)$/, `x32 unshare under the default filter: ${matrix([])['x32']}`);
 });
 
+// The other side of i386: Docker's profile lists SCMP_ARCH_X86, so an allowed call through int $0x80 works
+// (a filter that killed every i386 call would break 32-bit images).
+needs(test, built && x86 && onHost('i386-getppid') === 'OK', built && x86 ? `the i386 ABI is not available here (host probe: ${onHost('i386-getppid')})` : 'x86-64 only; needs the probe')('default filter allows i386 calls Docker\'s profile allows (getppid through int $0x80)', () => {
+  assert.is(probe([], 'i386-getppid'), 'OK');
+});
+
+withProbe('box create + box start: the filter and no_new_privs chosen at create are in force at start', async () => {
+  try {
+    const c = box(['create', '--name', 'sc-create', ...VOL, ...NNP, 'busybox', IN, 'status']);
+    assert.is(c.status, 0, c.stderr);
+    const st = box(['start', 'sc-create']);
+    assert.is(st.status, 0, st.stderr);
+    const out = await until(() => { const l = box(['logs', 'sc-create']).stdout; return /Seccomp_filters/.test(l) && l; }, 30000, 'the container to report');
+    const s = status(out);
+    assert.equal([s.Seccomp, s.Seccomp_filters, s.NoNewPrivs], ['2', '1', '1'], JSON.stringify(s));
+  } finally {
+    box(['rm', '-f', 'sc-create']);
+  }
+});
+
 withProbe('/proc/self/status: Seccomp 2 with one filter by default (also as a user, under --init); 0 with seccomp=unconfined and with --privileged', () => {
   for (const flags of [[], ['-u', '1000:1000'], ['--init']]) {
     const s = status(probe(flags, 'status'));
@@ -182,7 +202,8 @@ sleep 0.1 & wait
 ${IN} workload
 echo done`;
   const want = 'c\nsub\nnested deep\nOK\ndone';
-  for (const flags of [[], ['-u', '1000:1000'], ['--init']]) {
+  // the user gets a tmpfs /tmp: box's busybox /tmp is 1755, not 1777 (its extraction applies the umask), not this test's subject
+  for (const flags of [[], ['-u', '1000:1000', '--tmpfs', '/tmp'], ['--init']]) {
     const r = box(['run', '--rm', ...VOL, ...flags, 'busybox', 'sh', '-c', script]);
     assert.is(r.status, 0, `${flags}: ${r.stderr} ${r.stdout}`);
     assert.is(r.stdout.trim(), want, `${flags}: ${r.stderr}`);
