@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { box, needs, until, stateEntries, TOP } from '../helpers/box';
+import { dockerDefaultProfile } from '../../lib/seccomp/docker-default';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-seccomp-'));
 fs.chmodSync(tmp, 0o755); // the probe also runs as a user
@@ -144,7 +145,9 @@ withProbe('/proc/self/status: Seccomp 2 with one filter by default (also as a us
     assert.is(s.Seccomp_filters, '1', `${flags}: ${JSON.stringify(s)}`);
     assert.is(s.NoNewPrivs, '0', `${flags}: ${JSON.stringify(s)}`);
   }
-  for (const flags of [UNCONFINED, ['--privileged']]) {
+  // --privileged wins over a profile, as in Docker
+  const deny = profileFile('privileged-ignores.json', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO' }] });
+  for (const flags of [UNCONFINED, ['--privileged'], ['--privileged', '--security-opt', `seccomp=${deny}`]]) {
     const s = status(probe(flags, 'status'));
     assert.is(s.Seccomp, '0', `${flags}: ${JSON.stringify(s)}`);
     assert.is(s.Seccomp_filters, '0', `${flags}: ${JSON.stringify(s)}`);
@@ -300,6 +303,41 @@ withProbe('a custom profile file: ERRNO with errnoRet, argument rules compared o
   assert.is(m('clone3'), 'OK'); // Docker's default's ENOSYS is not there: this profile is used instead of it
   const s = status(m('status'));
   assert.equal([s.Seccomp, s.Seccomp_filters], ['2', '1'], JSON.stringify(s));
+});
+
+// Every comparison operator on a real kernel, each on a call that ignores its arguments, against
+// values that differ only in one 32-bit half: the filter must compare all 64 bits, unsigned (libseccomp's semantics).
+withProbe('argument rules on the real kernel: EQ NE LT LE GT GE MASKED_EQ compare all 64 bits, unsigned', () => {
+  const V = 0x1_0000_0005n, M = 0x000f_0000_0000_00ffn, W = 0x0003_0000_0000_0005n;
+  const rules: [string, string, bigint, bigint | undefined, (t: bigint) => boolean][] = [
+    ['getppid', 'SCMP_CMP_EQ', V, undefined, (t) => t === V],
+    ['getpid', 'SCMP_CMP_NE', V, undefined, (t) => t !== V],
+    ['getuid', 'SCMP_CMP_LT', V, undefined, (t) => t < V],
+    ['getgid', 'SCMP_CMP_LE', V, undefined, (t) => t <= V],
+    ['geteuid', 'SCMP_CMP_GT', V, undefined, (t) => t > V],
+    ['getegid', 'SCMP_CMP_GE', V, undefined, (t) => t >= V],
+    ['gettid', 'SCMP_CMP_MASKED_EQ', M, W, (t) => (t & M) === W],
+  ];
+  // JSON numbers: every value here is below 2^53, so exact
+  const file = profileFile('compare.json', `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [${rules.map(([name, op, value, two]) =>
+    `{"names": ["${name}"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": ${value}, ${two !== undefined ? `"valueTwo": ${two}, ` : ''}"op": "${op}"}]}`).join(', ')}]}`);
+  const values = [0n, 4n, 5n, 6n, 0xffff_ffffn, 0x1_0000_0000n, 0x1_0000_0004n, V, 0x1_0000_0006n, 0x2_0000_0005n, 0x2_0000_0004n,
+    0xffff_ffff_0000_0005n, 0x7fff_ffff_ffff_ffffn, 0x8000_0000_0000_0000n, 0xffff_ffff_ffff_ffffn, W, W | 0x100n, W | 0x10_0000_0000_0000n, W ^ 0x1_0000_0000_0000n];
+  const hex = values.map((v) => '0x' + v.toString(16));
+  const r = box(['run', '--rm', ...VOL, '--security-opt', `seccomp=${file}`, 'busybox', 'sh', '-c',
+    rules.map(([name]) => `echo "${name}: $(${IN} args ${name} ${hex.join(' ')})"`).join('; ')]);
+  assert.is(r.status, 0, r.stderr);
+  for (const [name, op, , , refused] of rules) {
+    const want = values.map((t) => (refused(t) ? 'EACCES' : 'OK')).join(' ');
+    const line = r.stdout.split('\n').find((l) => l.startsWith(`${name}: `));
+    assert.is(line?.slice(name.length + 2), want, `${op} (on ${name}) for ${hex.join(' ')}`);
+  }
+});
+
+withProbe('Docker\'s own profile.json given as a file (archMap, includes/excludes by caps) refuses and allows what the built-in default does', () => {
+  const file = profileFile('docker-default.json', dockerDefaultProfile());
+  assert.equal(matrix(['--security-opt', `seccomp=${file}`]), matrix([]));
+  assert.equal(matrix(['--security-opt', `seccomp=${file}`, '--cap-add', 'SYS_ADMIN']), matrix(['--cap-add', 'SYS_ADMIN']));
 });
 
 withProbe('profile actions: KILL_PROCESS, KILL and TRAP end the probe with SIGSYS (exit 159); LOG allows; TRACE without a tracer is ENOSYS', () => {
