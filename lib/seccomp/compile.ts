@@ -11,7 +11,7 @@
 //   returns its action, a syscall with argument rules tests them in order and falls back to
 //   the default. Arguments are 64-bit: the upper and lower halves are compared separately.
 // Pure and deterministic: the same resolved profile gives the same bytes (the cache key).
-import { Resolved, Check, Cond } from './profile';
+import { Resolved, Check, Cond, ProfileError } from './profile';
 import { SeccompArch } from './types';
 
 // classic BPF (linux/filter.h, linux/bpf_common.h)
@@ -40,7 +40,8 @@ type Insn = [code: number, jt: number, jf: number, k: number];
 export function compile(r: Resolved): Buffer {
   // x32 is a section of x86-64's: its numbers (bit 30 set) go into the same search
   const x32 = r.arches.find((a) => a.arch === 'SCMP_ARCH_X32');
-  const sections = r.arches.filter((a) => a.arch !== 'SCMP_ARCH_X32').map((a) => {
+  const own = r.arches.filter((a) => a.arch !== 'SCMP_ARCH_X32'); // the native arch first: the common case takes the first branch
+  const sections = own.map((a) => {
     if (a.arch !== 'SCMP_ARCH_X86_64') return archSection(a.calls, r.defaultAction, []);
     const calls = new Map([...a.calls, ...(x32?.calls ?? [])]);
     // without x32 in the profile, every x32 call is a foreign ABI: killed, never the default
@@ -49,16 +50,15 @@ export function compile(r: Resolved): Buffer {
   });
   const prog: Insn[] = [[LD_W_ABS, 0, 0, OFF_ARCH]];
   // dispatch: `jeq arch` then a long jump (ja's offset is 32-bit, jt/jf only 8-bit)
-  const native = r.arches.filter((a) => a.arch !== 'SCMP_ARCH_X32');
   let at = 1 + sections.length * 2 + 1; // where the first section starts: after ld, the pairs and ret
   sections.forEach((code, i) => {
     const next = prog.length + 2; // ja counts from the instruction after it
-    prog.push([JEQ_K, 0, 1, AUDIT_ARCH[native[i].arch]], [JMP_JA, 0, 0, at - next]);
+    prog.push([JEQ_K, 0, 1, AUDIT_ARCH[own[i].arch]], [JMP_JA, 0, 0, at - next]);
     at += code.length;
   });
   prog.push([RET_K, 0, 0, RET_KILL_PROCESS]);
   for (const code of sections) prog.push(...code);
-  if (prog.length > MAX_INSNS) throw new Error(`seccomp: the filter has ${prog.length} instructions, more than the kernel's ${MAX_INSNS}`);
+  if (prog.length > MAX_INSNS) throw new ProfileError(`the filter has ${prog.length} instructions, more than the kernel's ${MAX_INSNS}`);
   const buf = Buffer.alloc(prog.length * 8);
   prog.forEach(([code, jt, jf, k], i) => {
     buf.writeUInt16LE(code, i * 8);
@@ -136,7 +136,7 @@ function ruleBlock(check: Check): Insn[] {
     });
   }
   out.push([RET_K, 0, 0, check.action]);
-  for (const [, jt, jf] of out) if (jt > 255 || jf > 255) throw new Error('seccomp: a rule is too long for one jump');
+  for (const [, jt, jf] of out) if (jt > 255 || jf > 255) throw new ProfileError('a rule has too many conditions for one jump');
   return out;
 }
 

@@ -25,13 +25,14 @@ export type SeccompChoice = { kind: 'builtin' } | { kind: 'unconfined' } | { kin
 
 export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean): SeccompFilter | undefined {
   if (privileged || choice.kind === 'unconfined') return undefined; // Docker: --privileged runs without a filter
-  const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
   const kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  // The built-in profile is part of box's code, so the code's hash stands for it
   const codeHash = (globalThis as any).__boxCodeHash as string | undefined;
-  const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), profile])).digest('hex');
+  const input = choice.kind === 'file' ? choice.profile : 'builtin';
+  const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), input])).digest('hex');
   const cached = key ? readCache(key) : undefined;
   if (cached) return cached;
-  const resolved = resolveProfile(profile, { caps, kernel });
+  const resolved = resolveProfile(choice.kind === 'file' ? choice.profile : dockerDefaultProfile(), { caps, kernel });
   const filter = toFilter(resolved);
   if (key) writeCache(key, filter);
   return filter;

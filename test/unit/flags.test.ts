@@ -55,4 +55,23 @@ test('volumes: absolute paths, modes, no mount over /', () => {
   for (const bad of ['/h', 'h:/c', '/h:c', '/h:/', '/h:/c:rx', '/h:/c:ro:x']) assert.is(err(() => parseVolume(bad)).status, 125, bad);
 });
 
+test('--security-opt: Docker\'s spellings; a bad profile names the file and the field; others refused', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-flags-'));
+  const good = path.join(dir, 'p.json'), bad = path.join(dir, 'bad.json');
+  fs.writeFileSync(good, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO' }] }));
+  fs.writeFileSync(bad, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ' }] }] }));
+  const run = (...o: string[]) => parseRun([...o.flatMap((x) => ['--security-opt', x]), 'busybox']);
+  assert.is(run().spec.seccomp, 'builtin');
+  assert.is(run().spec.noNewPrivileges, false);
+  assert.is(run('seccomp=unconfined').spec.seccomp, 'unconfined');
+  assert.is(run(`seccomp=${good}`).spec.seccomp, good);
+  assert.is(run(`seccomp:${good}`).seccomp.kind, 'file');
+  for (const o of ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true']) assert.is(run(o).spec.noNewPrivileges, true, o);
+  assert.is(run('no-new-privileges:false').spec.noNewPrivileges, false);
+  assert.match(err(() => run(`seccomp=${bad}`)).message, `seccomp profile ${bad}: syscalls[0].args[0].value:`);
+  assert.match(err(() => run(`seccomp=${dir}/none.json`)).message, `seccomp profile ${dir}/none.json: no such file`);
+  for (const o of ['apparmor=unconfined', 'label=disable', 'no-new-privileges=yes', 'seccomp=']) assert.is(err(() => run(o)).status, 125, o);
+  fs.rmSync(dir, { recursive: true });
+});
+
 test.run();
