@@ -164,6 +164,8 @@ withProbe('the default filter follows the capabilities: --cap-add SYS_ADMIN allo
   assert.is(m['keyctl'], 'EPERM', JSON.stringify(m));
   assert.is(m['add_key'], 'EPERM', JSON.stringify(m));
   assert.is(status(probe(['--cap-add', 'SYS_ADMIN'], 'status')).Seccomp, '2');
+  // filters are cached by profile and capabilities: after a SYS_ADMIN container, the default one is still the default caps' filter
+  assert.is(probe([], 'unshare-user'), 'EPERM');
 });
 
 // The attack of issue 11: a user namespace, a cgroup namespace of its own, a pids hierarchy
@@ -281,6 +283,22 @@ const profileFile = (name: string, profile: unknown) => {
   fs.writeFileSync(file, typeof profile === 'string' ? profile : JSON.stringify(profile, null, 2));
   return file;
 };
+
+withProbe('exec uses the profile read at run: the file changed, then removed, the exec\'d process still gets it', () => {
+  const file = profileFile('changing.json', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 99 }] });
+  const r = box(['run', '-d', '--name', 'sc-changed', ...VOL, '--security-opt', `seccomp=${file}`, 'busybox', 'sleep', '120']);
+  assert.is(r.status, 0, r.stderr);
+  try {
+    const exec = () => { const e = box(['exec', 'sc-changed', IN, 'getppid']); assert.is(e.status, 0, e.stderr); return e.stdout.trim(); };
+    assert.is(exec(), 'EADDRNOTAVAIL');
+    fs.writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW' }));
+    assert.is(exec(), 'EADDRNOTAVAIL', 'the changed file was read again');
+    fs.rmSync(file);
+    assert.is(exec(), 'EADDRNOTAVAIL', 'the removed file was needed');
+  } finally {
+    box(['rm', '-f', 'sc-changed']);
+  }
+});
 
 withProbe('a custom profile file: ERRNO with errnoRet, argument rules compared on both 32-bit halves, the default action ALLOW', () => {
   const file = profileFile('custom.json', {
