@@ -186,8 +186,11 @@ async function liftAttempt(name: string, flags: string[]): Promise<{ said: strin
 withProbe('cgroup limits cannot be lifted from inside: --pids-limit 50 stays 50 on the host after the userns+cgroup-mount route (control: unconfined, the host sees max)', async () => {
   try {
     const control = await liftAttempt('sc-lift-control', UNCONFINED);
-    assert.match(control.said, /lift=OK$/, `control: ${control.said}`);
-    assert.is(control.max, 'max', `control: the unconfined container did not lift its pids.max (${control.said})`);
+    // without the filter the route opens: a user namespace, a tmpfs, a cgroup hierarchy
+    assert.match(control.said, /^unshare=OK tmpfs=OK (cgroupns=OK )?cgroup=(pids|cgroup2) /, `control: ${control.said}`);
+    if (/lift=OK$/.test(control.said)) assert.is(control.max, 'max', `control: the write succeeded but the host still reads ${control.max}`);
+    // cgroup v2 mounted with nsdelegate keeps a namespace's root files read-only: then only the route is shown
+    else console.log(`    note: this host refuses the last step itself (${control.said}): the control shows the route up to it`);
     const attack = await liftAttempt('sc-lift', []);
     assert.is(attack.said, 'unshare=EPERM');
     assert.is(attack.max, '50');
