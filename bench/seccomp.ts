@@ -127,7 +127,9 @@ async function main() {
   const probeDir = path.join(tmp, 'probe');
   fs.mkdirSync(probeDir, { mode: 0o755 });
   const probe = path.join(probeDir, 'seccomp-probe');
-  const cc = run('cc', ['-static', '-O', '-o', probe, path.join(REPO, 'test/fixtures/seccomp-probe.c'), '-lpthread']);
+  const compile = (c: string) => run(c, ['-static', '-O', '-o', probe, path.join(REPO, 'test/fixtures/seccomp-probe.c'), '-lpthread']);
+  let cc = compile('cc');
+  if (cc.error) cc = compile('gcc'); // no cc (alternatives) but gcc
   const haveProbe = cc.status === 0;
   if (!haveProbe) skipped.push({ name: 'per-syscall', reason: `cannot build the static probe (cc -static): ${cc.stderr.trim() || cc.error}` });
 
