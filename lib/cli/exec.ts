@@ -66,12 +66,8 @@ async function runExec(cfg: ExecConfig, tty: boolean, stdin: boolean, detach: bo
     }
     let started = await chan.next();
     if (started?.seccompListener) {
-      try {
-        forwardListener(fdSock, cfg.stage.seccomp, { id: cfg.stage.spec.id, pid: child.pid!, status: 'running' });
-      } catch (e: any) {
-        child.kill('SIGKILL');
-        return failed({ error: e.message }, await exited);
-      }
+      const error = forwardListener(fdSock, cfg.stage.seccomp, child, { id: cfg.stage.spec.id, status: 'running' });
+      if (error) return failed({ error }, await exited);
       started = await chan.next();
     }
     if (!started?.started) return failed(started, await exited);

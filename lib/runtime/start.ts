@@ -74,12 +74,8 @@ async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: n
     const msg = await chan.next();
     if (msg === null) break;
     if (msg.seccompListener) {
-      try {
-        forwardListener(fdSock, state.seccomp, { id: state.id, pid: child.pid!, status: 'creating' });
-      } catch (e: any) {
-        child.kill('SIGKILL'); // its notified calls would wait for an agent that never comes
-        return failed({ error: e.message }, await exited);
-      }
+      const error = forwardListener(fdSock, state.seccomp, child, { id: state.id, status: 'creating' });
+      if (error) return failed({ error }, await exited);
       continue;
     }
     if (!msg.namespaces) return failed(msg, await exited);

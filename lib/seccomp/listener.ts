@@ -4,6 +4,7 @@
 // connects to the agent and sends it with the OCI runtime spec's container process state
 // (`fds: ["seccompFd"]`, the profile's listenerMetadata).
 import * as fs from 'node:fs';
+import { ChildProcess } from 'node:child_process';
 import { connectUnix, sendFd, recvFd } from '../libc/fdpass';
 import { SeccompFilter } from '.';
 
@@ -18,15 +19,22 @@ export function sendToAgent(listener: NonNullable<SeccompFilter['listener']>, fd
   }
 }
 
-/** The stage said it sent a listener fd on `fdSock`: take it and pass it on (our copy is closed either way). */
-export function forwardListener(fdSock: number, filter: SeccompFilter | undefined, c: { id: string; pid: number; status: string }) {
-  const fd = recvFd(fdSock);
+/**
+ * The stage said it sent a listener fd on `fdSock`: take it and pass it on (our copy is
+ * closed either way). On failure the stage is killed — its notified calls would wait for an
+ * agent that never comes — and the error is returned for the caller to report.
+ */
+export function forwardListener(fdSock: number, filter: SeccompFilter | undefined, stage: ChildProcess, c: { id: string; status: string }): string | undefined {
+  let fd = -1;
   try {
+    fd = recvFd(fdSock);
     if (!filter?.listener) throw new Error('a listener fd came from a container without SCMP_ACT_NOTIFY rules');
-    sendToAgent(filter.listener, fd, c);
+    sendToAgent(filter.listener, fd, { ...c, pid: stage.pid! });
+    return undefined;
   } catch (e: any) {
-    throw new Error(`seccomp agent ${filter?.listener?.path ?? ''}: ${e.message}`);
+    stage.kill('SIGKILL');
+    return `seccomp agent ${filter?.listener?.path ?? ''}: ${e.message}`;
   } finally {
-    fs.closeSync(fd);
+    if (fd >= 0) fs.closeSync(fd);
   }
 }
