@@ -20,6 +20,7 @@ const cc = spawnSync('cc', ['-static', '-O', '-o', PROBE, path.join(TOP, 'test/f
 const withProbe = needs(test, cc.status === 0, `cannot build the static escape probe: ${cc.stderr || cc.error}`);
 const PROBE_VOL = ['-v', `${probeDir}:/probe:ro`];
 const DEFAULT_CAPS = '00000000a80425fb';
+const UNCONFINED = ['--security-opt', 'seccomp=unconfined'];
 
 const inspect = (ref: string) => JSON.parse(box(['inspect', ref]).stdout)[0];
 function detached(args: string[]): string {
@@ -113,7 +114,9 @@ process.exit(r.status);
 });
 
 test('exec joins the namespaces recorded at start, and reads cap_last_cap on the host (control: PID 1\'s new mount namespace does lie)', async () => {
-  const id = detached(['--name', 'esc-caplast', 'busybox', 'sh', '-c',
+  // Unconfined: the default seccomp filter refuses the user namespace this attack starts
+  // with; exec must join the recorded namespaces wherever a container can make new ones.
+  const id = detached(['--name', 'esc-caplast', ...UNCONFINED, 'busybox', 'sh', '-c',
     'echo 5 > /tmp/fake; exec unshare -U -m -r sh -c "mount --bind /tmp/fake /proc/sys/kernel/cap_last_cap && exec sleep 60"']);
   try {
     const pid = inspect(id).State.Pid;
@@ -182,13 +185,15 @@ test('exec -u NAME reads the container\'s own passwd: a symlink to a host file i
 withProbe('a container gets a fresh session keyring, not the caller\'s (control: the probe reads the caller\'s key on the host)', () => {
   const control = spawnSync(PROBE, ['keyring-host', '--', PROBE, 'keyring-read'], { encoding: 'utf8' });
   assert.is(control.stdout.trim(), 'FOUND host-secret', control.stderr);
-  const r = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'run', '--rm', ...PROBE_VOL, 'busybox', '/probe/escape-probe', 'keyring-read'], { encoding: 'utf8', env: ENV });
+  // Unconfined: the default seccomp filter refuses keyctl altogether; the keyring must be fresh
+  // also where a container may call it (seccomp=unconfined, a custom profile).
+  const r = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'run', '--rm', ...UNCONFINED, ...PROBE_VOL, 'busybox', '/probe/escape-probe', 'keyring-read'], { encoding: 'utf8', env: ENV });
   assert.is(r.stdout.trim(), 'absent', r.stderr);
-  detached(['--name', 'esc-keys', 'busybox', 'sleep', '60']);
+  detached(['--name', 'esc-keys', ...UNCONFINED, 'busybox', 'sleep', '60']);
   try {
     const e = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'exec', 'esc-keys', 'true'], { encoding: 'utf8', env: ENV });
     assert.is(e.status, 0, e.stderr);
-    const inExec = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'run', '--rm', ...PROBE_VOL, 'busybox', 'sh', '-c', '/probe/escape-probe keyring-read'], { encoding: 'utf8', env: ENV });
+    const inExec = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'run', '--rm', ...UNCONFINED, ...PROBE_VOL, 'busybox', 'sh', '-c', '/probe/escape-probe keyring-read'], { encoding: 'utf8', env: ENV });
     assert.is(inExec.stdout.trim(), 'absent', inExec.stderr);
   } finally {
     cleanup('esc-keys');
