@@ -86,7 +86,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
 
 function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompFilter | undefined {
   try {
-    return seccompFilter(req.seccomp, caps, req.spec.privileged);
+    return seccompFilter(req.seccomp, caps, req.spec.privileged, { noNewPrivileges: req.spec.noNewPrivileges, init: req.spec.init });
   } catch (e: any) {
     if (!(e instanceof ProfileError)) throw e;
     throw new BoxError(`box ${verb}: seccomp profile ${req.spec.seccomp === 'builtin' ? '(builtin)' : req.spec.seccomp}: ${e.message}`);

@@ -7,9 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { SeccompProfile, SeccompAction } from './types';
-import { resolveProfile, Resolved, ProfileError, ACTIONS } from './profile';
+import { resolveProfile, Resolved, ProfileError, ACTIONS, nativeArch } from './profile';
 import { seccompActionAvailable } from '../libc/seccomp';
-import { compile } from './compile';
+import { compile, AUDIT_ARCH } from './compile';
+import { runFilter } from './interpret';
+import { syscallNumbers } from './syscalls';
 import { dockerDefaultProfile } from './docker-default';
 import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
 
@@ -24,19 +26,22 @@ export interface SeccompFilter {
 /** `--security-opt seccomp=…` as the user chose: the default, none, or a profile file read at `run`. */
 export type SeccompChoice = { kind: 'builtin' } | { kind: 'unconfined' } | { kind: 'file'; path: string; profile: SeccompProfile };
 
-export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean): SeccompFilter | undefined {
+export interface LoadOptions { noNewPrivileges: boolean; init: boolean }
+
+export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean, load: LoadOptions): SeccompFilter | undefined {
   if (privileged || choice.kind === 'unconfined') return undefined; // Docker: --privileged runs without a filter
   const kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   // The built-in profile is part of box's code, so the code's hash stands for it
   const codeHash = (globalThis as any).__boxCodeHash as string | undefined;
   const input = choice.kind === 'file' ? choice.profile : 'builtin';
-  const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), input])).digest('hex');
+  const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), load, input])).digest('hex');
   const cached = key ? readCache(key) : undefined;
   if (cached) return cached;
   const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
   const resolved = resolveProfile(profile, { caps, kernel });
   checkActions(profile);
   const filter = toFilter(resolved);
+  checkStartable(Buffer.from(filter.program, 'base64'), load);
   if (key) writeCache(key, filter);
   return filter;
 }
@@ -46,6 +51,29 @@ function checkActions(p: SeccompProfile) {
   const recent: SeccompAction[] = ['SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY']; // 4.14, 4.14, 5.0
   for (const a of new Set([p.defaultAction, ...(p.syscalls ?? []).map((r) => r.action)])) {
     if (recent.includes(a) && !seccompActionAvailable(ACTIONS[a])) throw new ProfileError(`${a}: this kernel does not have it`);
+  }
+}
+
+/**
+ * The filter is in force for box's own last steps before execve (runc's order, see
+ * lib/stage/finish.ts): a profile that refuses those calls would make the stage die in
+ * Node with no useful message. Check the known ones on the compiled program now, so that
+ * such a profile is a one-line error at create. With no_new_privs the filter goes in after
+ * the drop, and fewer calls remain.
+ */
+function checkStartable(program: Buffer, load: LoadOptions) {
+  const needed = ['execve', 'brk', 'mmap', 'munmap', 'mprotect', 'madvise', 'futex'];
+  if (load.init) needed.push('execveat');
+  if (!load.noNewPrivileges) needed.push('capget', 'capset', 'prctl', 'setgroups', 'setresgid', 'setresuid', 'tgkill', 'rt_sigprocmask');
+  const { token } = nativeArch();
+  const table = syscallNumbers(token);
+  const pass = new Set([ACTIONS.SCMP_ACT_ALLOW, ACTIONS.SCMP_ACT_LOG, ACTIONS.SCMP_ACT_NOTIFY]);
+  const refused = needed.filter((name) => {
+    const nr = table.get(name);
+    return nr !== undefined && !pass.has(runFilter(program, { nr, arch: AUDIT_ARCH[token] }));
+  });
+  if (refused.length) {
+    throw new ProfileError(`refuses ${refused.join(', ')}, which box calls after loading the filter and before execve: allow them${load.noNewPrivileges ? '' : ' (or add --security-opt no-new-privileges, which needs fewer)'}`);
   }
 }
 

@@ -31,7 +31,14 @@ function readProfile(file: string, verb: string): SeccompChoice {
   const abs = path.resolve(file);
   let text: string;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    // O_NONBLOCK: a FIFO given as the profile must not hang box; only a regular file is read
+    const fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: fs.fstatSync(fd).isDirectory() ? 'EISDIR' : 'ENOTREG' });
+      text = fs.readFileSync(fd, 'utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e: any) {
     throw new BoxError(`box ${verb}: seccomp profile ${abs}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message}`);
   }

@@ -40,8 +40,8 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   const keep = new Set(spec.capabilities.map(capNumber));
   fixStdioOwner(spec.user);
   libc.joinNewSessionKeyring();
+  prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
   dropPrivileges(spec.user, keep, lastCap, { deathSignal: true, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges });
-  prepareExec();
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
   libc.execve(file, spec.command, spec.env);
 }

@@ -423,6 +423,27 @@ test('a bad profile file is one line on stderr naming the file and the field, ex
   assert.is(box(['run', '--rm', '--name', 'sc-bad', 'busybox', 'true']).status, 0);
 });
 
+withProbe('a profile that refuses what box itself calls before execve is refused at run, naming the calls; one that allows them, and the program\'s own, runs it (with and without no-new-privileges)', () => {
+  const deny = profileFile('deny-all.json', { defaultAction: 'SCMP_ACT_ERRNO' });
+  for (const flags of [[], NNP]) {
+    const r = box(['run', '--rm', ...flags, '--security-opt', `seccomp=${deny}`, 'busybox', 'true']);
+    assert.is(r.status, 125, r.stderr);
+    assert.match(r.stderr, /refuses execve, .*which box calls after loading the filter and before execve/);
+    assert.is(/capset/.test(r.stderr), flags.length === 0, `the capability drop comes after the filter only without no_new_privs: ${r.stderr}`);
+  }
+  // box's own calls (lib/seccomp/index.ts), then what a static C program needs to start, print and exit
+  const box_ = ['execve', 'brk', 'mmap', 'munmap', 'mprotect', 'madvise', 'futex'];
+  const drop = ['capget', 'capset', 'prctl', 'setgroups', 'setresgid', 'setresuid', 'tgkill', 'rt_sigprocmask'];
+  const program = ['arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'getrandom', 'readlink', 'readlinkat', 'uname', 'write', 'fstat', 'newfstatat', 'getppid', 'exit_group', 'exit'];
+  const minimal = (names: string[]) => profileFile(`minimal-${names.length}.json`, { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] });
+  const withDrop = minimal([...box_, ...drop, ...program]), nnpOnly = minimal([...box_, ...program]);
+  for (const [flags, file] of [[[], withDrop], [NNP, nnpOnly], [['-u', '1000:1000'], withDrop]] as const) {
+    const r = box(['run', '--rm', ...VOL, ...flags, '--security-opt', `seccomp=${file}`, 'busybox', IN, 'getppid']);
+    assert.is(r.status, 0, `${flags}: ${r.stderr}`);
+    assert.is(r.stdout.trim(), 'OK', `${flags}: ${r.stdout}`);
+  }
+});
+
 test('bad --security-opt values are refused with exit 125 and leave no container', () => {
   const before = containers();
   for (const opt of ['bogus', 'seccomp', 'seccomp=', 'no-new-privileges:maybe']) {

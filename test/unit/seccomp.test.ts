@@ -1,10 +1,10 @@
 // The seccomp compiler, without a kernel: profiles are resolved and compiled, and the BPF is
-// run in an interpreter (test/helpers/bpf.ts) on synthetic seccomp_data, then compared with
+// run in an interpreter (lib/seccomp/interpret.ts) on synthetic seccomp_data, then compared with
 // (a) a direct evaluation of the resolved rules, on every syscall number and on the edges of
 // every comparison, and (b) what Docker's default profile is meant to do.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runFilter } from '../helpers/bpf';
+import { runFilter } from '../../lib/seccomp/interpret';
 import { compile, AUDIT_ARCH, X32_SYSCALL_BIT, RET_KILL_PROCESS } from '../../lib/seccomp/compile';
 import { resolveProfile, parseProfile, Resolved, Cond, ACTIONS } from '../../lib/seccomp/profile';
 import { syscallNumbers } from '../../lib/seccomp/syscalls';

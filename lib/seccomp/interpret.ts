@@ -1,5 +1,6 @@
-// A classic-BPF interpreter for seccomp programs, for unit tests: it runs the bytes box
-// would load on a synthetic `struct seccomp_data` and returns the filter's verdict. It
+// A classic-BPF interpreter for seccomp programs: it runs the bytes box would load on a
+// synthetic `struct seccomp_data` and returns the filter's verdict. The unit tests check the
+// compiler with it; `box run` asks it whether a profile lets box itself reach execve. It
 // implements the instructions the kernel's seccomp checker accepts and rejects anything
 // else, and enforces what the kernel does: forward jumps only, loads aligned and in range,
 // the program ending in a return.
