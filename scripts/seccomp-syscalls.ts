@@ -20,6 +20,7 @@ const COLUMNS: [arch: string, column: string][] = [
   ['SCMP_ARCH_ARM', 'arm'],
 ];
 const LINE = 100;
+const SHARED_FROM = 424, SHARED_TO = 512; // x32's own calls start at 512
 
 function main(): void {
   const csvPath = process.argv[2];
@@ -32,9 +33,7 @@ function main(): void {
   const out: string[] = [];
   const version = header[0].replace(/^#syscall\s*\(?|\)$/g, '');   // "#syscall (v7.1.0-rc4 2026-05-19)"
   out.push(`// generated: begin (by scripts/seccomp-syscalls.ts; the CSV says: ${version})`);
-  out.push('function tableText(arch: SeccompArch): string {');
-  out.push('  switch (arch) {');
-  for (const [arch, column] of COLUMNS) {
+  const tables = COLUMNS.map(([arch, column]) => {
     const at = header.indexOf(column);
     if (at < 0) throw new Error(`${csvPath}: no column ${column}`);
     const entries: [number, string][] = [];
@@ -46,9 +45,23 @@ function main(): void {
       entries.push([nr, row[0]]);
     }
     entries.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+    return { arch, entries };
+  });
+  // From 424 on, every architecture numbers its new calls alike (the kernel's one generic
+  // table): written once, appended to each arch whose 424..511 entries are exactly these.
+  const inShared = ([nr]: [number, string]) => nr >= SHARED_FROM && nr < SHARED_TO;
+  const key = (e: [number, string][]) => e.filter(inShared).map(([nr, n]) => `${nr} ${n}`).join('\n');
+  const shared = tables[0].entries.filter(inShared);
+  out.push('function tableText(arch: SeccompArch): string {');
+  out.push(`  const shared = \``);
+  out.push(...lines(shared));
+  out.push('`;');
+  out.push('  switch (arch) {');
+  for (const { arch, entries } of tables) {
+    const same = key(entries) === key(shared);
     out.push(`    case '${arch}': return \``);
-    out.push(...lines(entries));
-    out.push('`;');
+    out.push(...lines(same ? entries.filter((e) => !inShared(e)) : entries));
+    out.push(same ? '` + shared;' : '`;');
   }
   out.push("    default: throw new Error(`seccomp: no syscall table for ${String(arch)}`);");
   out.push('  }');

@@ -21,7 +21,9 @@
 // are kept, as libseccomp keeps them.
 //
 // Format: one template string per arch, parsed on first use. Each line starts with a
-// number, the number of the line's first name; each further name has the next number.
+// number, the number of the line's first name; each further name has the next number. The
+// calls numbered 424..511, which the kernel gives every architecture alike, are written
+// once (`shared`) and appended to each arch whose numbers for them agree.
 
 import type { SeccompArch } from './types';
 
@@ -53,6 +55,15 @@ function parse(text: string, bit: number): Map<string, number> {
 
 // generated: begin (by scripts/seccomp-syscalls.ts; the CSV says: v7.1.0-rc4 2026-05-19)
 function tableText(arch: SeccompArch): string {
+  const shared = `
+424 pidfd_send_signal io_uring_setup io_uring_enter io_uring_register open_tree move_mount fsopen
+431 fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd faccessat2
+440 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset landlock_add_rule
+446 landlock_restrict_self memfd_secret process_mrelease futex_waitv set_mempolicy_home_node
+451 cachestat fchmodat2 map_shadow_stack futex_wake futex_wait futex_requeue statmount listmount
+459 lsm_get_self_attr lsm_set_self_attr lsm_list_modules mseal setxattrat getxattrat listxattrat
+466 removexattrat open_tree_attr file_getattr file_setattr listns rseq_slice_yield
+`;
   switch (arch) {
     case 'SCMP_ARCH_X86_64': return `
 0 read write open close stat fstat lstat poll lseek mmap mprotect munmap brk rt_sigaction
@@ -91,14 +102,7 @@ function tableText(arch: SeccompArch): string {
 312 kcmp finit_module sched_setattr sched_getattr renameat2 seccomp getrandom memfd_create
 320 kexec_file_load bpf execveat userfaultfd membarrier mlock2 copy_file_range preadv2 pwritev2
 329 pkey_mprotect pkey_alloc pkey_free statx io_pgetevents rseq uretprobe uprobe
-424 pidfd_send_signal io_uring_setup io_uring_enter io_uring_register open_tree move_mount fsopen
-431 fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd faccessat2
-440 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset landlock_add_rule
-446 landlock_restrict_self memfd_secret process_mrelease futex_waitv set_mempolicy_home_node
-451 cachestat fchmodat2 map_shadow_stack futex_wake futex_wait futex_requeue statmount listmount
-459 lsm_get_self_attr lsm_set_self_attr lsm_list_modules mseal setxattrat getxattrat listxattrat
-466 removexattrat open_tree_attr file_getattr file_setattr listns rseq_slice_yield
-`;
+` + shared;
     case 'SCMP_ARCH_X86': return `
 0 restart_syscall exit fork read write open close waitpid creat link unlink execve chdir time mknod
 15 chmod lchown break oldstat lseek getpid mount umount setuid getuid stime ptrace alarm oldfstat
@@ -148,14 +152,7 @@ function tableText(arch: SeccompArch): string {
 414 ppoll_time64
 416 io_pgetevents_time64 recvmmsg_time64 mq_timedsend_time64 mq_timedreceive_time64
 420 semtimedop_time64 rt_sigtimedwait_time64 futex_time64 sched_rr_get_interval_time64
-424 pidfd_send_signal io_uring_setup io_uring_enter io_uring_register open_tree move_mount fsopen
-431 fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd faccessat2
-440 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset landlock_add_rule
-446 landlock_restrict_self memfd_secret process_mrelease futex_waitv set_mempolicy_home_node
-451 cachestat fchmodat2 map_shadow_stack futex_wake futex_wait futex_requeue statmount listmount
-459 lsm_get_self_attr lsm_set_self_attr lsm_list_modules mseal setxattrat getxattrat listxattrat
-466 removexattrat open_tree_attr file_getattr file_setattr listns rseq_slice_yield
-`;
+` + shared;
     case 'SCMP_ARCH_X32': return `
 0 read write open close stat fstat lstat poll lseek mmap mprotect munmap brk
 14 rt_sigprocmask
@@ -204,19 +201,12 @@ function tableText(arch: SeccompArch): string {
 320 kexec_file_load bpf
 323 userfaultfd membarrier mlock2 copy_file_range
 329 pkey_mprotect pkey_alloc pkey_free statx io_pgetevents rseq uretprobe uprobe
-424 pidfd_send_signal io_uring_setup io_uring_enter io_uring_register open_tree move_mount fsopen
-431 fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd faccessat2
-440 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset landlock_add_rule
-446 landlock_restrict_self memfd_secret process_mrelease futex_waitv set_mempolicy_home_node
-451 cachestat fchmodat2 map_shadow_stack futex_wake futex_wait futex_requeue statmount listmount
-459 lsm_get_self_attr lsm_set_self_attr lsm_list_modules mseal setxattrat getxattrat listxattrat
-466 removexattrat open_tree_attr file_getattr file_setattr listns rseq_slice_yield
 512 rt_sigaction rt_sigreturn ioctl readv writev recvfrom sendmsg recvmsg execve ptrace
 522 rt_sigpending rt_sigtimedwait rt_sigqueueinfo sigaltstack timer_create mq_notify kexec_load
 529 waitid set_robust_list get_robust_list vmsplice move_pages preadv pwritev rt_tgsigqueueinfo
 537 recvmmsg sendmmsg process_vm_readv process_vm_writev setsockopt getsockopt io_setup io_submit
 545 execveat preadv2 pwritev2
-`;
+` + shared;
     case 'SCMP_ARCH_AARCH64': return `
 0 io_setup io_destroy io_submit io_cancel io_getevents setxattr lsetxattr fsetxattr getxattr
 9 lgetxattr fgetxattr listxattr llistxattr flistxattr removexattr lremovexattr fremovexattr getcwd
@@ -250,14 +240,7 @@ function tableText(arch: SeccompArch): string {
 275 sched_getattr renameat2 seccomp getrandom memfd_create bpf execveat userfaultfd membarrier
 284 mlock2 copy_file_range preadv2 pwritev2 pkey_mprotect pkey_alloc pkey_free statx io_pgetevents
 293 rseq kexec_file_load
-424 pidfd_send_signal io_uring_setup io_uring_enter io_uring_register open_tree move_mount fsopen
-431 fsconfig fsmount fspick pidfd_open clone3 close_range openat2 pidfd_getfd faccessat2
-440 process_madvise epoll_pwait2 mount_setattr quotactl_fd landlock_create_ruleset landlock_add_rule
-446 landlock_restrict_self memfd_secret process_mrelease futex_waitv set_mempolicy_home_node
-451 cachestat fchmodat2 map_shadow_stack futex_wake futex_wait futex_requeue statmount listmount
-459 lsm_get_self_attr lsm_set_self_attr lsm_list_modules mseal setxattrat getxattrat listxattrat
-466 removexattrat open_tree_attr file_getattr file_setattr listns rseq_slice_yield
-`;
+` + shared;
     case 'SCMP_ARCH_ARM': return `
 0 restart_syscall exit fork read write open close
 8 creat link unlink execve chdir
