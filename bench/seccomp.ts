@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dockerDefaultProfile } from '../lib/seccomp/docker-default';
+import { CG_PARENT, removeRuncCgroups, removeTmp } from './cleanup';
 
 const argv = process.argv.slice(2);
 const num = (flag: string, dflt: number) => {
@@ -34,21 +35,12 @@ if (process.geteuid!() !== 0) { console.error('bench/seccomp.ts: must run as roo
 
 const REPO = path.resolve(__dirname, '..');
 const BOX = path.join(REPO, 'box');
-const CG_PARENT = 'box-bench';   // as bench/startup.ts: our own top-level cgroup parent for runc
 const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
 const run = (cmd: string, args: string[], env = process.env) => spawnSync(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
 // Docker's default capabilities: the bounding set its profile's includes/excludes are decided against.
 const DOCKER_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
-
-const cgroupMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).flatMap((line) => {
-  const [pre, post] = line.split(' - ');
-  const fstype = post?.split(' ')[0];
-  const mnt = pre.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-  return fstype === 'cgroup' || fstype === 'cgroup2' ? [mnt] : [];
-});
-const preexisting = new Set(cgroupMounts.filter((m) => fs.existsSync(path.join(m, CG_PARENT))));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-bench-seccomp-'));
 fs.chmodSync(tmp, 0o755);
@@ -234,16 +226,8 @@ async function main() {
 
 function cleanup() {
   if (fs.existsSync(runcRoot)) for (const id of fs.readdirSync(runcRoot)) if (runcIds.has(id)) run('runc', ['--root', runcRoot, 'delete', '-f', id]);
-  const rmdir = (d: string) => { try { fs.rmdirSync(d); } catch (e) { console.error(`warning: could not remove ${d}: ${(e as Error).message}`); } };
-  for (const m of cgroupMounts) {
-    const parent = path.join(m, CG_PARENT);
-    if (!fs.existsSync(parent)) continue;
-    for (const d of fs.readdirSync(parent)) if (d.startsWith(`runc-${process.pid}-sc-`)) rmdir(path.join(parent, d));
-    if (!preexisting.has(m)) rmdir(parent);
-  }
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(tmp + '/'));
-  if (mounted.length) console.error(`warning: left ${tmp} in place, still mounted: ${mounted.join(' ')}`);
-  else fs.rmSync(tmp, { recursive: true, force: true });
+  removeRuncCgroups(`runc-${process.pid}-sc-`);
+  removeTmp(tmp);
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(cleanup);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CG_PARENT, removeRuncCgroups, removeTmp } from './cleanup';
 
 const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
@@ -20,7 +21,6 @@ if (BASELINE !== null) try { fs.accessSync(BASELINE, fs.constants.X_OK); } catch
 if (process.geteuid!() !== 0) { console.error('bench/startup.ts: must run as root (box, runc and unshare need it)'); process.exit(1); }
 
 const REPO = path.resolve(__dirname, '..');
-const CG_PARENT = 'box-bench';   // our own top-level cgroup parent, in every hierarchy
 const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
 const run = (cmd: string, args: string[], env = process.env) => spawnSync(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
@@ -31,15 +31,6 @@ const cases: Case[] = [];
 const skipped: { name: string; reason: string }[] = [];
 const add = (c: Omit<Case, 'times' | 'failed'>) => cases.push({ ...c, times: [], failed: 0 });
 
-// Every cgroup mount (v1 hierarchies and v2), from mountinfo: "... mountpoint ... - fstype ...".
-const cgroupMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).flatMap((line) => {
-  const [pre, post] = line.split(' - ');
-  const fstype = post?.split(' ')[0];
-  const mnt = pre.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-  return fstype === 'cgroup' || fstype === 'cgroup2' ? [mnt] : [];
-});
-// Remember which /box-bench dirs already existed, so cleanup removes only what this run made.
-const preexisting = new Set(cgroupMounts.filter((m) => fs.existsSync(path.join(m, CG_PARENT))));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-bench-'));
 const runcIds = new Set<string>();   // every id we handed to runc, for `runc delete -f` on the way out
@@ -180,17 +171,8 @@ function cleanup() {
   // (and /box-bench itself if we created it), then the temp dir with the private stores.
   for (const b of boxes) if (b.id) { const r = run(b.exe, ['rm', '-f', b.id], b.env); if (r.status !== 0) console.error(`warning: box rm -f ${b.id} (${b.exe}): ${r.stderr.trim()}`); }
   if (fs.existsSync(runcRoot)) for (const id of fs.readdirSync(runcRoot)) if (runcIds.has(id)) run('runc', ['--root', runcRoot, 'delete', '-f', id]);
-  const rmdir = (d: string) => { try { fs.rmdirSync(d); } catch (e) { console.error(`warning: could not remove ${d}: ${(e as Error).message}`); } };
-  for (const m of cgroupMounts) {
-    const parent = path.join(m, CG_PARENT);
-    if (!fs.existsSync(parent)) continue;
-    for (const d of fs.readdirSync(parent)) if (d.startsWith(`runc-${process.pid}-`)) rmdir(path.join(parent, d));
-    if (!preexisting.has(m)) rmdir(parent);
-  }
-  // Never rm -rf through a mount a container left behind: warn and keep the temp dir instead.
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(tmp + '/'));
-  if (mounted.length) console.error(`warning: left ${tmp} in place, still mounted: ${mounted.join(' ')}`);
-  else fs.rmSync(tmp, { recursive: true, force: true });
+  removeRuncCgroups(`runc-${process.pid}-`);
+  removeTmp(tmp);
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; }).finally(cleanup);
