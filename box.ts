@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // box: a small Linux container runtime. This file only dispatches: each verb lives in
-// lib/cli/, the container stage in lib/stage/. Errors become one line and exit 125.
+// lib/cli/, the container stage in lib/inside/. Errors become one line and exit 125.
 import { BoxError } from './lib/libc/errors';
 
 const USAGE = `Usage:  box COMMAND
@@ -36,10 +36,10 @@ Run 'box COMMAND --help' for more information on a command.
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   switch (verb) {
-    case '__init': return require('./lib/stage/init').stageInit();
-    case '__exec': return require('./lib/stage/exec').stageExec();
+    case '__init': return require('./lib/inside/init').stageInit();
+    case '__exec': return require('./lib/inside/exec').stageExec();
     case '__untar': return require('./lib/image/extract').untarHelper(args[0], args[1]);
-    case '__supervise': return require('./lib/runtime/supervisor').supervise(args[0], args[1]);
+    case '__supervise': return require('./lib/container/supervisor').supervise(args[0], args[1]);
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);
     case 'rm': return require('./lib/cli/rm').rm(args);

@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import { discover, CgroupLayout } from './discover';
 import { ROOT } from '../state/paths';
 import { PROCS, V1, V2 } from './files';
-import { Resources } from '../spec/resources';
+import { Resources } from '../options/resources';
 import { applyV1, statsV1, Hier } from './v1';
 import { applyV2, statsV2 } from './v2';
 

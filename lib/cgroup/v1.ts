@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { V1, DEFAULT_DEVICE_RULES } from './files';
-import { Resources } from '../spec/resources';
+import { Resources } from '../options/resources';
 
 export interface Hier { controllers: string[]; dir: string }
 

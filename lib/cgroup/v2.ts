@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { V2, DEFAULT_DEVICE_RULES } from './files';
 import { deviceProgram, parseRule } from './devices-bpf';
 import * as libc from '../libc';
-import { Resources, sharesToWeight } from '../spec/resources';
+import { Resources, sharesToWeight } from '../options/resources';
 import { cpuQuota } from './v1';
 
 /** Attach the allow-list of Docker's default devices to a cgroup v2 directory. */

@@ -2,10 +2,10 @@
 // and stop just before execve; box start runs it. The same stage as run: setup and start
 // are separate steps, and a supervisor holds the container in between.
 import * as fs from 'node:fs';
-import { parseRun } from '../spec/run';
-import { createContainer } from '../runtime/create';
-import { detach, startFifo } from '../runtime/supervisor';
-import { parseCommand } from '../spec/flags';
+import { parseRun } from '../options/run';
+import { createContainer } from '../container/create';
+import { detach, startFifo } from '../container/supervisor';
+import { parseCommand } from '../options/flags';
 import { find, load, ownerAlive } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { forEachContainer } from './each';

@@ -1,18 +1,18 @@
 // box exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] CONTAINER COMMAND [ARG...]
 // Runs a process in every namespace, the cgroups and the root of a running container. The
-// `__exec` stage does the joining (lib/stage/exec.ts) from outside the container's pid
+// `__exec` stage does the joining (lib/inside/exec.ts) from outside the container's pid
 // namespace; box relays stdio or the pty the stage opened inside, and forwards signals.
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, processStart, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { spawnStage } from '../process/launch';
-import { Channel } from '../process/channel';
-import { receivePty, relayPty, Pty } from '../process/tty';
-import { stdioModes, relayStdio } from '../process/stdio';
-import { exitStatus } from '../process/exit';
-import { ExecConfig } from '../stage/exec';
+import { spawnStage } from '../container/launch';
+import { Channel } from '../inside/protocol';
+import { receivePty, relayPty, Pty } from '../terminal/tty';
+import { stdioModes, relayStdio } from '../terminal/stdio';
+import { exitStatus } from '../container/exit';
+import { ExecConfig } from '../inside/exec';
 import { PROCS } from '../cgroup/files';
 import { running } from './running';
 import { forwardListener } from '../seccomp/listener';

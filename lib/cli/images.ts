@@ -1,5 +1,5 @@
 // box images [-q] [--format json]   box rmi [-f] IMAGE...   box image inspect|ls|rm|pull|import
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { records, findImage, deleteImage, untag, ImageRecord } from '../image/store';
 import { list } from '../state/store';

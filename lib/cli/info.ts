@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { discover, hasCgroupNamespace } from '../cgroup/discover';
 import { overlaySupported } from '../image/overlay';
 import { embedded } from '../embedded';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { ACTIONS } from '../seccomp/profile';
 import { seccompActionAvailable } from '../libc/seccomp';

@@ -1,10 +1,10 @@
 // box inspect CONTAINER...: the record in Docker's shape and key names.
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { running } from './running';
 import { cpuQuota } from '../cgroup/v1';
-import { securityOptStrings } from '../spec/security';
+import { securityOptStrings } from '../options/security';
 
 export function toDocker(s: ContainerState) {
   const r = s.spec.resources;

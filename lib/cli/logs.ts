@@ -1,9 +1,9 @@
 // box logs [-f] [--tail N] [-t] CONTAINER: the supervisor's json-file log, as Docker shows it.
 import * as fs from 'node:fs';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, load } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { logFile } from '../runtime/supervisor';
+import { logFile } from '../container/supervisor';
 import { running } from './running';
 
 export async function logs(args: string[]): Promise<number> {

@@ -2,7 +2,7 @@
 // the inode the container's PID 1 is in and the one box (the host) is in, like
 // `ls -la /proc/PID/ns` and `lsns`; "shared" where they are the same.
 import * as fs from 'node:fs';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { running } from './running';

@@ -1,5 +1,5 @@
 // box ps [-a] [-q] [--no-trunc] [--format json]: Docker's columns.
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { list, ContainerState } from '../state/store';
 import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';

@@ -1,5 +1,5 @@
 // box pull [--insecure] NAME[:TAG|@DIGEST]   box import FILE|DIR [REPO[:TAG]]
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { pullImage } from '../image/pull';
 import { importImage } from '../image/import';

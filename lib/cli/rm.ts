@@ -1,6 +1,6 @@
 // box rm [-f] CONTAINER...: removes stopped (or created) containers; a running one only
 // with -f, which kills it and lets its owner (box run or the supervisor) tear it down.
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, removeRecord, ownerAlive, load } from '../state/store';
 import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';

@@ -2,13 +2,13 @@
 // Attached: create the container, run it with the user's terminal or stdio, forward
 // signals, tear down, exit with its status. With -d a supervisor does the running.
 import { ChildProcess } from 'node:child_process';
-import { parseRun } from '../spec/run';
-import { createContainer } from '../runtime/create';
-import { runContainer, IO } from '../runtime/start';
-import { teardown } from '../runtime/teardown';
-import { detach } from '../runtime/supervisor';
-import { relayPty, Pty } from '../process/tty';
-import { stdioModes, relayStdio } from '../process/stdio';
+import { parseRun } from '../options/run';
+import { createContainer } from '../container/create';
+import { runContainer, IO } from '../container/start';
+import { teardown } from '../container/teardown';
+import { detach } from '../container/supervisor';
+import { relayPty, Pty } from '../terminal/tty';
+import { stdioModes, relayStdio } from '../terminal/stdio';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
 

@@ -2,7 +2,7 @@
 // CPU % = Δ container CPU time / Δ host CPU time × online CPUs × 100, as Docker computes it.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, list, ContainerState } from '../state/store';
 import { cgroupFor, cgroupStats } from '../cgroup/manager';
 import { running } from './running';

@@ -2,7 +2,7 @@
 // stop: the container's stop signal to PID 1, wait N seconds (its --stop-timeout, else
 // 10), then SIGKILL; returns once box has recorded the exit. kill: one signal, default KILL.
 import * as os from 'node:os';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find, load, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { forEachContainer } from './each';

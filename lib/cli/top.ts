@@ -1,6 +1,6 @@
 // box top CONTAINER: the container's processes with their host PIDs (from its cgroup).
 import * as fs from 'node:fs';
-import { parseCommand } from '../spec/flags';
+import { parseCommand } from '../options/flags';
 import { find } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { pidsOf } from '../cgroup/manager';

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { selfScript } from '../process/launch';
+import { selfScript } from '../container/launch';
 import * as libc from '../libc';
 import { mknodat } from '../libc/paths';
 import { AT_FDCWD, S_IFCHR } from '../libc/constants';

@@ -2,7 +2,7 @@
 // by a pure function (unit-tested without root) and carried out by execute.ts.
 import * as path from 'node:path';
 import { MS } from '../libc/constants';
-import { StageConfig } from '../spec/types';
+import { StageConfig } from '../options/types';
 
 export type MountOp =
   | { op: 'private-root' }                        // stop our mounts propagating to the host

@@ -2,7 +2,7 @@
 // `--security-opt seccomp=unconfined|FILE` or --privileged), resolved against the
 // container's capabilities and this kernel, compiled to BPF, and cached by a hash of all of
 // that: Docker's profile resolves and compiles in a few milliseconds, a cache hit is one
-// small read. The stages load the result (lib/stage/finish.ts, exec.ts).
+// small read. The stages load the result (lib/inside/finish.ts, exec.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
@@ -56,7 +56,7 @@ function checkActions(p: SeccompProfile) {
 
 /**
  * The filter is in force for box's own last steps before execve (runc's order, see
- * lib/stage/finish.ts): a profile that refuses those calls would make the stage die in
+ * lib/inside/finish.ts): a profile that refuses those calls would make the stage die in
  * Node with no useful message. Check the known ones on the compiled program now, so that
  * such a profile is a one-line error at create. With no_new_privs the filter goes in after
  * the drop, and fewer calls remain.

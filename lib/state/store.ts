@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
-import { ContainerSpec, StageConfig } from '../spec/types';
+import { ContainerSpec, StageConfig } from '../options/types';
 import { SeccompFilter } from '../seccomp';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseRun, parseVolume } from '../../lib/spec/run';
+import { parseRun, parseVolume } from '../../lib/options/run';
 import { BoxError } from '../../lib/libc/errors';
 
 const err = (fn: () => unknown): BoxError => {

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mountPlan, MASKED_PATHS, READONLY_PATHS, MountOp } from '../../lib/mount/plan';
-import { StageConfig, ContainerSpec } from '../../lib/spec/types';
-import { resolveCaps, DEFAULT_CAPS, CAPS } from '../../lib/spec/capabilities';
+import { StageConfig, ContainerSpec } from '../../lib/options/types';
+import { resolveCaps, DEFAULT_CAPS, CAPS } from '../../lib/options/capabilities';
 
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
   id: 'x', name: 'n', image: 'busybox', command: ['sh'], env: [], workdir: '/', user: { uid: 0, gid: 0, groups: [] },

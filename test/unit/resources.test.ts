@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseResources, parseBytes, sharesToWeight } from '../../lib/spec/resources';
+import { parseResources, parseBytes, sharesToWeight } from '../../lib/options/resources';
 import { applyV1 } from '../../lib/cgroup/v1';
 import { applyV2 } from '../../lib/cgroup/v2';
 import { joinPlan, Cgroup } from '../../lib/cgroup/manager';

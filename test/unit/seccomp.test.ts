@@ -9,7 +9,7 @@ import { compile, AUDIT_ARCH, X32_SYSCALL_BIT, RET_KILL_PROCESS } from '../../li
 import { resolveProfile, parseProfile, Resolved, Cond, ACTIONS } from '../../lib/seccomp/profile';
 import { syscallNumbers } from '../../lib/seccomp/syscalls';
 import { dockerDefaultProfile } from '../../lib/seccomp/docker-default';
-import { DEFAULT_CAPS } from '../../lib/spec/capabilities';
+import { DEFAULT_CAPS } from '../../lib/options/capabilities';
 import { SeccompProfile } from '../../lib/seccomp/types';
 
 const ALLOW = ACTIONS.SCMP_ACT_ALLOW, EPERM = 0x00050001, ENOSYS = 0x00050026, KILL = RET_KILL_PROCESS;

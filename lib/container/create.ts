@@ -3,10 +3,10 @@
 // `box run` (attached or -d) and `box create`; nothing here needs the caller to stay.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunRequest } from '../spec/run';
-import { ContainerSpec, StageConfig } from '../spec/types';
+import { RunRequest } from '../options/run';
+import { ContainerSpec, StageConfig } from '../options/types';
 import { resolveImage } from '../image/resolve';
-import { resolveUser } from '../spec/user';
+import { resolveUser } from '../options/user';
 import { BoxError } from '../libc/errors';
 import { newId, reserveName, save, processStart, ContainerState } from '../state/store';
 import { containerDir, CONTAINERS } from '../state/paths';

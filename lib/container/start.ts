@@ -1,19 +1,19 @@
 // A created container's life, from box's side (box stays in the host's namespaces):
 // stage in a new pid ns → setup handshake ("ready") → [wait for start] → start →
 // stdio / pty → wait → exit status. `box run` attaches the user's terminal; the
-// supervisor of `run -d` / `create` writes a log instead (lib/runtime/supervisor.ts).
+// supervisor of `run -d` / `create` writes a log instead (lib/container/supervisor.ts).
 import { Duplex } from 'node:stream';
 import { ChildProcess, StdioOptions } from 'node:child_process';
-import { StageConfig } from '../spec/types';
+import { StageConfig } from '../options/types';
 import { save, ContainerState } from '../state/store';
 import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import * as fs from 'node:fs';
-import { spawnStage } from '../process/launch';
-import { Channel } from '../process/channel';
-import { receivePty, Pty } from '../process/tty';
+import { spawnStage } from './launch';
+import { Channel } from '../inside/protocol';
+import { receivePty, Pty } from '../terminal/tty';
 import { recvFd } from '../libc/fdpass';
-import { exitStatus } from '../process/exit';
+import { exitStatus } from './exit';
 import { forwardListener } from '../seccomp/listener';
 
 /** How the container's stdio is wired, and what happens around start. */

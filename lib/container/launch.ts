@@ -16,7 +16,7 @@ import * as libc from '../libc';
 import { CLONE } from '../libc/constants';
 import { socketPair } from '../libc/fdpass';
 import { readOnlyClone, sealedExecutable } from '../libc/exe';
-import { EXE_FD } from '../stage/channel';
+import { EXE_FD } from '../inside/protocol';
 
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

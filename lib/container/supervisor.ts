@@ -13,9 +13,8 @@ import { load, save, processStart, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
 import { teardown } from './teardown';
-import { Channel } from '../process/channel';
-import { selfScript } from '../process/launch';
-import { sendMessage, CHANNEL_FD } from '../stage/channel';
+import { selfScript } from './launch';
+import { Channel, sendMessage, CHANNEL_FD } from '../inside/protocol';
 import * as libc from '../libc';
 import { BoxError } from '../libc/errors';
 

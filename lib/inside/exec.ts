@@ -19,12 +19,12 @@ import * as libc from '../libc';
 import { CLONE, PR } from '../libc/constants';
 import { openPtyInside, PtyPair } from '../libc/pty';
 import { sendFd } from '../libc/fdpass';
-import { StageConfig } from '../spec/types';
-import { parseUser, readUserDbInside } from '../spec/user';
-import { capNumber } from '../spec/capabilities';
-import { exitStatus } from '../process/exit';
+import { StageConfig } from '../options/types';
+import { parseUser, readUserDbInside } from '../options/user';
+import { capNumber } from '../options/capabilities';
+import { exitStatus } from '../container/exit';
 import { processStart } from '../state/store';
-import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './channel';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, CommandError } from './command';
 
