@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // box: a small Linux container runtime. This file only dispatches: each verb lives in
-// lib/cli/, the container stage in lib/inside/. Errors become one line and exit 125.
+// lib/cli/ (over the Container API, lib/container/). Errors become one line and exit 125.
 import { BoxError } from './lib/libc/errors';
 
 const USAGE = `Usage:  box COMMAND
@@ -16,6 +16,7 @@ Commands:
   logs      Fetch the logs of a detached container
   stop      Stop running containers (stop signal, then SIGKILL)
   kill      Send a signal to running containers
+  wait      Block until containers stop, then print their exit codes
   rm        Remove one or more containers
   inspect   Low-level information on containers (Docker's keys)
   stats     Live resource usage from the containers' cgroups
@@ -33,19 +34,28 @@ Commands:
 Run 'box COMMAND --help' for more information on a command.
 `;
 
+/**
+ * The hidden verbs: box re-executes itself (Node cannot fork) as these helper processes.
+ * Never typed by users; their arguments come from box.
+ */
+const HIDDEN: Record<string, (args: string[]) => any> = {
+  __init: () => require('./lib/inside/init').stageInit(),             // a container's PID 1 until execve
+  __exec: () => require('./lib/inside/exec').stageExec(),             // joins a container for `box exec`
+  __supervise: (a) => require('./lib/container/supervisor').supervise(a[0], a[1]), // owns a detached container
+  __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
+};
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
+  if (Object.hasOwn(HIDDEN, verb ?? '')) return HIDDEN[verb](args);
   switch (verb) {
-    case '__init': return require('./lib/inside/init').stageInit();
-    case '__exec': return require('./lib/inside/exec').stageExec();
-    case '__untar': return require('./lib/image/extract').untarHelper(args[0], args[1]);
-    case '__supervise': return require('./lib/container/supervisor').supervise(args[0], args[1]);
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);
     case 'rm': return require('./lib/cli/rm').rm(args);
     case 'exec': return require('./lib/cli/exec').exec(args);
     case 'stop': return require('./lib/cli/stop').stop(args);
     case 'kill': return require('./lib/cli/stop').kill(args);
+    case 'wait': return require('./lib/cli/stop').wait(args);
     case 'logs': return require('./lib/cli/logs').logs(args);
     case 'inspect': return require('./lib/cli/inspect').inspect(args);
     case 'stats': return require('./lib/cli/stats').stats(args);

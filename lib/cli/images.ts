@@ -2,7 +2,8 @@
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { records, findImage, deleteImage, untag, ImageRecord } from '../image/store';
-import { list } from '../state/store';
+import { list } from '../container';
+import { table } from '../util/table';
 import { size } from './stats';
 import { ago } from './ps';
 
@@ -18,9 +19,7 @@ export function images(args: string[]): number {
     process.stdout.write(rows.map(([Repository, Tag, ID, CreatedAt, Size]) => JSON.stringify({ Repository, Tag, ID, CreatedAt, Size }) + '\n').join(''));
     return 0;
   }
-  const table = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows];
-  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i] + 3)).join('').trimEnd() + '\n').join(''));
+  process.stdout.write(table([['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], ...rows]));
   return 0;
 }
 
@@ -32,7 +31,7 @@ export function rmi(args: string[]): number {
     try {
       const img = findImage(ref);
       if (!img) throw new BoxError(`box: No such image: ${ref}`);
-      const users = list().filter((c) => c.image === ref || img.repoTags.includes(c.image) || c.image === short(img));
+      const users = list({ all: true }).filter((c) => c.image === ref || img.repoTags.includes(c.image) || c.image === short(img));
       if (users.length && !v.force) throw new BoxError(`box: conflict: unable to remove image ${ref}: it is used by container ${users[0].id.slice(0, 12)} (box rm it first, or rmi -f)`);
       const tag = img.repoTags.find((t) => t === ref || t === `${ref}:latest`);
       if (tag && img.repoTags.length > 1) {

@@ -1,24 +1,23 @@
 // box inspect CONTAINER...: the record in Docker's shape and key names.
 import { parseCommand } from '../options/flags';
-import { find, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { running } from './running';
+import { get, isRunning, ContainerState } from '../container';
 import { cpuQuota } from '../cgroup/v1';
 import { securityOptStrings } from '../options/security';
 
 export function toDocker(s: ContainerState) {
   const r = s.spec.resources;
   const q = cpuQuota({ cpuPeriod: r.cpuPeriod, cpuQuota: r.cpuQuota });
-  const isRunning = running(s);
-  const status = isRunning ? 'running' : s.status === 'running' ? 'exited' : s.status; // a dead owner's "running" is over
+  const running = isRunning(s);
+  const status = running ? (s.paused ? 'paused' : 'running') : s.status === 'running' ? 'exited' : s.status; // a dead owner's "running" is over
   return {
     Id: s.id,
     Created: s.created,
     Path: s.spec.command[0],
     Args: s.spec.command.slice(1),
     State: {
-      Status: status, Running: isRunning, Paused: false, Restarting: false, OOMKilled: !!s.oomKilled, Dead: status === 'dead',
-      Pid: isRunning ? s.pid : 0, ExitCode: s.exitCode ?? 0,
+      Status: status, Running: running, Paused: running && !!s.paused, Restarting: false, OOMKilled: !!s.oomKilled, Dead: status === 'dead',
+      Pid: running ? s.pid : 0, ExitCode: s.exitCode ?? 0,
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z', FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
     },
     Image: s.image,
@@ -51,7 +50,7 @@ export function inspect(args: string[]): number {
   const out: object[] = [];
   let status = 0;
   for (const ref of positionals) {
-    try { out.push(toDocker(find(ref))); } catch (e: any) { process.stderr.write(`${e.message}\n`); status = 1; }
+    try { out.push(toDocker(get(ref))); } catch (e: any) { process.stderr.write(`${e.message}\n`); status = 1; }
   }
   process.stdout.write(JSON.stringify(out, null, 4) + '\n');
   return status;

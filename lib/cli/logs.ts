@@ -1,17 +1,16 @@
 // box logs [-f] [--tail N] [-t] CONTAINER: the supervisor's json-file log, as Docker shows it.
 import * as fs from 'node:fs';
 import { parseCommand } from '../options/flags';
-import { find, load } from '../state/store';
+import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { logFile } from '../container/supervisor';
-import { running } from './running';
+import { get, isRunning, logFile } from '../container';
 
 export async function logs(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('logs', args, {
     follow: { type: 'boolean', short: 'f' }, tail: { type: 'string', short: 'n' }, timestamps: { type: 'boolean', short: 't' },
   }, true);
   if (positionals.length !== 1) throw new BoxError('box logs: requires exactly 1 argument');
-  const s = find(positionals[0]);
+  const s = get(positionals[0]);
   const file = logFile(s.id);
   if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log: only detached containers (run -d, create) are logged`);
   const tail = v.tail === undefined || v.tail === 'all' ? Infinity : Number(v.tail);
@@ -41,7 +40,7 @@ export async function logs(args: string[]): Promise<number> {
       const parts = chunk.split('\n');
       partial = parts.pop()!;
       parts.forEach(print);
-    } else if (!now || !running(now)) {
+    } else if (!now || !isRunning(now)) {
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -1,12 +1,8 @@
 // box ps [-a] [-q] [--no-trunc] [--format json]: Docker's columns.
 import { parseCommand } from '../options/flags';
-import { list, ContainerState } from '../state/store';
-import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';
-import { running } from './running';
-
-/** A record says "running" until its owner records the exit; a dead owner means it is over. */
-const current = (s: ContainerState): ContainerState => (s.status === 'running' && !running(s) ? { ...s, status: 'exited' } : s);
+import { list, ContainerState } from '../container';
+import { table } from '../util/table';
 
 export function ps(args: string[]): number {
   const { values: v } = parseCommand('ps', args, {
@@ -15,8 +11,7 @@ export function ps(args: string[]): number {
   }, true);
   const last = v.latest ? 1 : v.last !== undefined ? Number(v.last) : undefined;
   if (last !== undefined && !(last >= 0)) throw new BoxError(`box ps: invalid --last "${v.last}"`);
-  if (process.geteuid!() === 0) collect();
-  let rows = list().map(current).filter((s) => v.all || last !== undefined || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
+  let rows = list({ all: v.all || last !== undefined });
   if (last !== undefined) rows = rows.slice(0, last);
   const id = (s: ContainerState) => (v['no-trunc'] ? s.id : s.id.slice(0, 12));
   if (v.quiet) { process.stdout.write(rows.map((s) => id(s) + '\n').join('')); return 0; }
@@ -24,17 +19,15 @@ export function ps(args: string[]): number {
     process.stdout.write(rows.map((s) => JSON.stringify({ ID: id(s), Image: s.image, Command: s.spec.command.join(' '), CreatedAt: s.created, State: s.status, Status: status(s), Names: s.name }) + '\n').join(''));
     return 0;
   }
-  const table = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-    ...rows.map((s) => [id(s), s.image, JSON.stringify(trunc(s.spec.command.join(' '), v['no-trunc'])), ago(s.created) + ' ago', status(s), '', s.name])];
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  process.stdout.write(table.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i] + 3) : c)).join('').trimEnd() + '\n').join(''));
+  process.stdout.write(table([['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+    ...rows.map((s) => [id(s), s.image, JSON.stringify(trunc(s.spec.command.join(' '), v['no-trunc'])), ago(s.created) + ' ago', status(s), '', s.name])]));
   return 0;
 }
 
 const trunc = (s: string, no: boolean) => (no || s.length <= 20 ? s : s.slice(0, 19) + '…');
 
 function status(s: ContainerState): string {
-  if (s.status === 'running') return `Up ${ago(s.startedAt ?? s.created)}`;
+  if (s.status === 'running') return `Up ${ago(s.startedAt ?? s.created)}${s.paused ? ' (Paused)' : ''}`;
   if (s.status === 'created') return 'Created';
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 0}) ${ago(s.finishedAt ?? s.created)} ago`;
   return s.status[0].toUpperCase() + s.status.slice(1);

@@ -1,14 +1,10 @@
 // box run [OPTIONS] IMAGE [COMMAND [ARG...]]
 // Attached: create the container, run it with the user's terminal or stdio, forward
 // signals, tear down, exit with its status. With -d a supervisor does the running.
-import { ChildProcess } from 'node:child_process';
 import { parseRun } from '../options/run';
-import { createContainer } from '../container/create';
-import { runContainer, IO } from '../container/start';
-import { teardown } from '../container/teardown';
-import { detach } from '../container/supervisor';
-import { relayPty, Pty } from '../terminal/tty';
-import { stdioModes, relayStdio } from '../terminal/stdio';
+import { createContainer, runContainer, teardown, detach } from '../container';
+import { attachedIO } from '../terminal/stdio';
+import { forwardSignals } from '../util/signals';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -48,30 +44,22 @@ Options:
       --pids-limit int    Tune container pids limit (set -1 for unlimited)
 `;
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
-
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
   if (req.help) { process.stdout.write(RUN_USAGE); return 0; }
   const warn = (w: string) => process.stderr.write(`WARNING: ${w}\n`);
   const state = createContainer(req, 'run', warn);
-  if (req.detach) return detach(state, 'run');
-  let forwardTo: ChildProcess | undefined;
-  const forward = (sig: NodeJS.Signals) => { try { if (forwardTo) process.kill(forwardTo.pid!, sig); } catch { /* gone */ } };
-  for (const s of FORWARDED) process.on(s, forward);
-  try {
-    return await runContainer(state, attachedIO(state.spec.tty, state.spec.stdin, (c) => { forwardTo = c; }));
-  } finally {
-    for (const s of FORWARDED) process.off(s, forward);
-    teardown(state);
+  if (req.detach) {
+    await detach(state, 'run');
+    process.stdout.write(`${state.id}\n`);
+    return 0;
   }
-}
-
-function attachedIO(tty: boolean, stdin: boolean, onChild: (c: ChildProcess) => void): IO {
-  return {
-    stdio: stdioModes(tty, stdin),
-    onSpawn: onChild, // signals reach the stage from the start; after execve, the container's PID 1
-    attach: (child, pty: Pty | undefined) => (pty ? [relayPty(pty, stdin)] : relayStdio(child)),
-    onFailure: (message) => process.stderr.write(`box: ${message}\n`),
-  };
+  let stage: number | undefined;
+  const unforward = forwardSignals(() => stage); // from the start to the stage; after execve, to the container's PID 1
+  try {
+    return await runContainer(state, { ...attachedIO(state.spec.tty, state.spec.stdin), onSpawn: (c) => { stage = c.pid; } });
+  } finally {
+    unforward();
+    teardown(state, (w) => process.stderr.write(`box: warning: ${w}\n`));
+  }
 }

@@ -1,58 +1,39 @@
-// box stop [-t N] CONTAINER...   box kill [-s SIGNAL] CONTAINER...
+// box stop [-t N] [-s SIGNAL] CONTAINER...   box kill [-s SIGNAL] CONTAINER...   box wait CONTAINER...
 // stop: the container's stop signal to PID 1, wait N seconds (its --stop-timeout, else
 // 10), then SIGKILL; returns once box has recorded the exit. kill: one signal, default KILL.
-import * as os from 'node:os';
+// wait: block until each has exited, print its exit code.
 import { parseCommand } from '../options/flags';
-import { find, load, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
+import { stop as stopContainer, kill as killContainer, wait as waitContainer, parseSignal } from '../container';
 import { forEachContainer } from './each';
-import { running } from './running';
-import { sleepMs } from '../cgroup/manager';
 
-export function signalNumber(sig: string): number {
-  if (/^\d+$/.test(sig)) return Number(sig);
-  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
-  const n = (os.constants.signals as Record<string, number>)[name];
-  if (!n) throw new BoxError(`box: invalid signal: ${sig}`);
-  return n;
-}
-
-/** Wait until box (run or the supervisor) has recorded that the container stopped. */
-export function waitStopped(s: ContainerState, ms: number): boolean {
-  const end = Date.now() + ms;
-  for (;;) {
-    const now = load(s.id);
-    if (!now || now.status !== 'running' || !running(now)) return true;
-    if (Date.now() > end) return false;
-    sleepMs(20);
-  }
-}
-
-export function stop(args: string[]): number {
+export function stop(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('stop', args, { time: { type: 'string', short: 't' }, signal: { type: 'string', short: 's' } }, true);
   if (!positionals.length) throw new BoxError('box stop: requires at least 1 argument');
-  return forEachContainer(positionals, (ref) => {
-    const s = find(ref);
-    if (running(s)) {
-      const secs = v.time !== undefined ? Number(v.time) : s.spec.stopTimeout ?? 10;
-      if (!Number.isFinite(secs)) throw new BoxError(`box stop: invalid --time "${v.time}"`);
-      try { process.kill(s.pid!, signalNumber(v.signal ?? s.spec.stopSignal ?? 'SIGTERM')); } catch { /* gone */ }
-      if (!waitStopped(s, Math.max(0, secs) * 1000)) {
-        try { process.kill(s.pid!, 'SIGKILL'); } catch { /* gone */ }
-        waitStopped(s, 10000);
-      }
-    }
-  });
+  const timeout = v.time !== undefined ? Number(v.time) : undefined;
+  if (timeout !== undefined && !Number.isFinite(timeout)) throw new BoxError(`box stop: invalid --time "${v.time}"`);
+  if (v.signal !== undefined) parseSignal(v.signal);
+  return forEachContainer(positionals, (ref) => stopContainer(ref, { timeout, signal: v.signal }));
 }
 
-export function kill(args: string[]): number {
+export function kill(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('kill', args, { signal: { type: 'string', short: 's' } }, true);
   if (!positionals.length) throw new BoxError('box kill: requires at least 1 argument');
-  const sig = signalNumber(v.signal ?? 'SIGKILL');
-  return forEachContainer(positionals, (ref) => {
-    const s = find(ref);
-    if (!running(s)) throw new BoxError(`box: cannot kill container: ${ref}: container is not running`);
-    process.kill(s.pid!, sig);
-    if (sig === 9) waitStopped(s, 10000);
-  });
+  const sig = parseSignal(v.signal ?? 'SIGKILL');
+  return forEachContainer(positionals, (ref) => killContainer(ref, sig));
+}
+
+export async function wait(args: string[]): Promise<number> {
+  const { positionals } = parseCommand('wait', args, {}, true);
+  if (!positionals.length) throw new BoxError('box wait: requires at least 1 argument');
+  let status = 0;
+  for (const ref of positionals) {
+    try {
+      process.stdout.write(`${await waitContainer(ref)}\n`);
+    } catch (e: any) {
+      process.stderr.write(`${e.message}\n`);
+      status = 1;
+    }
+  }
+  return status;
 }

@@ -1,30 +1,19 @@
-// box top CONTAINER: the container's processes with their host PIDs (from its cgroup).
-import * as fs from 'node:fs';
+// box top CONTAINER: the container's processes with their host PIDs (from its cgroups).
 import { parseCommand } from '../options/flags';
-import { find } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { pidsOf } from '../cgroup/manager';
-import { running } from './running';
+import { get, isRunning, processes } from '../container';
+import { table } from '../util/table';
 
 export function top(args: string[]): number {
   const { positionals } = parseCommand('top', args, {}, true);
   if (positionals.length < 1) throw new BoxError('box top: requires at least 1 argument');
-  const s = find(positionals[0]);
-  if (!running(s)) throw new BoxError(`box top: container ${positionals[0]} is not running`);
-  const hz = 100;
-  const rows = pidsOf(s.cgroups).sort((a, b) => a - b).flatMap((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const uid = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
-      const secs = Math.floor((Number(f[11]) + Number(f[12])) / hz);
-      const time = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
-      return [[uid, String(pid), f[1], time, cmd]];
-    } catch { return []; }
+  const s = get(positionals[0]);
+  if (!isRunning(s)) throw new BoxError(`box top: container ${positionals[0]} is not running`);
+  const hh = (n: number) => String(n).padStart(2, '0');
+  const rows = processes(s).map((p) => {
+    const secs = Math.floor(p.cpuTicks / 100); // USER_HZ
+    return [String(p.uid), String(p.pid), String(p.ppid), `${hh(Math.floor(secs / 3600))}:${hh(Math.floor(secs / 60) % 60)}:${hh(secs % 60)}`, p.command];
   });
-  const table = [['UID', 'PID', 'PPID', 'TIME', 'CMD'], ...rows];
-  const w = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  process.stdout.write(table.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(w[i] + 2) : c)).join('') + '\n').join(''));
+  process.stdout.write(table([['UID', 'PID', 'PPID', 'TIME', 'CMD'], ...rows], 2));
   return 0;
 }

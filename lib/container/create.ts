@@ -7,7 +7,8 @@ import { RunRequest } from '../options/run';
 import { ContainerSpec, StageConfig } from '../options/types';
 import { resolveImage } from '../image/resolve';
 import { resolveUser } from '../options/user';
-import { BoxError } from '../libc/errors';
+import { ContainerError } from './errors';
+import { DEFAULT_PATH } from '../util/defaults';
 import { newId, reserveName, save, processStart, ContainerState } from '../state/store';
 import { containerDir, CONTAINERS } from '../state/paths';
 import { collect } from '../state/collect';
@@ -19,8 +20,9 @@ import { teardown } from './teardown';
 import { seccompFilter, SeccompFilter } from '../seccomp';
 import { ProfileError } from '../seccomp/profile';
 
-export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void): ContainerState {
-  if (process.geteuid!() !== 0) throw new BoxError(`box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
+/** Everything but processes: the record, the writable layer, the cgroups with their limits. `warn` gets Docker's warnings (a limit this host cannot apply is dropped). */
+export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}): ContainerState {
+  if (process.geteuid!() !== 0) throw new ContainerError('permission', `box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
   const image = resolveImage(req.spec.image);
   const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs);
   // Docker's rule: the image's Entrypoint, then the user's command or else the image's Cmd
@@ -28,7 +30,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   const entrypoint = req.entrypoint !== undefined ? (req.entrypoint ? [req.entrypoint] : []) : image.config.Entrypoint ?? [];
   const cmd = req.spec.command.length ? req.spec.command : req.entrypoint !== undefined ? [] : image.config.Cmd;
   const command = [...entrypoint, ...cmd];
-  if (!command.length) throw new BoxError(`box ${verb}: no command specified (the image "${req.spec.image}" has no default command)`);
+  if (!command.length) throw new ContainerError('invalid', `box ${verb}: no command specified (the image "${req.spec.image}" has no default command)`);
 
   // before anything is made: a profile that cannot be compiled is the user's error, exit 125
   const filter = (caps: string[]) => compileSeccomp(req, caps, verb);
@@ -78,7 +80,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     }
     save(state);
   } catch (e) {
-    teardown(state);
+    teardown(state, warn);
     throw e;
   }
   return state;
@@ -89,7 +91,7 @@ function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompF
     return seccompFilter(req.seccomp, caps, req.spec.privileged, { noNewPrivileges: req.spec.noNewPrivileges, init: req.spec.init });
   } catch (e: any) {
     if (!(e instanceof ProfileError)) throw e;
-    throw new BoxError(`box ${verb}: seccomp profile ${req.spec.seccomp === 'builtin' ? '(builtin)' : req.spec.seccomp}: ${e.message}`);
+    throw new ContainerError('invalid', `box ${verb}: seccomp profile ${req.spec.seccomp === 'builtin' ? '(builtin)' : req.spec.seccomp}: ${e.message}`);
   }
 }
 
@@ -117,6 +119,6 @@ function buildEnv(imageEnv: string[], hostname: string, home: string, tty: boole
   imageEnv.forEach(put);
   userEnv.forEach(put);
   if (!env.has('HOME')) put(`HOME=${home}`);
-  if (!env.has('PATH')) put('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  if (!env.has('PATH')) put(`PATH=${DEFAULT_PATH}`);
   return [...env].map(([k, v]) => `${k}=${v}`);
 }

@@ -9,20 +9,25 @@ import { spawn } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import * as tty from 'node:tty';
 import * as net from 'node:net';
-import { load, save, processStart, ContainerState } from '../state/store';
+import { load, save, processStart, ownerAlive, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
 import { teardown } from './teardown';
 import { selfScript } from './launch';
 import { Channel, sendMessage, CHANNEL_FD } from '../inside/protocol';
 import * as libc from '../libc';
-import { BoxError } from '../libc/errors';
+import { ContainerError } from './errors';
+import { get, isRunning, waitFor } from './query';
 
 export const logFile = (id: string) => path.join(containerDir(id), `${id}-json.log`);
 export const startFifo = (id: string) => path.join(containerDir(id), 'start.fifo');
 
-/** Client side: hand the created container to a supervisor; print its id once it runs (or is created). */
-export async function detach(state: ContainerState, verb: 'run' | 'create'): Promise<number> {
+/**
+ * Client side: hand the created container to a supervisor, and return once it reports the
+ * container running (`run -d`) or set up and waiting (`create`). A setup failure there is
+ * thrown here as the supervisor reported it.
+ */
+export async function detach(state: ContainerState, verb: 'run' | 'create'): Promise<void> {
   if (verb === 'create') libc.mkfifo(startFifo(state.id), 0o600);
   const sup = spawn(process.execPath, [...process.execArgv, selfScript(), '__supervise', state.id, verb], {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true, // its own session: the user's terminal cannot signal it
@@ -31,13 +36,22 @@ export async function detach(state: ContainerState, verb: 'run' | 'create'): Pro
   const msg = await chan.next();
   sup.unref();
   (sup.stdio[3] as Duplex).destroy();
-  if (msg?.error) {
-    process.stderr.write(`box: ${msg.error}\n`);
-    return msg.status ?? 125;
+  if (msg?.error) throw new ContainerError('setup', msg.error, msg.status ?? 125);
+  if (!msg) throw new ContainerError('setup', `box ${verb}: the supervisor of ${state.id.slice(0, 12)} exited before the container ran`);
+}
+
+/** `box start` of a created container: tell its supervisor, return once the container runs. */
+export async function startCreated(ref: string): Promise<void> {
+  const s = get(ref);
+  if (isRunning(s)) return; // already running: Docker just names it
+  const fifo = startFifo(s.id);
+  if (s.status !== 'created' || !ownerAlive(s) || !fs.existsSync(fifo)) {
+    throw new ContainerError('state', `box start: container ${ref} cannot be started: it is ${s.status === 'created' ? 'not held by a supervisor' : s.status} (box start runs containers made by box create)`);
   }
-  if (!msg) throw new BoxError(`box ${verb}: the supervisor of ${state.id.slice(0, 12)} exited before the container ran`);
-  process.stdout.write(`${state.id}\n`);
-  return 0;
+  const fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  try { fs.writeSync(fd, 'start\n'); } finally { fs.closeSync(fd); }
+  // the supervisor records "running" — or drops the record if setup failed (it never ran)
+  if (!(await waitFor(s.id, (now) => !now || now.status !== 'created', 30000))) throw new ContainerError('timeout', `box start: container ${ref} did not start`);
 }
 
 /** `__supervise ID run|create`: runs in the background until the container is gone. */
@@ -67,8 +81,10 @@ export async function supervise(id: string, verb: string): Promise<number> {
       } : undefined,
       onSpawn: (child) => { state.pid = child.pid; },
       onRunning: () => { if (verb === 'run') report({ running: true }); },
-      onFailure: (error, code) => report({ error, status: code }),
     });
+  } catch (e: any) {
+    status = e.status ?? 125;
+    report({ error: e.message, status });
   } finally {
     fs.closeSync(log);
     state.exitCode = status;

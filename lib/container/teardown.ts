@@ -6,12 +6,12 @@ import { save, removeRecord, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { destroyCgroups, killAll } from '../cgroup/manager';
 
-export function teardown(state: ContainerState) {
+export function teardown(state: ContainerState, warn: (w: string) => void = () => {}) {
   try {
     killAll(state.cgroups);
     destroyCgroups(state.cgroups);
   } catch (e: any) {
-    process.stderr.write(`box: warning: ${e.message}\n`);
+    warn(e.message);
   }
   if (state.spec.rm || !state.startedAt) {
     removeRecord(state); // --rm, or it never ran: nothing worth keeping

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { embedded } from '../embedded';
+import { DEFAULT_PATH } from '../util/defaults';
 
 export const BUILTIN = 'busybox';
 
@@ -18,7 +19,7 @@ export function builtinArchive(): { sha256: string; bytes: () => Buffer } {
 
 export const BUILTIN_CONFIG = {
   Cmd: ['sh'],
-  Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+  Env: [`PATH=${DEFAULT_PATH}`],
   WorkingDir: '',
   User: '',
 };

@@ -22,7 +22,9 @@ export interface ContainerState {
   finishedAt?: string;
   exitCode?: number;
   oomKilled?: boolean;
-  pid?: number;                         // container PID 1, host view
+  pid?: number;                         // container PID 1, host view …
+  pidStart?: string;                    // … and its start time: a signal never reaches a reused pid
+  paused?: boolean;                     // frozen by `box pause`
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
   cgroups: string[];
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer

@@ -3,6 +3,8 @@
 // unless they are a terminal — a container must not get the host's tty, it could push
 // input into it with TIOCSTI — in which case box relays through pipes.
 import { ChildProcess, StdioOptions } from 'node:child_process';
+import { relayPty } from './tty';
+import type { IO } from '../container/stage';
 
 export function stdioModes(tty: boolean, stdin: boolean, detach = false): StdioOptions {
   if (tty || detach) return ['ignore', 'ignore', 'ignore'];
@@ -19,4 +21,12 @@ export function relayStdio(child: ChildProcess): Promise<void>[] {
     if (from) relays.push(new Promise((r) => { from.on('data', (d) => to.write(d)); from.on('close', r); }));
   }
   return relays;
+}
+
+/** The user's terminal or stdio wired to a container's process (`box run`, `box exec`). */
+export function attachedIO(tty: boolean, stdin: boolean, detach = false): IO {
+  return {
+    stdio: stdioModes(tty, stdin, detach),
+    attach: (child, pty) => (pty ? [relayPty(pty, stdin)] : relayStdio(child)),
+  };
 }

@@ -1,7 +1,0 @@
-// Is a recorded container really running? Its owner (box run or its supervisor) and its
-// PID 1 must both be alive: a record alone can outlive a crash.
-import { ContainerState, ownerAlive, processStart } from '../state/store';
-
-export function running(s: ContainerState): boolean {
-  return s.status === 'running' && !!s.pid && ownerAlive(s) && processStart(s.pid) !== undefined;
-}

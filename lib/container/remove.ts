@@ -1,0 +1,33 @@
+// Removing a container: a stopped or created one at once; a running one only with force,
+// which kills it and lets its owner (box run or the supervisor) tear down — or tears down
+// itself when the owner is gone too. Then the record and the name go.
+import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/store';
+import { collect } from '../state/collect';
+import { killAll, destroyCgroups } from '../cgroup/manager';
+import { ContainerError } from './errors';
+import { get, isRunning, waitFor } from './query';
+import { signalPid1 } from './kill';
+
+export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  collect();
+  const s = get(ref);
+  const live = isRunning(s) || (s.status === 'created' && ownerAlive(s));
+  if (live) {
+    if (s.status === 'running' && !opts.force) throw new ContainerError('conflict', `box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+    signalPid1(s, 9); // a created container's stage may not be in its cgroups yet (limits bind at start)
+    killAll(s.cgroups);
+    await waitFor(s.id, (now) => !now || !ownerAlive(now), 10000); // its owner tears down
+    destroyCgroups(s.cgroups);
+  }
+  const now = load(s.id);
+  if (now) removeRecord(now);
+}
+
+/** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
+export function prune(): ContainerState[] {
+  collect();
+  const gone = list().filter((s) => s.status !== 'created' && !isRunning(s));
+  for (const s of gone) removeRecord(s);
+  return gone;
+}
+

@@ -1,0 +1,87 @@
+// The host end of one stage (lib/inside/): started by launch.ts, spoken to over the stage
+// protocol (lib/inside/protocol.ts). `box run`, the supervisor and `box exec` drive a stage
+// the same way — config → "ready" (with the pty master the stage opened inside) → [start]
+// → a seccomp listener forwarded on the way → EOF or "started" → exit — so that sequence,
+// its failure handling and the final flush of the relays live here, once.
+import * as fs from 'node:fs';
+import { Duplex } from 'node:stream';
+import { ChildProcess, StdioOptions } from 'node:child_process';
+import { spawnStage } from './launch';
+import { exitStatus } from './exit';
+import { ContainerError } from './errors';
+import { Channel } from '../inside/protocol';
+import { receivePty, Pty } from '../terminal/tty';
+import { recvFd } from '../libc/fdpass';
+import { forwardListener } from '../seccomp/listener';
+import { SeccompFilter } from '../seccomp';
+
+/** How the user's side is wired to a container's process: `box run`, the supervisor's log, `box exec`, a library caller. */
+export interface IO {
+  stdio: StdioOptions;                                  // the stage's fds 0–2; fd 3 is the channel
+  onSpawn?(child: ChildProcess): void;                  // e.g. start forwarding signals to it
+  attach(child: ChildProcess, pty: Pty | undefined): Promise<void>[]; // relays that end when the container's output does
+}
+
+export class Stage {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number>;
+  pty?: Pty;
+  private ptyTaken = false;                              // a relay owns the master now (and closes it)
+  private readonly chan: Channel;
+  private readonly fdSock: number;
+
+  constructor(verb: '__init' | '__exec', private readonly what: string, stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean }) {
+    const { child, fdSock } = spawnStage(verb, stdio, opts);
+    this.child = child;
+    this.fdSock = fdSock;
+    this.exited = new Promise((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
+    this.chan = new Channel(child.stdio[3] as Duplex);
+  }
+
+  send(m: object) { this.chan.send(m); }
+
+  /** The next message; a seccomp listener fd announced on the way is passed to the profile's agent first. */
+  async next(filter: SeccompFilter | undefined, c: { id: string; status: string }): Promise<any> {
+    for (;;) {
+      const msg = await this.chan.next();
+      if (!msg?.seccompListener) return msg;
+      const error = forwardListener(this.fdSock, filter, this.child, c);
+      if (error) throw await this.failure({ error });
+    }
+  }
+
+  /** Wait for "ready"; take the pty master the stage opened inside the container, if any. */
+  async ready(): Promise<void> {
+    const msg = await this.chan.next();
+    if (!msg?.ready) throw await this.failure(msg);
+    if (msg.pty !== undefined) this.pty = receivePty(this.fdSock, msg.pty);
+  }
+
+  /** Wire the user's side: the relays, which then own the pty master. */
+  attach(io: IO): Promise<void>[] {
+    this.ptyTaken = !!this.pty;
+    return io.attach(this.child, this.pty);
+  }
+
+  /** An fd the stage sent after announcing it (the namespaces). */
+  receiveFd(): number { return recvFd(this.fdSock); }
+
+  /** The stage's own error (it exits right after sending it), or what its exit status says. */
+  async failure(msg: any): Promise<ContainerError> {
+    const status = await this.exited;
+    const text: string = msg?.error ?? `${this.what} failed (stage exited with status ${status})`;
+    return new ContainerError('setup', /^box[ :]/.test(text) ? text : `box: ${text}`, msg?.status ?? 125);
+  }
+
+  /** After the process exited: what it wrote last may still be in flight; the relays get 2 s to deliver it. */
+  static async drain(relays: Promise<void>[]) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(relays), new Promise((r) => { timer = setTimeout(r, 2000); })]);
+    clearTimeout(timer);
+  }
+
+  close() {
+    fs.closeSync(this.fdSock);
+    if (this.pty && !this.ptyTaken) fs.closeSync(this.pty.master);
+  }
+}
