@@ -5,7 +5,7 @@ import { find, removeRecord, ownerAlive, load } from '../state/store';
 import { collect } from '../state/collect';
 import { BoxError } from '../libc/errors';
 import { forEachContainer } from './each';
-import { killAll, destroyCgroups, sleepMs } from '../cgroup/manager';
+import { managerForDirs, sleepMs } from '../cgroup/manager';
 import { running } from './running';
 
 export function rm(args: string[]): number {
@@ -18,10 +18,11 @@ export function rm(args: string[]): number {
     if (live) {
       if (s.status === 'running' && !v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
       if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
-      killAll(s.cgroups);
+      const cg = managerForDirs(s.cgroups);
+      cg.killAll();
       const end = Date.now() + 10000;
       while (Date.now() < end && load(s.id) && ownerAlive(load(s.id)!)) sleepMs(20); // its owner tears down
-      destroyCgroups(s.cgroups);
+      cg.destroy();
     }
     const now = load(s.id);
     if (now) removeRecord(now);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseCommand } from '../options/flags';
 import { find, list, ContainerState } from '../state/store';
-import { cgroupFor, cgroupStats } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 import { running } from './running';
 
 function hostCpuNs(): number {
@@ -47,7 +47,7 @@ export async function stats(args: string[]): Promise<number> {
   let prev = new Map<string, [number, number]>();
   for (let round = 0; ; round++) {
     const rows = pick().map((s) => {
-      const st = cgroupStats(cgroupFor(s.id));
+      const st = managerForDirs(s.cgroups).stats();
       const host = hostCpuNs();
       const p = prev.get(s.id);
       prev.set(s.id, [st.cpuNs, host]);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { parseCommand } from '../options/flags';
 import { find } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { pidsOf } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 import { running } from './running';
 
 export function top(args: string[]): number {
@@ -12,7 +12,7 @@ export function top(args: string[]): number {
   const s = find(positionals[0]);
   if (!running(s)) throw new BoxError(`box top: container ${positionals[0]} is not running`);
   const hz = 100;
-  const rows = pidsOf(s.cgroups).sort((a, b) => a - b).flatMap((pid) => {
+  const rows = managerForDirs(s.cgroups).pids().sort((a, b) => a - b).flatMap((pid) => {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -6,7 +6,7 @@ import { Duplex } from 'node:stream';
 import { ChildProcess, StdioOptions } from 'node:child_process';
 import { StageConfig } from '../options/types';
 import { save, ContainerState } from '../state/store';
-import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import * as fs from 'node:fs';
 import { spawnStage } from './launch';
@@ -37,12 +37,12 @@ export async function runContainer(state: ContainerState, io: IO): Promise<numbe
 
 async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: number): Promise<number> {
   const { spec } = state;
-  const cg = cgroupFor(state.id);
-  const join = joinPlan(cg, spec.resources);
+  const cg = managerForDirs(state.cgroups);
+  const join = cg.joinPlan(spec.resources);
   const exited = new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(exitStatus(c, s))));
   io.onSpawn?.(child);
   try {
-    enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
+    cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
   } catch { /* the stage died already: its exit status tells */ }
   const chan = new Channel(child.stdio[3] as Duplex);
   const failed = (msg: any, status: number) => {
@@ -88,7 +88,7 @@ async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: n
   io.onRunning?.();
 
   const status = await exited;
-  if (cgroupStats(cg).oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
+  if (cg.stats().oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
   // the pty relay ends by itself on EIO once every slave fd inside is closed
   await Promise.race([Promise.all(relays), new Promise((r) => setTimeout(r, 2000))]);
   state.exitCode = status;
