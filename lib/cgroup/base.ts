@@ -22,6 +22,9 @@ export function sleepMs(ms: number) {
   Atomics.wait(sab, 0, 0, ms);
 }
 
+/** How long kill-all waits for a freeze before it kills what it sees anyway (destroy calls it in its own retry loop). */
+export const KILL_FREEZE_MS = 1000;
+
 export abstract class BaseCgroup implements CgroupManager {
   abstract readonly mode: 'v1' | 'v2';
   constructor(protected readonly hiers: Hier[]) {}

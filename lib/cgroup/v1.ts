@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { V1, DEFAULT_DEVICE_RULES } from './files';
 import { Resources } from '../options/resources';
-import { BaseCgroup, CgroupWrite, sleepMs } from './base';
+import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS } from './base';
 import { writeCgroup, readCgroup } from './write';
 import type { ApplyResult, CgroupStats } from './manager';
 
@@ -147,7 +147,7 @@ export class V1Cgroup extends BaseCgroup {
   killAll() {
     const dir = this.dirOf('freezer');
     if (!dir || !fs.existsSync(dir)) return this.killListed();
-    try { this.freeze(); } catch { /* gone, or stuck FREEZING (thawed again): kill what is listed anyway */ }
+    try { this.freeze(KILL_FREEZE_MS); } catch { /* gone, or stuck FREEZING (thawed again): kill what is listed anyway */ }
     this.killListed();
     try { writeCgroup(path.join(dir, V1.freezer.state), 'THAWED'); } catch { /* gone */ } // frozen tasks die once thawed
   }

@@ -8,7 +8,7 @@ import { deviceProgram, parseRule } from './devices-bpf';
 import * as libc from '../libc';
 import { Resources, sharesToWeight } from '../options/resources';
 import { cpuQuota } from './v1';
-import { BaseCgroup, CgroupWrite, sleepMs } from './base';
+import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS } from './base';
 import { writeCgroup, readCgroup } from './write';
 import type { ApplyResult, CgroupStats } from './manager';
 
@@ -150,7 +150,7 @@ export class V2Cgroup extends BaseCgroup {
       return;
     }
     const freezer = fs.existsSync(path.join(this.dir, V2.freeze));
-    if (freezer) try { this.freeze(); } catch { /* gone, or not frozen in time: kill what is listed anyway */ }
+    if (freezer) try { this.freeze(KILL_FREEZE_MS); } catch { /* gone, or not frozen in time: kill what is listed anyway */ }
     this.killListed();
     if (freezer) try { this.thaw(); } catch { /* gone */ }
   }
