@@ -17,6 +17,8 @@ export const V2 = {
   controllers: 'cgroup.controllers',
   subtree: 'cgroup.subtree_control',
   kill: 'cgroup.kill',
+  freeze: 'cgroup.freeze',
+  events: 'cgroup.events',
   cpu: { max: 'cpu.max', weight: 'cpu.weight', stat: 'cpu.stat' },
   cpuset: { cpus: 'cpuset.cpus', mems: 'cpuset.mems' },
   memory: { max: 'memory.max', swapMax: 'memory.swap.max', low: 'memory.low', current: 'memory.current', events: 'memory.events', stat: 'memory.stat' },

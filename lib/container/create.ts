@@ -12,9 +12,8 @@ import { DEFAULT_PATH } from '../util/defaults';
 import { newId, reserveName, save, processStart, ContainerState } from '../state/store';
 import { containerDir, CONTAINERS } from '../state/paths';
 import { collect } from '../state/collect';
-import { createCgroups, applyResources } from '../cgroup/manager';
+import { cgroupManager } from '../cgroup/manager';
 import { overlaySupported } from '../image/overlay';
-import { MKNOD_DROPPED } from '../cgroup/v2';
 import { randomName } from '../state/names';
 import { teardown } from './teardown';
 import { seccompFilter, SeccompFilter } from '../seccomp';
@@ -68,15 +67,15 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
-    const cg = createCgroups(id);
+    const cg = cgroupManager(id);
     state.cgroups = cg.dirs;
     save(state);
-    for (const w of applyResources(cg, spec.resources, { privileged: spec.privileged })) {
-      warn(w);
-      if (w.startsWith(MKNOD_DROPPED)) {
-        spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
-        state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
-      }
+    cg.create();
+    const applied = cg.apply(spec.resources, { privileged: spec.privileged });
+    applied.warnings.forEach(warn);
+    if (applied.mknodDropped) {
+      spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+      state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
     }
     save(state);
   } catch (e) {

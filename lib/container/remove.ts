@@ -3,7 +3,7 @@
 // itself when the owner is gone too. Then the record and the name go.
 import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/store';
 import { collect } from '../state/collect';
-import { killAll, destroyCgroups } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor } from './query';
 import { signalPid1 } from './kill';
@@ -15,9 +15,10 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
   if (live) {
     if (s.status === 'running' && !opts.force) throw new ContainerError('conflict', `box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
     signalPid1(s, 9); // a created container's stage may not be in its cgroups yet (limits bind at start)
-    killAll(s.cgroups);
+    const cg = managerForDirs(s.cgroups);
+    cg.killAll();
     await waitFor(s.id, (now) => !now || !ownerAlive(now), 10000); // its owner tears down
-    destroyCgroups(s.cgroups);
+    cg.destroy();
   }
   const now = load(s.id);
   if (now) removeRecord(now);

@@ -3,9 +3,8 @@
 // stdio / pty → wait → exit status. The caller owns the container while this runs: `box
 // run` attaches the user's terminal; the supervisor of `run -d` / `create` writes a log
 // (lib/container/supervisor.ts); a library caller wires its own IO.
-import { ContainerState, save } from '../state/store';
-import { processStart } from '../state/store';
-import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
+import { ContainerState, save, processStart } from '../state/store';
+import { managerForDirs } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import { StageConfig } from '../options/types';
 import { Stage, IO } from './stage';
@@ -28,12 +27,12 @@ export async function runContainer(state: ContainerState, io: RunIO): Promise<nu
 
 async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<number> {
   const { spec } = state;
-  const cg = cgroupFor(state.id);
-  const join = joinPlan(cg, spec.resources);
+  const cg = managerForDirs(state.cgroups);
+  const join = cg.joinPlan(spec.resources);
   const { child } = stage;
   io.onSpawn?.(child);
   try {
-    enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
+    cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
   } catch { /* the stage died already: its exit status tells */ }
 
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
@@ -65,7 +64,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   io.onRunning?.();
 
   const status = await stage.exited;
-  if (cgroupStats(cg).oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
+  if (cg.stats().oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
   await Stage.drain(relays); // the pty relay ends by itself on EIO once every slave fd inside is closed
   state.exitCode = status;
   return status;

@@ -2,7 +2,7 @@
 // a library caller. Numbers only; formatting is the CLI's.
 import * as fs from 'node:fs';
 import { ContainerState } from '../state/store';
-import { cgroupFor, cgroupStats, pidsOf } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 import { isRunning } from './query';
 
 export interface Stats {
@@ -16,7 +16,7 @@ export interface Stats {
 }
 
 export function stats(s: ContainerState): Stats {
-  const st = cgroupStats(cgroupFor(s.id));
+  const st = managerForDirs(s.cgroups).stats();
   const [rx, tx] = isRunning(s) ? netIO(s.pid!) : [0, 0];
   const [read, write] = blockIO(s.cgroups);
   return { ...st, net: { rx, tx }, block: { read, write } };
@@ -46,7 +46,7 @@ export interface ProcessInfo { pid: number; ppid: number; uid: number; cpuTicks:
 
 /** The container's processes with host PIDs, from its cgroups (`box top`). */
 export function processes(s: ContainerState): ProcessInfo[] {
-  return pidsOf(s.cgroups).sort((a, b) => a - b).flatMap((pid) => {
+  return managerForDirs(s.cgroups).pids().sort((a, b) => a - b).flatMap((pid) => {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

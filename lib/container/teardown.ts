@@ -4,12 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { save, removeRecord, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
-import { destroyCgroups, killAll } from '../cgroup/manager';
+import { managerForDirs } from '../cgroup/manager';
 
 export function teardown(state: ContainerState, warn: (w: string) => void = () => {}) {
   try {
-    killAll(state.cgroups);
-    destroyCgroups(state.cgroups);
+    const cg = managerForDirs(state.cgroups);
+    cg.killAll();
+    cg.destroy();
   } catch (e: any) {
     warn(e.message);
   }

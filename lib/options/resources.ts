@@ -36,12 +36,22 @@ export function parseBytes(flag: string, s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(s.trim());
   if (!m) throw new BoxError(`box run: invalid ${flag} "${s}": invalid size: expected a number with an optional unit b, k, m or g`);
   const mult = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as 'k'];
-  return Math.floor(Number(m[1]) * mult);
+  return inRange(flag, s, Math.floor(Number(m[1]) * mult));
 }
 
 function parseInteger(flag: string, s: string): number {
   if (!/^-?\d+$/.test(s.trim())) throw new BoxError(`box run: invalid ${flag} "${s}": not an integer`);
-  return Number(s);
+  return inRange(flag, s, Number(s));
+}
+
+/**
+ * Docker parses these flags as int64 and refuses what does not fit; box's numbers are
+ * doubles, exact up to 2^53: beyond that a value would be rounded (and the kernel would
+ * answer a write of 1e+20 with ERANGE), so it is refused here, naming the flag.
+ */
+function inRange(flag: string, s: string, n: number): number {
+  if (!Number.isSafeInteger(n)) throw new BoxError(`box run: invalid ${flag} "${s}": value out of range (at most ${Number.MAX_SAFE_INTEGER})`);
+  return n;
 }
 
 /** "0-2,5" → [0,1,2,5]; throws on bad syntax. */
@@ -145,7 +155,16 @@ function format(list: number[]): string {
   return parts.join(',');
 }
 
-/** cgroup v2's cpu.weight from v1 shares (the conversion runc and crun use). */
+/**
+ * cgroup v2's cpu.weight (1…10000, default 100) from v1 shares (2…262144, default 1024), as
+ * runc (1.3.2+, opencontainers/cgroups) and crun (1.23+) convert: a quadratic in log2 space
+ * through the three points that matter — 2 → 1, 1024 → 100, 262144 → 10000. (The linear map
+ * they used before gave Docker's default 1024 shares a weight of 39, so a container without
+ * --cpu-shares got less than half the CPU of a v2 peer at the default 100.)
+ */
 export function sharesToWeight(shares: number): number {
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  const l = Math.log2(shares);
+  return Math.ceil(10 ** ((l * l + 125 * l) / 612 - 7 / 34));
 }

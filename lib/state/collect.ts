@@ -5,8 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { list, ownerAlive, save, removeRecord, ContainerState } from './store';
-import { discover } from '../cgroup/discover';
-import { cgroupDirs, destroyCgroups, killAll } from '../cgroup/manager';
+import { managerForDirs, parentDirs } from '../cgroup/manager';
 import { CONTAINERS } from './paths';
 import { withLock } from './lock';
 
@@ -22,22 +21,24 @@ function collectLocked() {
     else live.add(s.id);
   }
   // cgroup directories under box's parent whose container record is gone (or never written).
-  const layout = discover();
-  const parents = cgroupDirs('x', layout).map(path.dirname);
+  const parents = parentDirs();
+  const orphans = new Set<string>();
   for (const parent of parents) {
     let ids: string[] = [];
     try { ids = fs.readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name); } catch { continue; }
-    for (const id of ids) {
-      if (live.has(id) || fs.existsSync(path.join(CONTAINERS, id))) continue;
-      try { destroyCgroups([path.join(parent, id)]); } catch { /* next time */ }
-    }
+    for (const id of ids) if (!live.has(id) && !fs.existsSync(path.join(CONTAINERS, id))) orphans.add(id);
+  }
+  // one manager per orphan over all its hierarchies, so that v1's freezer holds it while it is killed
+  for (const id of orphans) {
+    try { managerForDirs(parents.map((p) => path.join(p, id)).filter((d) => fs.existsSync(d))).destroy(); } catch { /* next time */ }
   }
 }
 
 function reclaim(s: ContainerState) {
   try {
-    killAll(s.cgroups);
-    destroyCgroups(s.cgroups);
+    const cg = managerForDirs(s.cgroups);
+    cg.killAll();
+    cg.destroy();
   } catch { /* next time */ }
   if (s.spec.rm) {
     removeRecord(s);

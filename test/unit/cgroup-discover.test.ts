@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseMountinfo } from '../../lib/cgroup/discover';
-import { cgroupDirs } from '../../lib/cgroup/manager';
+import { cgroupManager, parentName, parentDirs } from '../../lib/cgroup/manager';
+
+// The parent is passed, not read from BOX_ROOT: these hold whatever the environment says.
+const dirs = (id: string, l: ReturnType<typeof parseMountinfo>) => cgroupManager(id, l, 'box').dirs;
 
 // Lines as real hosts print them in /proc/self/mountinfo.
 const HYBRID_HERE = `25 24 0:22 / /sys/fs/cgroup rw,relatime shared:9 - tmpfs tmpfs rw,mode=755
@@ -34,14 +37,22 @@ test('CentOS 7: co-mounted cpu,cpuacct matched as a set, no hard-coded path', ()
   const cpu = l.v1.find((h) => h.controllers.includes('cpu'))!;
   assert.equal(new Set(cpu.controllers), new Set(['cpu', 'cpuacct']));
   assert.is(cpu.mountpoint, '/sys/fs/cgroup/cpu,cpuacct');
-  assert.equal(cgroupDirs('id1', l), ['/sys/fs/cgroup/cpu,cpuacct/box/id1', '/sys/fs/cgroup/net_cls,net_prio/box/id1', '/sys/fs/cgroup/pids/box/id1']);
+  assert.equal(dirs('id1', l), ['/sys/fs/cgroup/cpu,cpuacct/box/id1', '/sys/fs/cgroup/net_cls,net_prio/box/id1', '/sys/fs/cgroup/pids/box/id1']);
 });
 
 test('pure v2 and a bind of a sub-cgroup', () => {
   const l = parseMountinfo(V2);
   assert.is(l.mode, 'v2');
-  assert.equal(cgroupDirs('id2', l), ['/sys/fs/cgroup/box/id2']);
+  assert.equal(dirs('id2', l), ['/sys/fs/cgroup/box/id2']);
   assert.is(parseMountinfo(INSIDE_CONTAINER).mode, 'none');
+});
+
+test('box\'s parent: "box" for the default store, one per BOX_ROOT otherwise', () => {
+  assert.is(parentName(undefined), 'box');
+  assert.match(parentName('/tmp/x'), /^box-[0-9a-f]{8}$/);
+  assert.is.not(parentName('/tmp/x'), parentName('/tmp/y'));
+  assert.equal(parentDirs(parseMountinfo(CENTOS7), 'box-1'), ['/sys/fs/cgroup/cpu,cpuacct/box-1', '/sys/fs/cgroup/net_cls,net_prio/box-1', '/sys/fs/cgroup/pids/box-1']);
+  assert.equal(parentDirs(parseMountinfo(V2), 'box-1'), ['/sys/fs/cgroup/box-1']);
 });
 
 test.run();

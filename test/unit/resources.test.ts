@@ -1,13 +1,8 @@
-// Docker's resource flags and the files they land in, on a fake cgroupfs tree (v1 and v2).
+// Docker's resource flags: units, ranges, Docker's messages; v2's weight from shares; the
+// v2 device program. (Which file each limit lands in: cgroup-plan.test.ts.)
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseResources, parseBytes, sharesToWeight } from '../../lib/options/resources';
-import { applyV1 } from '../../lib/cgroup/v1';
-import { applyV2 } from '../../lib/cgroup/v2';
-import { joinPlan, Cgroup } from '../../lib/cgroup/manager';
 import { deviceProgram, parseRule } from '../../lib/cgroup/devices-bpf';
 
 const host = { cpus: [0, 1], mems: [0] };
@@ -42,73 +37,26 @@ test('values and Docker\'s checks', () => {
   assert.match(msg(() => parse({ 'cpuset-cpus': '1-0' })), /invalid --cpuset-cpus "1-0"/);
 });
 
-test('cpu.weight from shares, as runc and crun convert', () => {
-  assert.is(sharesToWeight(2), 1);
-  assert.is(sharesToWeight(1024), 39);
-  assert.is(sharesToWeight(262144), 10000);
-});
-
-function fakeTree(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-fakecg-'));
-  for (const [f, v] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), v);
+test('numbers a double cannot hold exactly are refused at parse time, naming the flag', () => {
+  const big = '99999999999999999999';
+  for (const flag of ['pids-limit', 'cpu-shares', 'cpu-quota', 'cpu-period']) {
+    assert.match(msg(() => parse({ [flag]: big })), new RegExp(`^box run: invalid --${flag} "${big}": value out of range`), flag);
   }
-  return dir;
-}
-const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
-
-test('v1: each limit in its hierarchy (cpu,cpuacct co-mounted); missing files warn and are dropped', () => {
-  const root = fakeTree({
-    'cpu,cpuacct/cpu.cfs_period_us': '', 'cpu,cpuacct/cpu.cfs_quota_us': '', 'cpu,cpuacct/cpu.shares': '',
-    'memory/memory.limit_in_bytes': '', 'memory/memory.soft_limit_in_bytes': '', // no memsw: no swap accounting
-    'pids/pids.max': '', 'devices/devices.allow': '', 'devices/devices.deny': '',
-  });
-  const hs = [{ controllers: ['cpu', 'cpuacct'], dir: `${root}/cpu,cpuacct` }, { controllers: ['memory'], dir: `${root}/memory` }, { controllers: ['pids'], dir: `${root}/pids` }, { controllers: ['devices'], dir: `${root}/devices` }];
-  const w = applyV1(hs, parse({ cpus: '0.2', 'cpu-shares': '512', memory: '32m', 'memory-swap': '64m', 'memory-reservation': '16m', 'pids-limit': '20', 'cpuset-cpus': '0' }), { privileged: false });
-  assert.is(read(root, 'cpu,cpuacct/cpu.cfs_period_us'), '100000');
-  assert.is(read(root, 'cpu,cpuacct/cpu.cfs_quota_us'), '20000');
-  assert.is(read(root, 'cpu,cpuacct/cpu.shares'), '512');
-  assert.is(read(root, 'memory/memory.limit_in_bytes'), String(32 * 2 ** 20));
-  assert.is(read(root, 'memory/memory.soft_limit_in_bytes'), String(16 * 2 ** 20));
-  assert.is(read(root, 'pids/pids.max'), '20');
-  assert.is(read(root, 'devices/devices.allow'), 'c 10:200 rwm'); // the last rule written
-  assert.is(read(root, 'devices/devices.deny'), 'a');
-  assert.equal(w, [
-    'Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.',
-    'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.',
-  ]);
-  fs.rmSync(root, { recursive: true });
+  assert.match(msg(() => parse({ memory: `${big}g` })), /^box run: invalid --memory "99999999999999999999g": value out of range/);
+  assert.match(msg(() => parse({ memory: '64m', 'memory-swap': '9000000t' })), /invalid --memory-swap "9000000t": value out of range/);
+  assert.match(msg(() => parse({ 'pids-limit': '-99999999999999999999' })), /invalid --pids-limit .* value out of range/);
+  assert.equal(parse({ 'pids-limit': String(Number.MAX_SAFE_INTEGER) }), { pidsLimit: Number.MAX_SAFE_INTEGER }); // the largest exact one is kept
+  assert.equal(parse({ memory: '8t' }), { memory: 8 * 1024 ** 4 });
 });
 
-test('v2: cpu.max, cpu.weight, memory.max/swap.max/low, pids.max', () => {
-  const dir = fakeTree({ 'cpu.max': '', 'cpu.weight': '', 'memory.max': '', 'memory.swap.max': '', 'memory.low': '', 'pids.max': '', 'cpuset.cpus': '' });
-  const noDevices = { privileged: true }; // the device program needs a real cgroup: tested as root in integration/
-  const w = applyV2(dir, parse({ cpus: '1.5', 'cpu-shares': '1024', memory: '64m', 'memory-swap': '96m', 'memory-reservation': '32m', 'pids-limit': '50', 'cpuset-cpus': '1' }), noDevices);
-  assert.equal(w, []);
-  assert.is(read(dir, 'cpu.max'), '150000 100000');
-  assert.is(read(dir, 'cpu.weight'), '39');
-  assert.is(read(dir, 'memory.max'), String(64 * 2 ** 20));
-  assert.is(read(dir, 'memory.swap.max'), String(32 * 2 ** 20));
-  assert.is(read(dir, 'memory.low'), String(32 * 2 ** 20));
-  assert.is(read(dir, 'pids.max'), '50');
-  assert.is(read(dir, 'cpuset.cpus'), '1');
-  applyV2(dir, parse({ memory: '64m', 'memory-swap': '-1', 'cpu-quota': '-1' }), noDevices);
-  assert.is(read(dir, 'memory.swap.max'), 'max');
-  assert.is(read(dir, 'cpu.max'), 'max 100000');
-  const bare = fakeTree({ 'cgroup.procs': '' });
-  assert.is(applyV2(bare, parse({ memory: '64m' }), noDevices).length, 1);
-  fs.rmSync(dir, { recursive: true });
-  fs.rmSync(bare, { recursive: true });
-});
-
-test('join plan: hierarchies whose limits would bind box\'s own Node are joined last', () => {
-  const cg: Cgroup = { mode: 'v1', dirs: [], hiers: [{ controllers: ['cpu', 'cpuacct'], dir: '/c' }, { controllers: ['memory'], dir: '/m' }, { controllers: ['devices'], dir: '/d' }] };
-  assert.equal(joinPlan(cg, {}), { early: ['/c/cgroup.procs', '/m/cgroup.procs', '/d/cgroup.procs'], late: [] });
-  assert.equal(joinPlan(cg, { nanoCpus: 1e8, memory: 1e8 }), { early: ['/d/cgroup.procs'], late: ['/c/cgroup.procs', '/m/cgroup.procs'] });
-  assert.equal(joinPlan(cg, { cpuShares: 512 }).late, []);
-  const v2: Cgroup = { mode: 'v2', dirs: [], hiers: [{ controllers: ['cpu', 'memory'], dir: '/u' }] };
-  assert.equal(joinPlan(v2, { pidsLimit: 5 }), { early: [], late: ['/u/cgroup.procs'] });
+test('cpu.weight from shares: runc 1.3.2+ and crun 1.23+ (quadratic in log2 space), not the old linear map', () => {
+  // the three fixed points: minimum, Docker's default, maximum; out of range is clamped
+  const table: [number, number][] = [[1, 1], [2, 1], [3, 2], [512, 59], [1024, 100], [2048, 174], [262143, 10000], [262144, 10000], [300000, 10000]];
+  for (const [shares, weight] of table) assert.is(sharesToWeight(shares), weight, `shares ${shares}`);
+  assert.is.not(sharesToWeight(1024), 1 + Math.floor(((1024 - 2) * 9999) / 262142)); // 39: the linear map
+  // monotonic: more shares never give less weight
+  let prev = 0;
+  for (let s = 2; s <= 262144; s = Math.ceil(s * 1.07)) { const w = sharesToWeight(s); assert.ok(w >= prev, `shares ${s}`); prev = w; }
 });
 
 test('v2 device program: one block per rule, jumps land on the next block', () => {
