@@ -17,6 +17,9 @@ Commands:
   stop      Stop running containers (stop signal, then SIGKILL)
   kill      Send a signal to running containers
   wait      Block until containers stop, then print their exit codes
+  pause     Freeze every process of containers (cgroup freezer)
+  unpause   Thaw paused containers
+  update    Change the CPU, memory and PIDs limits of running containers
   rm        Remove one or more containers
   inspect   Low-level information on containers (Docker's keys)
   stats     Live resource usage from the containers' cgroups
@@ -56,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
     case 'stop': return require('./lib/cli/stop').stop(args);
     case 'kill': return require('./lib/cli/stop').kill(args);
     case 'wait': return require('./lib/cli/stop').wait(args);
+    case 'pause': return require('./lib/cli/pause').pause(args);
+    case 'unpause': return require('./lib/cli/pause').unpause(args);
+    case 'update': return require('./lib/cli/update').update(args);
     case 'logs': return require('./lib/cli/logs').logs(args);
     case 'inspect': return require('./lib/cli/inspect').inspect(args);
     case 'stats': return require('./lib/cli/stats').stats(args);

@@ -26,3 +26,5 @@ export { teardown } from './teardown';
 export { get, list, isRunning, current, waitFor, ContainerState } from './query';
 export { IO } from './stage';
 export { stats, processes, Stats, ProcessInfo } from './stats';
+export { pause, resume } from './pause';
+export { update } from './update';

@@ -3,6 +3,8 @@
 // process recorded as PID 1 — same pid and start time — never to a pid reused since.
 import { ContainerState, processStart, ownerAlive } from '../state/store';
 import { signalNumber } from '../util/signals';
+import { managerForDirs } from '../cgroup/manager';
+import { setPaused } from './pause';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor } from './query';
 
@@ -16,7 +18,8 @@ export function parseSignal(sig: string): number {
 export function signalPid1(s: ContainerState, sig: number): boolean {
   if (!s.pid || (s.pidStart !== undefined && processStart(s.pid) !== s.pidStart)) return false;
   try { process.kill(s.pid, sig); } catch { return false; }
-  // PAUSE-TODO thaw
+  // a frozen container would hold the signal until `unpause`: Docker delivers it, so thaw
+  if (s.paused) { managerForDirs(s.cgroups).thaw(); setPaused(s.id, false); }
   return true;
 }
 
