@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { parseCommand } from '../options/flags';
-import { find, processStart, ContainerState } from '../state/store';
+import { find, ContainerState } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { spawnStage } from '../container/launch';
 import { Channel } from '../inside/protocol';
@@ -31,7 +31,7 @@ export async function exec(args: string[]): Promise<number> {
   if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box exec: --workdir "${v.workdir}": the working directory must be an absolute path`);
   const env = [...s.spec.env.filter((e) => !(v.env ?? []).some((x: string) => x.split('=')[0] === e.split('=')[0])), ...(v.env ?? [])];
   const cfg: ExecConfig = {
-    pid: s.pid!, pidStart: processStart(s.pid!) ?? '', namespaces: s.namespaces ?? {},
+    pid: s.pid!, pidStart: s.pidStart ?? '', namespaces: s.namespaces ?? {},
     owner: { ...s.owner, fds: s.namespaceFds ?? {} },
     candidates: `${s.cgroups[0]}/${PROCS}`,
     cgroupProcs: s.cgroups.map((d) => `${d}/${PROCS}`),

@@ -7,6 +7,7 @@ import { BoxError } from '../libc/errors';
 import { forEachContainer } from './each';
 import { killAll, destroyCgroups, sleepMs } from '../cgroup/manager';
 import { running } from './running';
+import { signalProcess } from '../util/proc';
 
 export function rm(args: string[]): number {
   const { values: v, positionals } = parseCommand('rm', args, { force: { type: 'boolean', short: 'f' } }, true);
@@ -17,7 +18,7 @@ export function rm(args: string[]): number {
     const live = running(s) || (s.status === 'created' && ownerAlive(s));
     if (live) {
       if (s.status === 'running' && !v.force) throw new BoxError(`box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
-      if (s.pid) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
+      if (s.pid) signalProcess(s.pid, s.pidStart, 'SIGKILL'); // the cgroup kill below gets the rest
       killAll(s.cgroups);
       const end = Date.now() + 10000;
       while (Date.now() < end && load(s.id) && ownerAlive(load(s.id)!)) sleepMs(20); // its owner tears down

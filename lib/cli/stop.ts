@@ -8,6 +8,7 @@ import { BoxError } from '../libc/errors';
 import { forEachContainer } from './each';
 import { running } from './running';
 import { sleepMs } from '../cgroup/manager';
+import { signalProcess } from '../util/proc';
 
 export function signalNumber(sig: string): number {
   if (/^\d+$/.test(sig)) return Number(sig);
@@ -36,9 +37,9 @@ export function stop(args: string[]): number {
     if (running(s)) {
       const secs = v.time !== undefined ? Number(v.time) : s.spec.stopTimeout ?? 10;
       if (!Number.isFinite(secs)) throw new BoxError(`box stop: invalid --time "${v.time}"`);
-      try { process.kill(s.pid!, signalNumber(v.signal ?? s.spec.stopSignal ?? 'SIGTERM')); } catch { /* gone */ }
+      signalProcess(s.pid!, s.pidStart, signalNumber(v.signal ?? s.spec.stopSignal ?? 'SIGTERM')); // false: gone already
       if (!waitStopped(s, Math.max(0, secs) * 1000)) {
-        try { process.kill(s.pid!, 'SIGKILL'); } catch { /* gone */ }
+        signalProcess(s.pid!, s.pidStart, 'SIGKILL');
         waitStopped(s, 10000);
       }
     }
@@ -52,7 +53,7 @@ export function kill(args: string[]): number {
   return forEachContainer(positionals, (ref) => {
     const s = find(ref);
     if (!running(s)) throw new BoxError(`box: cannot kill container: ${ref}: container is not running`);
-    process.kill(s.pid!, sig);
+    if (!signalProcess(s.pid!, s.pidStart, sig)) throw new BoxError(`box: cannot kill container: ${ref}: container is not running`);
     if (sig === 9) waitStopped(s, 10000);
   });
 }

@@ -5,6 +5,7 @@ import { find } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { pidsOf } from '../cgroup/manager';
 import { running } from './running';
+import { readStat } from '../util/proc';
 
 export function top(args: string[]): number {
   const { positionals } = parseCommand('top', args, {}, true);
@@ -14,13 +15,13 @@ export function top(args: string[]): number {
   const hz = 100;
   const rows = pidsOf(s.cgroups).sort((a, b) => a - b).flatMap((pid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const st = readStat(pid);
+      if (!st) return [];
       const uid = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1];
-      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
-      const secs = Math.floor((Number(f[11]) + Number(f[12])) / hz);
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${st.comm}]`;
+      const secs = Math.floor((st.utime + st.stime) / hz);
       const time = `${String(Math.floor(secs / 3600)).padStart(2, '0')}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
-      return [[uid, String(pid), f[1], time, cmd]];
+      return [[uid, String(pid), String(st.ppid), time, cmd]];
     } catch { return []; }
   });
   const table = [['UID', 'PID', 'PPID', 'TIME', 'CMD'], ...rows];

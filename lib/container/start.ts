@@ -6,6 +6,7 @@ import { Duplex } from 'node:stream';
 import { ChildProcess, StdioOptions } from 'node:child_process';
 import { StageConfig } from '../options/types';
 import { save, ContainerState } from '../state/store';
+import { processStart } from '../util/proc';
 import { joinPlan, enter, cgroupStats, cgroupFor } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import * as fs from 'node:fs';
@@ -59,6 +60,7 @@ async function run(state: ContainerState, io: IO, child: ChildProcess, fdSock: n
   const pty = ready?.ready && ready.pty !== undefined ? receivePty(fdSock, ready.pty) : undefined;
   if (!ready?.ready) return failed(ready, await exited);
   state.pid = child.pid;
+  state.pidStart = processStart(child.pid!);
   save(state);
 
   if (io.beforeStart) {

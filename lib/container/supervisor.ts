@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import * as tty from 'node:tty';
 import * as net from 'node:net';
-import { load, save, processStart, ContainerState } from '../state/store';
+import { load, save, ContainerState } from '../state/store';
+import { processStart } from '../util/proc';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
 import { teardown } from './teardown';
@@ -65,7 +66,7 @@ export async function supervise(id: string, verb: string): Promise<number> {
         report({ created: true });
         await waitForStart(startFifo(id));
       } : undefined,
-      onSpawn: (child) => { state.pid = child.pid; },
+      onSpawn: (child) => { state.pid = child.pid; state.pidStart = processStart(child.pid!); },
       onRunning: () => { if (verb === 'run') report({ running: true }); },
       onFailure: (error, code) => report({ error, status: code }),
     });

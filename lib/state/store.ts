@@ -8,6 +8,7 @@ import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
 import { ContainerSpec, StageConfig } from '../options/types';
 import { SeccompFilter } from '../seccomp';
+import { processStart } from '../util/proc';
 
 export type Status = 'created' | 'running' | 'exited' | 'dead';
 
@@ -23,6 +24,7 @@ export interface ContainerState {
   exitCode?: number;
   oomKilled?: boolean;
   pid?: number;                         // container PID 1, host view
+  pidStart?: string;                    // its start time (lib/util/proc.ts): signals go to that process only
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
   cgroups: string[];
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
@@ -33,18 +35,6 @@ export interface ContainerState {
 
 export function newId(): string {
   return crypto.randomBytes(32).toString('hex');
-}
-
-/** A process's start time (clock ticks since boot): with the pid, it names one process, never a reused pid. */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (f[0] === 'Z' || f[0] === 'X') return undefined; // dead, not yet reaped
-    return f[19];
-  } catch {
-    return undefined;
-  }
 }
 
 export function ownerAlive(s: ContainerState): boolean {
