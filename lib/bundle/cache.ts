@@ -27,16 +27,3 @@ export function safeDir(dir: string): boolean {
     return false;
   }
 }
-
-/** Write a file so that no reader ever sees half of it: O_EXCL temp file, fsync, rename. */
-export function writeAtomic(file: string, bytes: Uint8Array, mode: number) {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}`;
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}

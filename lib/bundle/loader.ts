@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { cacheDirs, safeDir, writeAtomic } from './cache';
+import { cacheDirs, safeDir } from './cache';
+import { writeFileAtomic } from '../util/atomic';
 
 declare const BOX_MANIFEST: { codeHash: string; parts: Record<string, [number, number]> };
 const MARKER = '\n/*BOX-PAYLOAD\n';
@@ -38,7 +39,7 @@ const script = new vm.Script(require('node:module').wrap(code), { filename: __fi
 /** Save the code cache (with every function compiled so far) when there is none yet. */
 function saveCodeCache() {
   if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
-  try { writeAtomic(cacheFile, script.createCachedData(), 0o600); } catch { /* read-only: no cache */ }
+  try { writeFileAtomic(cacheFile, script.createCachedData(), 0o600); } catch { /* read-only: no cache */ }
   cachedData = Buffer.alloc(0);
 }
 (globalThis as any).__boxSaveCodeCache = saveCodeCache; // the stage calls it before execve

@@ -2,7 +2,8 @@
 // container's namespaces and cgroups from outside its pid namespace (lib/inside/exec.ts);
 // this side hands it the config, relays stdio or the pty the stage opened inside, and
 // returns the command's exit status.
-import { ContainerState, processStart } from '../state/store';
+import { ContainerState } from '../state/store';
+import { processStart } from '../util/proc';
 import { PROCS } from '../cgroup/files';
 import { ExecConfig } from '../inside/exec';
 import { Stage, IO } from './stage';

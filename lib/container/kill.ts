@@ -1,7 +1,8 @@
 // Signals to a container: `kill` sends one to PID 1; `stop` sends the stop signal, waits,
 // then SIGKILL, and returns once the owner recorded the exit. A signal goes only to the
 // process recorded as PID 1 — same pid and start time — never to a pid reused since.
-import { ContainerState, processStart, ownerAlive } from '../state/store';
+import { ContainerState, ownerAlive } from '../state/store';
+import { signalProcess } from '../util/proc';
 import { signalNumber } from '../util/signals';
 import { managerForDirs } from '../cgroup/manager';
 import { setPaused } from './pause';
@@ -16,8 +17,7 @@ export function parseSignal(sig: string): number {
 
 /** Signal PID 1 if it still is the recorded process; false when it is gone. */
 export function signalPid1(s: ContainerState, sig: number): boolean {
-  if (!s.pid || (s.pidStart !== undefined && processStart(s.pid) !== s.pidStart)) return false;
-  try { process.kill(s.pid, sig); } catch { return false; }
+  if (!s.pid || !signalProcess(s.pid, s.pidStart, sig)) return false;
   // a frozen container would hold the signal until `unpause`: Docker delivers it, so thaw
   if (s.paused) { managerForDirs(s.cgroups).thaw(); setPaused(s.id, false); }
   return true;

@@ -2,7 +2,7 @@
 // v2 cgroup.freeze), as Docker's pause — the processes do not notice, nothing is signalled.
 // The record says `paused` so that ps, inspect and exec can tell; a frozen PID 1 still
 // counts as running.
-import { load, save } from '../state/store';
+import { update } from '../state/store';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning } from './query';
@@ -24,8 +24,5 @@ export function resume(ref: string): void {
 }
 
 export function setPaused(id: string, paused: boolean) {
-  const s = load(id);
-  if (!s) return;
-  s.paused = paused;
-  save(s);
+  update(id, (s) => { s.paused = paused; });
 }

@@ -1,7 +1,8 @@
 // Reading containers: by reference, all of them, and whether one really runs. A record
 // alone can outlive a crash, so "running" also needs its owner (box run or its supervisor)
 // and its PID 1 — the very process recorded, by start time — alive.
-import { find as findRecord, list as listRecords, load, ownerAlive, processStart, ContainerState } from '../state/store';
+import { find as findRecord, list as listRecords, load, ownerAlive, ContainerState } from '../state/store';
+import { processStart } from '../util/proc';
 import { collect } from '../state/collect';
 import { ContainerError } from './errors';
 

@@ -3,7 +3,8 @@
 // stdio / pty → wait → exit status. The caller owns the container while this runs: `box
 // run` attaches the user's terminal; the supervisor of `run -d` / `create` writes a log
 // (lib/container/supervisor.ts); a library caller wires its own IO.
-import { ContainerState, save, processStart } from '../state/store';
+import { ContainerState, patch } from '../state/store';
+import { processStart } from '../util/proc';
 import { managerForDirs } from '../cgroup/manager';
 import { hasCgroupNamespace } from '../cgroup/discover';
 import { StageConfig } from '../options/types';
@@ -38,9 +39,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
   stage.send(cfg);
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
-  state.pid = child.pid;
-  state.pidStart = processStart(child.pid!);
-  save(state);
+  patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
 
   if (io.beforeStart) {
     // `box create`: held here until `box start` — or until the stage is killed (box rm).
@@ -58,9 +57,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
     state.namespaces = msg.namespaces;
     state.namespaceFds = Object.fromEntries(Object.keys(msg.namespaces).map((n) => [n, stage.receiveFd()]));
   }
-  state.status = 'running';
-  state.startedAt = new Date().toISOString();
-  save(state);
+  patch(state, { status: 'running', startedAt: new Date().toISOString(), namespaces: state.namespaces, namespaceFds: state.namespaceFds });
   io.onRunning?.();
 
   const status = await stage.exited;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { ContainerState } from '../state/store';
 import { managerForDirs } from '../cgroup/manager';
 import { isRunning } from './query';
+import { readStat } from '../util/proc';
 
 export interface Stats {
   cpuNs: number;                 // CPU time used, all time
@@ -48,11 +49,11 @@ export interface ProcessInfo { pid: number; ppid: number; uid: number; cpuTicks:
 export function processes(s: ContainerState): ProcessInfo[] {
   return managerForDirs(s.cgroups).pids().sort((a, b) => a - b).flatMap((pid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const st = readStat(pid);
+      if (!st) return [];
       const uid = Number(fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)![1]);
-      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
-      return [{ pid, ppid: Number(f[1]), uid, cpuTicks: Number(f[11]) + Number(f[12]), command }];
+      const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || `[${st.comm}]`;
+      return [{ pid, ppid: st.ppid, uid, cpuTicks: st.utime + st.stime, command }];
     } catch { return []; }
   });
 }

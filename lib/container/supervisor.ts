@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { Duplex, Readable } from 'node:stream';
 import * as tty from 'node:tty';
 import * as net from 'node:net';
-import { load, save, processStart, ownerAlive, ContainerState } from '../state/store';
+import { load, patch, ownerAlive, ContainerState } from '../state/store';
+import { processStart } from '../util/proc';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
 import { teardown } from './teardown';
@@ -58,8 +59,7 @@ export async function startCreated(ref: string): Promise<void> {
 export async function supervise(id: string, verb: string): Promise<number> {
   const state = load(id);
   if (!state) return 125;
-  state.owner = { pid: process.pid, start: processStart(process.pid)! };
-  save(state);
+  patch(state, { owner: { pid: process.pid, start: processStart(process.pid)! } });
   process.title = `box-supervise ${id.slice(0, 12)}`;
   const log = fs.openSync(logFile(id), 'a', 0o640);
   const report = (m: object) => { try { sendMessage(m, CHANNEL_FD); } catch { /* client gone */ } };
@@ -79,7 +79,7 @@ export async function supervise(id: string, verb: string): Promise<number> {
         report({ created: true });
         await waitForStart(startFifo(id));
       } : undefined,
-      onSpawn: (child) => { state.pid = child.pid; },
+      onSpawn: (child) => { state.pid = child.pid; state.pidStart = processStart(child.pid!); },
       onRunning: () => { if (verb === 'run') report({ running: true }); },
     });
   } catch (e: any) {

@@ -2,7 +2,7 @@
 // kept), the record. Every mount died with the container's mount namespace.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { save, removeRecord, ContainerState } from '../state/store';
+import { patch, removeRecord, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { managerForDirs } from '../cgroup/manager';
 
@@ -19,8 +19,5 @@ export function teardown(state: ContainerState, warn: (w: string) => void = () =
     return;
   }
   fs.rmSync(path.join(containerDir(state.id), 'work'), { recursive: true, force: true });
-  state.status = 'exited';
-  state.finishedAt = new Date().toISOString();
-  state.pid = 0;
-  save(state);
+  patch(state, { status: 'exited', finishedAt: new Date().toISOString(), pid: 0, paused: false, exitCode: state.exitCode, oomKilled: state.oomKilled });
 }

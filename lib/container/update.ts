@@ -1,7 +1,7 @@
 // Changing a running (or created) container's limits, as `docker update`: the new values are
 // checked together with the ones it keeps, written to its cgroups live, and recorded, so
 // that inspect shows them and a later check sees them.
-import { load, save, ownerAlive } from '../state/store';
+import { update as updateRecord, ownerAlive } from '../state/store';
 import { Resources } from '../options/resources';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
@@ -21,8 +21,7 @@ export function update(ref: string, changes: Partial<Resources>): string[] {
   // a new memory limit without --memory-swap gets Docker's default swap again (as much as memory), unless swap was unlimited
   if (changes.memory !== undefined && changes.memorySwap === undefined && merged.memorySwap !== -1) delete merged.memorySwap;
   const result = managerForDirs(s.cgroups).update(pick(merged, changes));
-  const now = load(s.id);
-  if (now) { now.spec.resources = merged; save(now); }
+  updateRecord(s.id, (now) => { now.spec.resources = merged; });
   return result.warnings;
 }
 

@@ -59,6 +59,8 @@ function unpackOnce(key: string, bytes: () => Buffer): string {
     fs.chmodSync(tmp, 0o755);
     extractTarball(bytes(), tmp);
     try {
+      // a directory renamed into place, not lib/util/atomic.ts's file helper: others see the
+      // whole tree or none; its files are not fsync'ed one by one (that would cost seconds)
       fs.renameSync(tmp, rootfs);
     } catch (e: any) {
       if (!fs.existsSync(rootfs)) throw e; // someone else won the race: use theirs

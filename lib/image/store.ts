@@ -13,6 +13,7 @@ import { IMAGES } from '../state/paths';
 import { extractTarball, Whiteouts } from './extract';
 import { withLock } from '../state/lock';
 import { BoxError } from '../libc/errors';
+import { writeFileAtomic } from '../util/atomic';
 
 export interface OciConfig {
   architecture?: string; os?: string; created?: string;
@@ -40,9 +41,7 @@ export function putBlob(bytes: Buffer, digest: string, size?: number): string {
   const file = blobPath(digest);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(BLOBS, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, bytes, { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, bytes, 0o600);
   }
   return file;
 }
@@ -67,6 +66,9 @@ export function unpackLayer(bytes: Buffer, diffId: string): string {
       throw new BoxError(`layer ${diffId.slice(0, 19)}: ${e.message}`);
     }
     fs.writeFileSync(path.join(tmp, 'whiteouts.json'), JSON.stringify(wh));
+    // A whole tree renamed into place, not writeFileAtomic: other boxes see the layer all
+    // or not at all, but its thousands of files are not fsync'ed one by one (seconds per
+    // layer); the blobs and records are, so what a power loss can cost is a layer to unpack.
     try { fs.renameSync(tmp, dir); } catch (e) { if (!fs.existsSync(dir)) throw e; }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -115,8 +117,7 @@ export function saveImage(rec: ImageRecord) {
 
 function writeRecord(rec: ImageRecord) {
   const file = path.join(RECORDS, `${hex(rec.id)}.json`);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 1));
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(rec, null, 1), 0o600);
 }
 
 /** Take one tag off an image that keeps others. */

@@ -23,7 +23,7 @@ import { StageConfig } from '../options/types';
 import { parseUser, readUserDbInside } from '../options/user';
 import { capNumber } from '../options/capabilities';
 import { exitStatus } from '../container/exit';
-import { processStart } from '../state/store';
+import { processStart } from '../util/proc';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, CommandError } from './command';

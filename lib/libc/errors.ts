@@ -1,11 +1,10 @@
-import * as util from 'node:util';
+import { ERRNO, errnoText } from './errno';
 
 /** A failed libc call, named by the call and the thing it acted on: "mount /proc: EPERM (operation not permitted)". */
 export class SysError extends Error {
   constructor(readonly call: string, readonly errno: number, readonly target?: string) {
-    const [name, msg] = util.getSystemErrorMap().get(-errno) ?? [`E${errno}`, 'unknown error'];
-    super(`${call}${target ? ' ' + target : ''}: ${name} (${msg})`);
-    this.code = name;
+    super(`${call}${target ? ' ' + target : ''}: ${errnoText(errno)}`);
+    this.code = ERRNO.get(errno)?.[0] ?? `E${errno}`;
   }
   code: string;
 }

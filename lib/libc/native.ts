@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { embedded } from '../embedded';
-import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
+import { cacheDirs, safeDir } from '../bundle/cache';
+import { writeFileAtomic } from '../util/atomic';
 
 export type Koffi = any;
 
@@ -53,5 +54,5 @@ function writeVerified(file: string, blob: { sha256: string; data: () => string 
   const bytes = zlib.brotliDecompressSync(Buffer.from(blob.data(), 'base64'));
   const got = crypto.createHash('sha256').update(bytes).digest('hex');
   if (got !== blob.sha256) throw new Error(`embedded koffi module is corrupt (sha256 ${got})`);
-  writeAtomic(file, bytes, 0o500);
+  writeFileAtomic(file, bytes, 0o500);
 }

@@ -13,7 +13,8 @@ import { compile, AUDIT_ARCH } from './compile';
 import { runFilter } from './interpret';
 import { syscallNumbers } from './syscalls';
 import { dockerDefaultProfile } from './docker-default';
-import { cacheDirs, safeDir, writeAtomic } from '../bundle/cache';
+import { cacheDirs, safeDir } from '../bundle/cache';
+import { writeFileAtomic } from '../util/atomic';
 
 /** What a stage needs to install the filter: the program and how to load it. */
 export interface SeccompFilter {
@@ -105,5 +106,5 @@ function readCache(key: string): SeccompFilter | undefined {
 
 function writeCache(key: string, f: SeccompFilter) {
   const file = cacheFile(key);
-  try { if (file) writeAtomic(file, Buffer.from(JSON.stringify(f)), 0o600); } catch { /* a read-only cache dir: compile next time too */ }
+  try { if (file) writeFileAtomic(file, JSON.stringify(f), 0o600); } catch { /* a read-only cache dir: compile next time too */ }
 }

@@ -2,23 +2,43 @@
 // that was SIGKILLed could not tear down. Its stage died with it (PDEATHSIG) and the
 // kernel unmounted the container's mounts with its namespace; what can remain are
 // cgroup directories, the container's directory and its name. Those are collected here.
+// Only live records (created, running) can be left so, and the live index (live.ts) names
+// them: a store's exited records are never read here, however many there are.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { list, ownerAlive, save, removeRecord, ContainerState } from './store';
+import { list, load, ownerAlive, update, removeRecord, ContainerState } from './store';
 import { managerForDirs, parentDirs } from '../cgroup/manager';
-import { CONTAINERS } from './paths';
-import { withLock } from './lock';
+import { CONTAINERS, containerDir } from './paths';
+import { withLock, withContainerLock } from './lock';
+import { liveIds, markLive, unmarkLive, indexComplete, markComplete } from './live';
 
 /** One collector at a time: two boxes must not reclaim the same dead container twice. */
 export function collect() {
   withLock('collect', collectLocked);
 }
 
+const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running';
+
 function collectLocked() {
+  if (!indexComplete()) {
+    // a store from before the index (or an index deleted): every record, once
+    for (const s of list()) if (isLive(s)) markLive(s.id, false);
+    markComplete();
+  }
   const live = new Set<string>();
-  for (const s of list()) {
-    if ((s.status === 'running' || s.status === 'created') && !ownerAlive(s)) reclaim(s);
-    else live.add(s.id);
+  for (const id of liveIds()) {
+    const s = load(id);
+    if (!s) {
+      // no record: removed (the entry goes last), or being created (the directory comes first)
+      if (!fs.existsSync(containerDir(id))) unmarkLive(id);
+      else live.add(id);
+    } else if (!isLive(s)) {
+      unmarkLive(id); // a writer died between the record and the index
+    } else if (ownerAlive(s)) {
+      live.add(id);
+    } else {
+      reclaim(id);
+    }
   }
   // cgroup directories under box's parent whose container record is gone (or never written).
   const parents = parentDirs();
@@ -34,21 +54,25 @@ function collectLocked() {
   }
 }
 
-function reclaim(s: ContainerState) {
-  try {
-    const cg = managerForDirs(s.cgroups);
-    cg.killAll();
-    cg.destroy();
-  } catch { /* next time */ }
-  if (s.spec.rm) {
-    removeRecord(s);
-  } else {
-    s.status = 'exited';
-    s.exitCode = s.exitCode ?? 137;
-    s.finishedAt = new Date().toISOString();
-    s.pid = 0;
+/** A live record whose owner is dead: checked again under the container's lock (`box rm` may be at it too). */
+function reclaim(id: string) {
+  withContainerLock(id, () => {
+    const s = load(id);
+    if (!s || !isLive(s) || ownerAlive(s)) return;
+    try {
+      const cg = managerForDirs(s.cgroups);
+      cg.killAll();
+      cg.destroy();
+    } catch {
+      return; // still live in the index: next time
+    }
+    if (s.spec.rm) return removeRecord(s);
     for (const d of ['work', 'merged']) fs.rmSync(path.join(CONTAINERS, s.id, d), { recursive: true, force: true });
-    save(s);
-  }
+    update(id, (now) => {
+      now.status = 'exited';
+      now.exitCode = now.exitCode ?? 137;
+      now.finishedAt = new Date().toISOString();
+      now.pid = 0;
+    });
+  });
 }
-
