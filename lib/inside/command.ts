@@ -2,6 +2,7 @@
 // and exit codes: 127 when it is not there, 126 when it cannot be run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { libc } from '../libc/seam';
 
 export class CommandError extends Error {
   constructor(message: string, readonly status: 126 | 127) { super(message); }
@@ -19,7 +20,7 @@ export function resolveCommand(cmd: string, env: string[]): string {
   for (const dir of pathVar.split(':')) {
     const p = path.join(dir || '.', cmd);
     try {
-      const st = fs.statSync(p);
+      const st = libc.stat(p);
       if (st.isFile() && (st.mode & 0o111)) return p;
     } catch { /* next */ }
   }
@@ -29,7 +30,7 @@ export function resolveCommand(cmd: string, env: string[]): string {
 function check(p: string, cmd: string) {
   let st: fs.Stats;
   try {
-    st = fs.statSync(p);
+    st = libc.stat(p);
   } catch {
     throw new CommandError(`exec: "${cmd}": no such file or directory`, 127);
   }
