@@ -23,7 +23,7 @@ import { exitStatus } from '../container/exit';
 import { processStart } from '../state/store';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
-import { resolveCommand, CommandError } from './command';
+import { resolveCommand, spawnFailure, CommandError } from './command';
 
 export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
@@ -90,7 +90,7 @@ export function stageExec(): never | void {
       stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit',
     });
     if (child.pid === undefined) {
-      child.on('error', (e: any) => fail(new CommandError(`exec: "${spec.command[0]}": ${e.message}`, e.code === 'ENOENT' ? 127 : 126)));
+      child.on('error', (e: NodeJS.ErrnoException) => fail(spawnFailure(e, file)));
       return;
     }
     if (pty) libc.close(pty.slave);

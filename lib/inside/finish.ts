@@ -8,7 +8,7 @@ import { CLONE, PR, MS } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../options/types';
 import { capNumber } from '../options/capabilities';
-import { resolveCommand } from './command';
+import { resolveCommand, execFailure } from './command';
 import { sendMessage, FD_SOCKET } from './protocol';
 import { execInit } from './tini';
 import { SeccompFilter } from '../seccomp';
@@ -42,7 +42,11 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
   dropPrivileges(spec.user, keep, lastCap, { deathSignal: true, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges });
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
-  libc.execve(file, spec.command, spec.env);
+  try {
+    return libc.execve(file, spec.command, spec.env);
+  } catch (e) {
+    throw execFailure(e);
+  }
 }
 
 /**

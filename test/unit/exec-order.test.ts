@@ -1,7 +1,8 @@
 // The `__exec` stage (lib/inside/exec.ts) run for real against the recording fake libc: every
 // namespace fd opened before the first setns, cgroups joined before, setns(pid) last, caps
-// before ids, the command spawned last.
+// before ids, the command spawned last; and its spawn failures as Docker's exit statuses.
 import { test } from 'uvu';
+import { EventEmitter } from 'node:events';
 import * as assert from 'uvu/assert';
 import { FakeLibc, Gone, fakeStats } from '../fakes/libc';
 import { stageConfig, CGROUP_PROCS } from '../fakes/stage-config';
@@ -106,6 +107,17 @@ test('__exec: capabilities before ids; the command spawned last, after every dro
   assert.ok(trace.indexOf(`write ${CHANNEL_FD} {"started":true}`) > spawn);
   // the command's status becomes the stage's, by _exit
   assert.ok(end instanceof Gone && end.how === 'exitNow' && end.status === 3, String(end));
+});
+
+test('__exec: a command that cannot be spawned exits 126 or 127, named as run names it', () => {
+  for (const [code, status, message] of [['EACCES', 126, 'exec /bin/sh: permission denied'], ['ENOENT', 127, 'exec /bin/sh: no such file or directory'], ['E2BIG', 126, 'exec /bin/sh: spawn E2BIG']] as const) {
+    let end: unknown;
+    const { fake } = runExec({}, (f) => { f.script.spawn = () => Object.assign(new EventEmitter(), { pid: undefined }) as any; }, (child) => {
+      try { child.emit('error', Object.assign(new Error(`spawn ${code}`), { code })); } catch (e) { end = e; }
+    });
+    assert.ok(end instanceof Gone && end.how === 'exit' && end.status === status, `${code}: ${end}`);
+    assert.equal(fake.sent.find((m) => m.error), { error: message, status });
+  }
 });
 
 test.run();

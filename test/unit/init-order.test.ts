@@ -1,5 +1,6 @@
 // The `__init` stage (lib/inside/init.ts + finish.ts) run for real against the recording fake
-// libc: the order of the steps containment depends on, without root.
+// libc: the order of the steps containment depends on, and execve's failures as Docker's exit
+// statuses, without root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FakeLibc, Gone } from '../fakes/libc';
@@ -102,6 +103,23 @@ test('__init --init: tini loaded into its memfd before the pivot hides ./box, ex
   assert.ok(first(fake, (n, a) => n === 'sealedExecutable' && a[0] === 'box-init', 'the tini memfd') < line(fake, 'pivotRoot . .'));
   assert.not.ok(fake.calls.some((c) => c.name === 'execve'));
   assert.is(fake.calls[fake.calls.length - 1].name, 'execveatFd');
+});
+
+test('__init: execve failures exit as Docker does: 126 cannot invoke, 127 not found, 125 otherwise', () => {
+  const cases: [number, number, RegExp][] = [
+    [13, 126, /^exec \/bin\/sh: permission denied$/],   // EACCES: no x for this user, or noexec mount
+    [8, 126, /^exec \/bin\/sh: exec format error$/],    // ENOEXEC: not a binary, no #!
+    [2, 127, /^exec \/bin\/sh: no such file or directory$/], // ENOENT: the #! interpreter or ELF loader is missing
+    [7, 125, /^execve \/bin\/sh: /],                    // E2BIG: box's own kind of error
+  ];
+  for (const [errno, status, message] of cases) {
+    const { fake, end } = runInit({}, (f) => { f.script.execve = (file) => { throw new SysError('execve', errno, file); }; });
+    assert.is(end.how, 'exit');
+    assert.is(end.status, status, `errno ${errno}`);
+    const error = fake.sent.find((m) => m.error);
+    assert.is(error?.status, status);
+    assert.match(error?.error, message);
+  }
 });
 
 test('__init: box gone before "start" (EOF) → exit 125 before any of the container\'s code runs', () => {
