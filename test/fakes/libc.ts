@@ -52,13 +52,12 @@ export class FakeLibc {
   /** How the process ended: the first exit or successful exec (what the code does after it is the fake's artefact). */
   end?: Gone;
   private nextFd = 10000;
-  private gone = false;
   private prev?: Libc;
 
   constructor() {
     const fd = (what: string) => { const n = this.nextFd++; this.opened.set(n, what); return n; };
     const under = this.under.bind(this);
-    const gone = (how: string, status?: number): never => { this.gone = true; throw (this.end ??= new Gone(how, status)); };
+    const gone = (how: string, status?: number): never => { throw (this.end ??= new Gone(how, status)); };
     const defaults: Libc = {
       unshare: () => {}, setns: () => {}, mount: () => {}, umount2: () => {}, mountSetattr: () => {},
       pivotRoot: () => {}, chroot: () => {}, chdir: () => {}, sethostname: () => {}, loopbackUp: () => {},
@@ -104,7 +103,7 @@ export class FakeLibc {
     const recorded: any = {};
     for (const name of Object.keys(defaults) as (keyof Libc)[]) {
       recorded[name] = (...args: any[]) => {
-        const call: Call | undefined = this.gone ? undefined : { name, args };
+        const call: Call | undefined = this.end ? undefined : { name, args };
         if (call) this.calls.push(call);
         const impl: any = this.script[name] ?? defaults[name];
         const result = impl(...args);
