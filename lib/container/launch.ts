@@ -11,11 +11,9 @@
 // `__exec` stays in the host's pid namespace (it is never visible to the container): it
 // joins the other namespaces itself and spawns only the user's command into the container's.
 import * as fs from 'node:fs';
-import { spawn, ChildProcess, StdioOptions } from 'node:child_process';
-import * as libc from '../libc';
+import { ChildProcess, StdioOptions } from 'node:child_process';
+import { libc } from '../libc/seam';
 import { CLONE } from '../libc/constants';
-import { socketPair } from '../libc/fdpass';
-import { readOnlyClone, sealedExecutable } from '../libc/exe';
 import { EXE_FD } from '../inside/protocol';
 
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
@@ -31,7 +29,7 @@ export function selfScript(): string {
 let exe: number | undefined;
 /** An fd on an unwritable copy of this process's node binary, made once per box process. */
 function stageExecutable(): number {
-  exe ??= readOnlyClone(process.execPath) ?? sealedExecutable('box-node', process.execPath);
+  exe ??= libc.readOnlyClone(process.execPath) ?? libc.sealedExecutable('box-node', process.execPath);
   return exe;
 }
 
@@ -42,23 +40,23 @@ function stageEnv(): Record<string, string> {
 }
 
 export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean } = {}): Stage {
-  const [mine, theirs] = socketPair();
-  const run = () => spawn(`/proc/self/fd/${EXE_FD}`, [...process.execArgv, selfScript(), verb], {
+  const [mine, theirs] = libc.socketPair();
+  const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...process.execArgv, selfScript(), verb], {
     stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
     env: stageEnv(),
     detached: opts.detached,
   });
   try {
     if (!opts.newPidNs) return { child: run(), fdSock: mine };
-    const pidns = fs.openSync('/proc/self/ns/pid', 'r');
+    const pidns = libc.open('/proc/self/ns/pid', 'r');
     libc.unshare(CLONE.NEWPID);
     try {
       return { child: run(), fdSock: mine };
     } finally {
       libc.setns(pidns, CLONE.NEWPID, 'pid (back to the host)');
-      fs.closeSync(pidns);
+      libc.close(pidns);
     }
   } finally {
-    fs.closeSync(theirs);
+    libc.close(theirs);
   }
 }

@@ -13,12 +13,9 @@
 //   its status.
 // After the setns calls only synchronous fs calls are made: libuv's pool threads still
 // resolve paths against the host.
-import * as fs from 'node:fs';
-import { spawn } from 'node:child_process';
-import * as libc from '../libc';
+import { libc } from '../libc/seam';
 import { CLONE, PR } from '../libc/constants';
-import { openPtyInside, PtyPair } from '../libc/pty';
-import { sendFd } from '../libc/fdpass';
+import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../options/types';
 import { parseUser, readUserDbInside } from '../options/user';
 import { capNumber } from '../options/capabilities';
@@ -26,7 +23,7 @@ import { exitStatus } from '../container/exit';
 import { processStart } from '../util/proc';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
-import { resolveCommand, CommandError } from './command';
+import { resolveCommand, spawnFailure, CommandError } from './command';
 
 export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
@@ -58,11 +55,11 @@ export function stageExec(): never | void {
     if (cfg.detach) libc.prctl(PR.SET_PDEATHSIG, 0); // exec -d outlives box
     const lastCap = hostLastCap();
     const ns = recordedNamespaces(cfg); // everything is opened before the first setns
-    for (const p of cfg.cgroupProcs) fs.writeFileSync(p, '0');
+    for (const p of cfg.cgroupProcs) libc.writeFile(p, '0');
     libc.unshare(CLONE.FS);
     for (const [name, fd] of ns) if (name !== 'pid') libc.setns(fd, 0, name);
     libc.setns(ns.get('pid')!, CLONE.NEWPID, 'pid');
-    for (const fd of ns.values()) fs.closeSync(fd);
+    for (const fd of ns.values()) libc.close(fd);
 
     // From here on, paths resolve inside the container's root.
     const spec = cfg.stage.spec;
@@ -74,9 +71,9 @@ export function stageExec(): never | void {
     }
     const file = resolveCommand(spec.command[0], spec.env);
     if (spec.tty) {
-      pty = openPtyInside();
-      sendFd(FD_SOCKET, pty.master);
-      fs.closeSync(pty.master);
+      pty = libc.openPtyInside();
+      libc.sendFd(FD_SOCKET, pty.master);
+      libc.close(pty.master);
       libc.setControllingTty(pty.slave); // box spawned this stage as a session leader
       for (const sig of TTY_SIGNALS) process.on(sig, () => {});
     }
@@ -85,20 +82,20 @@ export function stageExec(): never | void {
     libc.joinNewSessionKeyring();
     // the container's own filter and no_new_privs, as Docker's exec: the command inherits them from this thread
     dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges });
-    fs.closeSync(FD_SOCKET); // nothing more to pass: the command must not inherit it
+    libc.close(FD_SOCKET); // nothing more to pass: the command must not inherit it
     libc.closeRangeCloexec(3); // the command gets its stdio and nothing else of ours
-    const child = spawn(file, spec.command.slice(1), {
+    const child = libc.spawn(file, spec.command.slice(1), {
       argv0: spec.command[0],
       env: Object.fromEntries(spec.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
       stdio: pty ? [pty.slave, pty.slave, pty.slave] : 'inherit',
     });
     if (child.pid === undefined) {
-      child.on('error', (e: any) => fail(new CommandError(`exec: "${spec.command[0]}": ${e.message}`, e.code === 'ENOENT' ? 127 : 126)));
+      child.on('error', (e: NodeJS.ErrnoException) => fail(spawnFailure(e, file)));
       return;
     }
-    if (pty) fs.closeSync(pty.slave);
+    if (pty) libc.close(pty.slave);
     sendMessage({ started: true });
-    if (cfg.detach) process.exit(0);
+    if (cfg.detach) libc.exit(0);
     for (const sig of pty ? TTY_FORWARD : FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
     // the command's status is the stage's; _exit, because Node's teardown would only delay box exec
     child.on('exit', (code, signal) => libc.exitNow(exitStatus(code, signal)));
@@ -110,7 +107,7 @@ export function stageExec(): never | void {
 function fail(e: any): never {
   const status = e instanceof CommandError ? e.status : 125;
   try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
-  process.exit(status);
+  libc.exit(status);
 }
 
 /**
@@ -127,19 +124,19 @@ function recordedNamespaces(cfg: ExecConfig): Map<string, number> {
   if (processStart(cfg.owner.pid) === cfg.owner.start) sources.push((n) => `/proc/${cfg.owner.pid}/fd/${cfg.owner.fds[n]}`);
   if (processStart(cfg.pid) === cfg.pidStart) sources.push((n) => `/proc/${cfg.pid}/ns/${n}`);
   try {
-    for (const pid of fs.readFileSync(cfg.candidates, 'utf8').split('\n').filter(Boolean)) sources.push((n) => `/proc/${pid}/ns/${n}`);
+    for (const pid of libc.readFile(cfg.candidates).split('\n').filter(Boolean)) sources.push((n) => `/proc/${pid}/ns/${n}`);
   } catch { /* no cgroup to look in */ }
   for (const path of sources) {
     const fds = new Map<string, number>();
     try {
       for (const n of want) {
-        const fd = fs.openSync(path(n), 'r');
+        const fd = libc.open(path(n), 'r');
         fds.set(n, fd);
-        if (fs.fstatSync(fd).ino !== cfg.namespaces[n]) throw new Error('not the recorded namespace');
+        if (libc.fstat(fd).ino !== cfg.namespaces[n]) throw new Error('not the recorded namespace');
       }
       return fds;
     } catch {
-      for (const fd of fds.values()) fs.closeSync(fd);
+      for (const fd of fds.values()) libc.close(fd);
     }
   }
   throw new Error('no process of the container is in the namespaces it started with');

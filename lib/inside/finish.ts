@@ -2,18 +2,17 @@
 // session, late cgroup join, cgroup namespace, the namespaces reported to box, working
 // directory, stdio usable by the user, a fresh keyring, user and capabilities, a clean
 // signal/fd state, execve. With --init, tini is PID 1 in front of the command (./tini.ts).
-import * as fs from 'node:fs';
-import * as libc from '../libc';
+import type { Stats } from 'node:fs';
+import { libc } from '../libc/seam';
 import { CLONE, PR, MS } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../options/types';
 import { capNumber } from '../options/capabilities';
-import { resolveCommand } from './command';
+import { resolveCommand, execFailure } from './command';
 import { sendMessage, FD_SOCKET } from './protocol';
-import { sendFd } from '../libc/fdpass';
 import { execInit } from './tini';
 import { SeccompFilter } from '../seccomp';
-import { loadSeccomp, setNoNewPrivs, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
+import { SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
 
 export interface StartMessage { start: true }
 type User = StageConfig['spec']['user'];
@@ -28,10 +27,10 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
     libc.setControllingTty(pty.slave);
     for (const n of [0, 1, 2]) libc.dup2(pty.slave, n);
     libc.mount(`/proc/self/fd/${pty.slave}`, '/dev/console', null, MS.BIND);
-    fs.closeSync(pty.slave);
+    libc.close(pty.slave);
   }
   // Join late: everything above ran outside the container's CPU quota and memory limit.
-  for (const fd of cgroupFds) { fs.writeSync(fd, '0'); fs.closeSync(fd); }
+  for (const fd of cgroupFds) { libc.write(fd, '0'); libc.close(fd); }
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
   reportNamespaces();
 
@@ -43,7 +42,11 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
   dropPrivileges(spec.user, keep, lastCap, { deathSignal: true, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges });
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
-  libc.execve(file, spec.command, spec.env);
+  try {
+    return libc.execve(file, spec.command, spec.env);
+  } catch (e) {
+    throw execFailure(e);
+  }
 }
 
 /**
@@ -55,17 +58,17 @@ function reportNamespaces() {
   const namespaces: Record<string, number> = {};
   for (const n of NAMESPACES) {
     let fd: number;
-    try { fd = fs.openSync(`/proc/self/ns/${n}`, 'r'); } catch { continue; } // a kernel without it (cgroup ns)
-    namespaces[n] = fs.fstatSync(fd).ino;
-    sendFd(FD_SOCKET, fd);
-    fs.closeSync(fd);
+    try { fd = libc.open(`/proc/self/ns/${n}`, 'r'); } catch { continue; } // a kernel without it (cgroup ns)
+    namespaces[n] = libc.fstat(fd).ino;
+    libc.sendFd(FD_SOCKET, fd);
+    libc.close(fd);
   }
   sendMessage({ namespaces });
 }
 
 /** Read the host's cap_last_cap before anything of the container is visible: it decides what is dropped. */
 export function hostLastCap(): number {
-  const n = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  const n = Number(libc.readFile('/proc/sys/kernel/cap_last_cap'));
   if (!Number.isInteger(n) || n < 30 || n > 63) throw new Error(`/proc/sys/kernel/cap_last_cap: unexpected value ${n}`);
   return n;
 }
@@ -83,7 +86,7 @@ export function enterWorkdir(dir: string, user: User, create: boolean) {
   } catch (e: any) {
     if (!create || e.code !== 'ENOENT') throw e;
   }
-  for (const made of mkdirs(dir)) if (user.uid !== 0) fs.chownSync(made, user.uid, user.gid);
+  for (const made of mkdirs(dir)) if (user.uid !== 0) libc.chown(made, user.uid, user.gid);
   libc.chdir(dir);
 }
 
@@ -94,7 +97,7 @@ function mkdirs(dir: string): string[] {
   for (const part of dir.split('/').filter(Boolean)) {
     at += `/${part}`;
     try {
-      fs.mkdirSync(at, 0o755);
+      libc.mkdir(at, 0o755);
       made.push(at);
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
@@ -112,11 +115,11 @@ function mkdirs(dir: string): string[] {
 export function fixStdioOwner(user: User, fds = [0, 1, 2]) {
   if (user.uid === 0) return;
   for (const fd of fds) {
-    let st: fs.Stats;
-    try { st = fs.fstatSync(fd); } catch { continue; }
+    let st: Stats;
+    try { st = libc.fstat(fd); } catch { continue; }
     const devNull = st.isCharacterDevice() && st.rdev === ((1 << 8) | 3);
     if (devNull || !(st.isFIFO() || st.isSocket() || st.isCharacterDevice())) continue;
-    try { fs.fchownSync(fd, user.uid, user.gid); } catch { /* e.g. EPERM on a file of another owner */ }
+    try { libc.fchown(fd, user.uid, user.gid); } catch { /* e.g. EPERM on a file of another owner */ }
   }
 }
 
@@ -135,16 +138,16 @@ export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, o
     libc.setIds(user.uid, user.gid, user.groups);
     if (opts.deathSignal) libc.prctl(PR.SET_PDEATHSIG, 9); // a credential change cleared it
   }
-  if (opts.noNewPrivileges) setNoNewPrivs();
+  if (opts.noNewPrivileges) libc.setNoNewPrivs();
   if (opts.seccomp && opts.noNewPrivileges) installSeccomp(opts.seccomp);
 }
 
 /** Load the filter; with SCMP_ACT_NOTIFY rules, hand the listener fd to box, which passes it to the profile's listenerPath. */
 function installSeccomp(f: SeccompFilter) {
-  const listener = loadSeccomp(Buffer.from(f.program, 'base64'), f.flags | (f.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0));
+  const listener = libc.loadSeccomp(Buffer.from(f.program, 'base64'), f.flags | (f.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0));
   if (!f.listener) return;
-  sendFd(FD_SOCKET, listener);
-  fs.closeSync(listener);
+  libc.sendFd(FD_SOCKET, listener);
+  libc.close(listener);
   sendMessage({ seccompListener: true });
 }
 

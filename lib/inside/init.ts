@@ -8,11 +8,9 @@
 //   workdir, stdio, keyring, user, capabilities → execve (of tini with --init, which then
 //   runs the command).
 // Setup and start are separate so that create/start, hooks and OCI mode can reuse it.
-import * as fs from 'node:fs';
-import * as libc from '../libc';
+import { libc } from '../libc/seam';
 import { CLONE, PR } from '../libc/constants';
-import { openPtyInside, PtyPair } from '../libc/pty';
-import { sendFd } from '../libc/fdpass';
+import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../options/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
@@ -29,7 +27,7 @@ export function stageInit(): never {
     libc.setBlocking(CHANNEL_FD);
     const cfg: StageConfig = readMessage();
     const lastCap = hostLastCap();
-    const cgroupFds = cfg.cgroupProcs.map((p) => fs.openSync(p, 'w'));
+    const cgroupFds = cfg.cgroupProcs.map((p) => libc.open(p, 'w'));
     libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
     // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
     (globalThis as any).__boxSaveCodeCache?.();
@@ -39,17 +37,17 @@ export function stageInit(): never {
     libc.loopbackUp();
     let pty: PtyPair | undefined;
     if (cfg.spec.tty) {
-      pty = openPtyInside(); // inside the new root: nothing resolves against the host
-      sendFd(FD_SOCKET, pty.master);
-      fs.closeSync(pty.master);
+      pty = libc.openPtyInside(); // inside the new root: nothing resolves against the host
+      libc.sendFd(FD_SOCKET, pty.master);
+      libc.close(pty.master);
     }
     sendMessage({ ready: true, pty: pty?.index });
     const start: StartMessage = readMessage();
-    if (!start.start) process.exit(125);
+    if (!start.start) libc.exit(125);
     return finish(cfg, pty, cgroupFds, lastCap);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;
     try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
-    process.exit(status);
+    libc.exit(status);
   }
 }

@@ -9,8 +9,8 @@
 // Messages, stage → box: {ready, pty?}  {namespaces} (then one fd each)  {seccompListener}
 // (then its fd)  {started} (exec)  {error, status}.  box → stage: the StageConfig or
 // ExecConfig first, then {start} (init).
-import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
+import { libc } from '../libc/seam';
 
 export const CHANNEL_FD = 3;
 export const FD_SOCKET = 4; // SCM_RIGHTS to box (the pty master, the namespaces)
@@ -18,7 +18,7 @@ export const EXE_FD = 5;    // the read-only node this stage was executed from (
 
 /** A stage's first step: it needs no fd on its own executable, and a container must never get one. */
 export function closeExeFd() {
-  try { fs.closeSync(EXE_FD); } catch { /* not open */ }
+  try { libc.close(EXE_FD); } catch { /* not open */ }
 }
 let pending = Buffer.alloc(0);
 
@@ -33,12 +33,12 @@ export function readMessage(fd = CHANNEL_FD): any {
     const buf = Buffer.alloc(65536);
     let n: number;
     try {
-      n = fs.readSync(fd, buf, 0, buf.length, null);
+      n = libc.read(fd, buf);
     } catch (e: any) {
       if (e.code === 'EAGAIN' || e.code === 'EINTR') continue;
       throw e;
     }
-    if (n === 0) process.exit(125); // box went away before telling us to start: nobody to run for
+    if (n === 0) libc.exit(125); // box went away before telling us to start: nobody to run for
     pending = Buffer.concat([pending, buf.subarray(0, n)]);
   }
 }
@@ -48,7 +48,7 @@ export function sendMessage(msg: object, fd = CHANNEL_FD) {
   let off = 0;
   while (off < data.length) {
     try {
-      off += fs.writeSync(fd, data, off);
+      off += libc.write(fd, data, off);
     } catch (e: any) {
       if (e.code !== 'EAGAIN' && e.code !== 'EINTR') throw e;
     }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import * as crypto from 'node:crypto';
 import { embedded } from '../embedded';
-import { sealedExecutable, execveatFd } from '../libc/exe';
+import { libc } from '../libc/seam';
 
 /** PID 1's argv[0], what the container sees in /proc/1/cmdline; no such file exists. */
 export const INIT_ARGV0 = '/sbin/box-init';
@@ -37,11 +37,11 @@ function tiniBytes(): Buffer {
  * (or images/), host paths the container's root no longer shows.
  */
 export function loadInit() {
-  memfd = sealedExecutable('box-init', tiniBytes());
+  memfd = libc.sealedExecutable('box-init', tiniBytes());
 }
 
 /** Replace the stage with tini, which execvp's the command with the container's env (PATH). */
 export function execInit(command: string[], env: string[]): never {
   if (memfd === undefined) throw new Error('--init: the init binary was not loaded before pivot_root');
-  return execveatFd(memfd, [INIT_ARGV0, '--', ...command], env, 'box-init');
+  return libc.execveatFd(memfd, [INIT_ARGV0, '--', ...command], env, 'box-init');
 }

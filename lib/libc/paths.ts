@@ -4,7 +4,6 @@
 // openat2 and mount_setattr are newer than some kernels box supports (EL8 has 4.18): their
 // wrappers throw SysError ENOSYS there, and callers fall back. BOX_OLD_KERNEL=1 makes them
 // throw ENOSYS here too, so tests exercise the fallbacks on a new kernel.
-import * as fs from 'node:fs';
 import { func, check, syscall, sys, pretendOldKernel as oldKernel } from './core';
 import { SysError } from './errors';
 
@@ -84,5 +83,3 @@ export function mountSetattr(fd: number, flags: number, attrSet: number, attrClr
 
 /** The path the kernel follows for an fd: mount(2) on it acts on exactly the dentry the fd holds. */
 export const procFd = (fd: number) => `/proc/self/fd/${fd}`;
-
-export const closeFd = (fd: number) => { try { fs.closeSync(fd); } catch { /* already closed */ } };

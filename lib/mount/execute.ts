@@ -2,9 +2,9 @@
 // mount here lives and dies with the container's mount namespace, none reaches the host.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as libc from '../libc';
+import { libc, closeFd } from '../libc/seam';
 import { MS, MNT_DETACH, S_IFCHR } from '../libc/constants';
-import { mknodat, makedev, symlinkat, openat, closeFd, procFd, O_PATH, O_CLOEXEC } from '../libc/paths';
+import { makedev, procFd, O_PATH, O_CLOEXEC } from '../libc/paths';
 import { MountOp } from './plan';
 import { withResolved, ResolveOptions } from './resolve';
 import { mountAt, readonlyRecursive } from './remount';
@@ -59,14 +59,14 @@ function step(op: MountOp, root: string) {
       return;
     case 'mknod':
       atParent(root, op.path, (dir, name) => {
-        mknodat(dir, name, S_IFCHR | op.mode, makedev(op.major, op.minor), op.path);
+        libc.mknodat(dir, name, S_IFCHR | op.mode, makedev(op.major, op.minor), op.path);
         // mknod's mode went through the umask; chmod the node itself, through an fd (never a symlink)
-        const fd = openat(dir, name, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, op.path);
-        try { fs.chmodSync(procFd(fd), op.mode); } finally { closeFd(fd); }
+        const fd = libc.openat(dir, name, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, op.path);
+        try { libc.chmod(procFd(fd), op.mode); } finally { closeFd(fd); }
       });
       return;
     case 'symlink':
-      atParent(root, op.path, (dir, name) => symlinkat(op.target, dir, name, op.path));
+      atParent(root, op.path, (dir, name) => libc.symlinkat(op.target, dir, name, op.path));
       return;
     case 'remount-ro':
       // -v SRC:DST:ro: read-only down to every submount. --read-only keeps Docker's meaning: only
@@ -84,7 +84,7 @@ function step(op: MountOp, root: string) {
       return;
     case 'readonly':
       // Docker's read-only /proc paths: bind onto itself, then the bind and everything below it read-only.
-      if (!fs.existsSync(op.path)) return;
+      if (!libc.exists(op.path)) return;
       at(root, op.path, {}, (fd, inner) => mountAt(procFd(fd), fd, null, MS.BIND | MS.REC, null, inner));
       at(root, op.path, {}, (fd, inner) => readonlyRecursive(fd, inner, true)); // resolved again: now the bind's root
       return;
@@ -109,7 +109,7 @@ function copyLayers(topFirst: string[], to: string) {
     for (const d of wh.opaque) {
       try {
         withResolved(to, d, {}, (dir) => {
-          if (!fs.fstatSync(dir).isDirectory()) return;
+          if (!libc.fstat(dir).isDirectory()) return;
           for (const e of fs.readdirSync(procFd(dir))) fs.rmSync(path.join(procFd(dir), e), { recursive: true, force: true });
         });
       } catch (e: any) { if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw e; }
@@ -121,7 +121,7 @@ function copyLayers(topFirst: string[], to: string) {
 /** A bind of a single file (-v /etc/hostname:/etc/hostname:ro) needs a file to mount on, not a directory. */
 function mountpointKind(source: string, wanted: 'dir' | 'file'): 'dir' | 'file' {
   if (wanted === 'file' || !source.startsWith('/')) return wanted;
-  try { return fs.statSync(source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; /* a fs type, not a path */ }
+  try { return libc.stat(source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; /* a fs type, not a path */ }
 }
 
 /**
@@ -151,7 +151,7 @@ function enterRoot(root: string, noPivot: boolean) {
 
 function mask(p: string) {
   let st: fs.Stats;
-  try { st = fs.statSync(p); } catch { return; }
+  try { st = libc.stat(p); } catch { return; }
   if (st.isDirectory()) libc.mount('tmpfs', p, 'tmpfs', MS.RDONLY, 'size=0,mode=755');
   else libc.mount('/dev/null', p, null, MS.BIND);
 }

@@ -1,6 +1,6 @@
 // /proc/self/mountinfo, parsed: what the fallbacks for old kernels (no mount_setattr) and the
 // --no-pivot clean-up need to know about the mounts of the stage's namespace.
-import * as fs from 'node:fs';
+import { libc } from '../libc/seam';
 import { MS } from '../libc/constants';
 
 export interface MountEntry {
@@ -17,7 +17,7 @@ export interface MountEntry {
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
 
 export function readMountinfo(file = '/proc/self/mountinfo'): MountEntry[] {
-  return parseMountinfo(fs.readFileSync(file, 'utf8'));
+  return parseMountinfo(libc.readFile(file));
 }
 
 export function parseMountinfo(text: string): MountEntry[] {

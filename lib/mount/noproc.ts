@@ -3,7 +3,7 @@
 // container mounts proc or sysfs, the kernel allows it if a full (unmasked) mount of the same
 // kind already exists in the namespace ("mount_too_revealing"), and the host's /proc and /sys
 // are exactly that. runc's msMoveRoot removes them for the same reason; so does this.
-import * as libc from '../libc';
+import { libc } from '../libc/seam';
 import { MS, MNT_DETACH } from '../libc/constants';
 import { readMountinfo, under } from './mountinfo';
 

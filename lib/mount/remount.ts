@@ -1,9 +1,8 @@
 // Mounting onto a resolved fd, and read-only for a whole mount tree.
-import * as fs from 'node:fs';
-import * as libc from '../libc';
+import { libc, closeFd } from '../libc/seam';
 import { MS } from '../libc/constants';
 import { SysError } from '../libc/errors';
-import { mountSetattr, procFd, closeFd, AT_EMPTY_PATH, AT_RECURSIVE, MOUNT_ATTR } from '../libc/paths';
+import { procFd, AT_EMPTY_PATH, AT_RECURSIVE, MOUNT_ATTR } from '../libc/paths';
 import { readMountinfo, mountFlags, under } from './mountinfo';
 import { resolveIn } from './resolve';
 
@@ -30,14 +29,14 @@ export function mountAt(source: string | null, fd: number, fstype: string | null
 export function readonlyRecursive(fd: number, what: string, lockdown = false) {
   const set = MOUNT_ATTR.RDONLY | (lockdown ? MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC : 0);
   try {
-    mountSetattr(fd, AT_EMPTY_PATH | AT_RECURSIVE, set, 0, what); // 5.12+: the whole tree in one call
+    libc.mountSetattr(fd, AT_EMPTY_PATH | AT_RECURSIVE, set, 0, what); // 5.12+: the whole tree in one call
     return;
   } catch (e: any) {
     if (e.errno !== ENOSYS) throw e;
   }
   // Older kernels: remount every mount at or below it, each keeping its own other flags. The
   // submounts are reached from `fd` by the resolver, so a symlink swapped in cannot lead out.
-  const at = fs.readlinkSync(procFd(fd));
+  const at = libc.readlink(procFd(fd));
   const mounts = readMountinfo().filter((m) => under(m.mountpoint, at));
   if (!mounts.length) throw new SysError('remount', EINVAL, `${what} (not a mount)`);
   const extra = lockdown ? MS.NOSUID | MS.NODEV | MS.NOEXEC : 0;

@@ -9,7 +9,8 @@
 // read with readlinkat on the fd just opened and expanded inside the root, ".." going back
 // along the directories actually walked, never above the root.
 import * as fs from 'node:fs';
-import { openat, openat2, mkdirat, readlinkat, closeFd, procFd, O_PATH, O_CLOEXEC, RESOLVE } from '../libc/paths';
+import { libc, closeFd } from '../libc/seam';
+import { procFd, O_PATH, O_CLOEXEC, RESOLVE } from '../libc/paths';
 import { SysError } from '../libc/errors';
 import { AT_FDCWD } from '../libc/constants';
 
@@ -28,7 +29,7 @@ let noOpenat2 = false;
 
 /** The root as an O_PATH directory fd. `root` itself is box's own path (trusted). */
 export function openRoot(root: string): number {
-  return openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, root);
+  return libc.openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, root);
 }
 
 /** An O_PATH fd for `unsafe` resolved inside `rootFd`; ENOENT unless opts.create. The caller closes it. */
@@ -37,7 +38,7 @@ export function resolveIn(rootFd: number, unsafe: string, opts: ResolveOptions =
     for (let tries = 0; tries < 16; tries++) {
       try {
         // NO_MAGICLINKS: a /proc/<pid>/root inside the root must not lead anywhere else.
-        return openat2(rootFd, unsafe, O_PATH | O_CLOEXEC, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS, unsafe);
+        return libc.openat2(rootFd, unsafe, O_PATH | O_CLOEXEC, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS, unsafe);
       } catch (e: any) {
         if (e.errno === EAGAIN) continue; // a rename raced with ".." resolution: the kernel asks to retry
         // ENOSYS: before 5.6; EPERM: a seccomp filter that does not know openat2 (old Docker profiles)
@@ -70,10 +71,10 @@ export function resolveFallback(rootFd: number, unsafe: string, opts: ResolveOpt
         fd = openComponent(dir, part, unsafe); // O_NOFOLLOW again: if it was swapped for a symlink, that is expanded below
         if (fd < 0) fail(ENOENT);
       }
-      const st = fs.fstatSync(fd);
+      const st = libc.fstat(fd);
       if (st.isSymbolicLink()) {
         let target: string;
-        try { target = readlinkat(fd, '', unsafe); } finally { closeFd(fd); }
+        try { target = libc.readlinkat(fd, '', unsafe); } finally { closeFd(fd); }
         if (++links > MAX_LINKS) fail(ELOOP);
         if (target.startsWith('/')) while (stack.length) closeFd(stack.pop()!);
         todo.unshift(...target.split('/'));
@@ -82,7 +83,7 @@ export function resolveFallback(rootFd: number, unsafe: string, opts: ResolveOpt
       stack.push(fd);
       if (!st.isDirectory() && todo.some((p) => p !== '' && p !== '.')) fail(ENOTDIR);
     }
-    return stack.length ? stack.pop()! : openat(rootFd, '.', O_PATH | O_CLOEXEC, 0, unsafe);
+    return stack.length ? stack.pop()! : libc.openat(rootFd, '.', O_PATH | O_CLOEXEC, 0, unsafe);
   } finally {
     for (const fd of stack) closeFd(fd);
   }
@@ -91,7 +92,7 @@ export function resolveFallback(rootFd: number, unsafe: string, opts: ResolveOpt
 /** One component, never following it: an fd, or -1 when it does not exist. */
 function openComponent(dir: number, name: string, what: string): number {
   try {
-    return openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, what);
+    return libc.openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, what);
   } catch (e: any) {
     if (e.errno === ENOENT) return -1;
     throw e;
@@ -101,8 +102,8 @@ function openComponent(dir: number, name: string, what: string): number {
 /** mkdirat, or an empty file with O_EXCL|O_NOFOLLOW; someone else creating it first is fine (it is reopened and checked). */
 function create(dir: number, name: string, kind: 'dir' | 'file', mode: number, what: string) {
   try {
-    if (kind === 'dir') mkdirat(dir, name, mode, what);
-    else closeFd(openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode, what));
+    if (kind === 'dir') libc.mkdirat(dir, name, mode, what);
+    else closeFd(libc.openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode, what));
   } catch (e: any) {
     if (e.errno !== EEXIST) throw e;
   }
@@ -135,17 +136,17 @@ export function readFileIn(root: string, unsafe: string, max: number): Buffer | 
 
 /** Read the regular file an O_PATH fd holds: checked before opening (a FIFO would block) and after. */
 export function readRegular(pathFd: number, what: string, max = Infinity): Buffer {
-  if (!fs.fstatSync(pathFd).isFile()) throw new Error(`${what}: not a regular file`);
+  if (!libc.fstat(pathFd).isFile()) throw new Error(`${what}: not a regular file`);
   // Reopening through /proc/self/fd gives a readable fd on exactly this inode (no path lookup).
-  const fd = fs.openSync(procFd(pathFd), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const fd = libc.open(procFd(pathFd), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   try {
-    const st = fs.fstatSync(fd);
+    const st = libc.fstat(fd);
     if (!st.isFile()) throw new Error(`${what}: not a regular file`);
     if (st.size > max) throw new Error(`${what}: larger than ${max} bytes`);
     const out = Buffer.alloc(st.size);
     let n = 0;
     while (n < out.length) {
-      const r = fs.readSync(fd, out, n, out.length - n, n);
+      const r = libc.read(fd, out.subarray(n), n);
       if (r === 0) break;
       n += r;
     }

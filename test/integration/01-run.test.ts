@@ -87,6 +87,44 @@ test('exit status: the command\'s own, 126, 127, and 128+N by signal', () => {
   assert.is(box(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'kill -TERM $$']).status, 143);
 });
 
+// Files the checks before execve pass (they exist, have x bits) but the kernel will not run.
+// Docker (docker/cli runStartContainerErr) maps "no such file or directory" to 127 and
+// "permission denied" to 126; runc 1.1.5 reports these three from the container as
+// "exec /x: no such file or directory", "exec /x: exec format error" and, for -u 1000,
+// "exec /x: permission denied" (it exits 1 for the first two).
+test('exit status: execve refused by the kernel → 126, a missing #! interpreter → 127, in run and exec', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-execve-'));
+  const name = `execve-${process.pid}`;
+  try {
+    fs.chmodSync(dir, 0o755);
+    fs.writeFileSync(path.join(dir, 'no-interp'), '#!/nonexistent/sh\necho hi\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'root-only'), '#!/bin/sh\necho hi\n', { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'no-format'), 'garbage\0\0\0', { mode: 0o755 });
+    const vol = ['-v', `${dir}:/t:ro`];
+    const cases: [string[], string, number, RegExp][] = [
+      [[], '/t/no-interp', 127, /exec \/t\/no-interp: no such file or directory\n$/],
+      [['-u', '1000'], '/t/root-only', 126, /exec \/t\/root-only: permission denied\n$/],
+      [[], '/t/no-format', 126, /exec \/t\/no-format: exec format error\n$/],
+    ];
+    for (const [flags, file, status, stderr] of cases) {
+      const r = box(['run', '--rm', ...vol, ...flags, 'busybox', file]);
+      assert.is(r.status, status, `run ${file}: ${r.stderr}`);
+      assert.match(r.stderr, stderr);
+    }
+    assert.is(box(['run', '--rm', ...vol, 'busybox', '/t/root-only']).stdout, 'hi\n', 'root runs it');
+
+    assert.is(box(['run', '-d', '--name', name, ...vol, 'busybox', 'sleep', '60']).status, 0);
+    for (const [flags, file, status, stderr] of cases.slice(0, 2)) { // libuv runs an ENOEXEC file with /bin/sh, as execvp does
+      const r = box(['exec', ...flags, name, file]);
+      assert.is(r.status, status, `exec ${file}: ${r.stderr}`);
+      assert.match(r.stderr, stderr);
+    }
+  } finally {
+    box(['rm', '-f', name]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad input: one line naming the problem, exit 125, host unchanged', () => {
   const before = { state: stateEntries().length, cg: boxCgroups().length };
   const cases: [string[], RegExp][] = [
