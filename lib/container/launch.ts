@@ -15,9 +15,9 @@ import { ChildProcess, StdioOptions } from 'node:child_process';
 import { libc } from '../libc/seam';
 import { CLONE } from '../libc/constants';
 import { EXE_FD } from '../inside/protocol';
+import { DEFAULT_PATH } from '../util/defaults';
 
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface Stage { child: ChildProcess; fdSock: number }
 
@@ -34,7 +34,7 @@ function stageExecutable(): number {
 }
 
 function stageEnv(): Record<string, string> {
-  const env: Record<string, string> = { PATH };
+  const env: Record<string, string> = { PATH: DEFAULT_PATH };
   for (const k of STAGE_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   return env;
 }

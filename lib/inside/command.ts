@@ -5,12 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc } from '../libc/seam';
 import { SysError } from '../libc/errors';
+import { DEFAULT_PATH } from '../util/defaults';
 
 export class CommandError extends Error {
   constructor(message: string, readonly status: 126 | 127) { super(message); }
 }
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function resolveCommand(cmd: string, env: string[]): string {
   if (!cmd) throw new CommandError('no command specified', 127);

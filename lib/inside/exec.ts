@@ -21,6 +21,7 @@ import { parseUser, readUserDbInside } from '../options/user';
 import { capNumber } from '../options/capabilities';
 import { exitStatus } from '../container/exit';
 import { processStart } from '../util/proc';
+import { FORWARDED_SIGNALS } from '../util/signals';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, spawnFailure, CommandError } from './command';
@@ -37,7 +38,6 @@ export interface ExecConfig {
   stage: StageConfig;
 }
 
-const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 // With -t the command shares this stage's session (the pty's session leader is the stage),
 // so the terminal's own signals (^C, ^\, ^Z, hangup) reach the command and the stage alike:
 // the stage ignores them, and forwards only what can come from box alone.
@@ -96,7 +96,7 @@ export function stageExec(): never | void {
     if (pty) libc.close(pty.slave);
     sendMessage({ started: true });
     if (cfg.detach) libc.exit(0);
-    for (const sig of pty ? TTY_FORWARD : FORWARD) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
+    for (const sig of pty ? TTY_FORWARD : FORWARDED_SIGNALS) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
     // the command's status is the stage's; _exit, because Node's teardown would only delay box exec
     child.on('exit', (code, signal) => libc.exitNow(exitStatus(code, signal)));
   } catch (e: any) {
