@@ -3,7 +3,6 @@
 // this side hands it the config, relays stdio or the pty the stage opened inside, and
 // returns the command's exit status.
 import { ContainerState } from '../state/store';
-import { processStart } from '../util/proc';
 import { PROCS } from '../cgroup/files';
 import { ExecConfig } from '../inside/exec';
 import { Stage, IO } from './stage';
@@ -29,7 +28,7 @@ export async function exec(s: ContainerState, o: ExecOptions, io: IO): Promise<n
   const env = [...s.spec.env.filter((e) => !extra.some((x) => x.split('=')[0] === e.split('=')[0])), ...extra];
   const tty = !!o.tty && !o.detach;
   const cfg: ExecConfig = {
-    pid: s.pid!, pidStart: s.pidStart ?? processStart(s.pid!) ?? '', namespaces: s.namespaces ?? {},
+    pid: s.pid!, pidStart: s.pidStart ?? '', namespaces: s.namespaces ?? {},
     owner: { ...s.owner, fds: s.namespaceFds ?? {} },
     candidates: `${s.cgroups[0]}/${PROCS}`,
     cgroupProcs: s.cgroups.map((d) => `${d}/${PROCS}`),
