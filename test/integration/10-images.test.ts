@@ -182,6 +182,7 @@ t('import: a docker save archive and an OCI layout made by skopeo; rmi refuses a
 });
 
 test.after(() => {
+  box(['rm', '-f', 'img-user']); // left by a failed assertion in the import test
   reg?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
