@@ -73,17 +73,25 @@ export function alive(pid: number): boolean {
 /** This suite's cgroup parent: box's /box-<hash of BOX_ROOT> (lib/cgroup/manager.ts), so other stores' containers never count. */
 export const CG_PARENT = `box-${require('node:crypto').createHash('sha256').update(STATE).digest('hex').slice(0, 8)}`;
 
-/** The cgroup dirs box made for this suite's containers, in any hierarchy. */
-export function boxCgroups(): string[] {
+/**
+ * This suite's cgroup parent in every mounted hierarchy (v1: one per hierarchy; v2 and the
+ * unified hierarchy of a hybrid host: its mount point), whether or not box made it yet.
+ * Another store's parent (another BOX_ROOT) is never among them.
+ */
+export function cgroupParents(): string[] {
   const out: string[] = [];
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const m = line.match(/^\S+ \S+ \S+ \/ (\S+) .* - cgroup2? /);
-    if (!m) continue;
-    let parents: string[] = [];
-    try { parents = fs.readdirSync(m[1]).filter((d) => d === CG_PARENT).map((d) => path.join(m[1], d)); } catch { /* none */ }
-    for (const parent of parents) {
-      try { for (const d of fs.readdirSync(parent)) if (fs.statSync(path.join(parent, d)).isDirectory()) out.push(path.join(parent, d)); } catch { /* none */ }
-    }
+    if (m) out.push(path.join(m[1], CG_PARENT));
+  }
+  return out;
+}
+
+/** The cgroup dirs box made for this suite's containers, in any hierarchy. */
+export function boxCgroups(): string[] {
+  const out: string[] = [];
+  for (const parent of cgroupParents()) {
+    try { for (const d of fs.readdirSync(parent)) if (fs.statSync(path.join(parent, d)).isDirectory()) out.push(path.join(parent, d)); } catch { /* none */ }
   }
   return out;
 }
@@ -92,8 +100,31 @@ export function stateEntries(): string[] {
   try { return fs.readdirSync(path.join(STATE, 'containers')); } catch { return []; }
 }
 
+/** Mounts under this suite's store (a mount point is field 5 of mountinfo); another store's never match. */
 export function boxMounts(): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(STATE));
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => { const mp = l.split(' ')[4]; return mp === STATE || mp?.startsWith(`${STATE}/`); });
+}
+
+/**
+ * A container command that runs until it is told to end: SIGTERM (box stop, box kill) ends it
+ * with status 0 at once. Tests use it instead of `sleep N`, whose end would race the CLI calls
+ * that expect it running on a slow, loaded host.
+ */
+export const UNTIL_TERM = 'trap "exit 0" TERM; while :; do sleep 0.1; done';
+
+/** Remove containers of this suite whether or not they exist or run (for `finally`). */
+export function removeAll(...names: string[]) {
+  for (const n of names) box(['rm', '-f', n]);
+}
+
+/** Every descendant of a pid (host view), depth first. */
+export function descendants(pid: number): number[] {
+  return childrenOf(pid).flatMap((c) => [c, ...descendants(c)]);
+}
+
+/** The command line of a pid, arguments joined by spaces ('' once it has exited). */
+export function cmdline(pid: number): string {
+  try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '); } catch { return ''; }
 }
 
 /** uvu's test, or test.skip with the reason printed when the host lacks what it needs. */

@@ -56,20 +56,29 @@ export async function freePort(): Promise<number> {
 
 export interface TestRegistry { addr: string; storage: string; stop: () => void; proc: ChildProcess }
 
+/**
+ * docker-registry on a free loopback port. The port is free when asked but could be taken
+ * before the registry binds it (another suite on the host asks too): a registry that exits
+ * instead of answering is started again on another port.
+ */
 export async function startRegistry(dir: string): Promise<TestRegistry> {
-  const port = await freePort();
   const storage = path.join(dir, 'storage');
   fs.mkdirSync(storage, { recursive: true });
-  const config = path.join(dir, 'config.yml');
-  fs.writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
-  const proc = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
-  const addr = `127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`http://${addr}/v2/`)).ok) return { addr, storage, proc, stop: () => proc.kill('SIGTERM') }; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 50));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = path.join(dir, 'config.yml');
+    fs.writeFileSync(config, `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const proc = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
+    process.on('exit', () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } });
+    let exited = false;
+    proc.on('exit', () => { exited = true; });
+    const addr = `127.0.0.1:${port}`;
+    for (let i = 0; i < 600 && !exited; i++) { // up to 30 s: a loaded host starts it slowly
+      try { if ((await fetch(`http://${addr}/v2/`)).ok) return { addr, storage, proc, stop: () => proc.kill('SIGTERM') }; } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill('SIGKILL');
   }
-  proc.kill('SIGKILL');
   throw new Error('docker-registry did not start');
 }
 

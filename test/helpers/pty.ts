@@ -6,6 +6,9 @@ import { spawn, ChildProcess } from 'node:child_process';
 import * as libc from '../../lib/libc';
 import { BOX, ENV } from './box';
 
+/** busybox sh's prompt, then whatever escapes its line editor adds (a cursor query, a redraw after it went unanswered). */
+export const PROMPT = /# (\x1b\[[0-9;]*[A-Za-z])*$/;
+
 export interface Term { proc: ChildProcess; slave: string; master: number; output: () => string; write: (s: string) => void; waitFor: (re: RegExp, ms?: number) => Promise<string>; close: () => void }
 
 export function runInPty(args: string[], rows = 24, cols = 80): Term {

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop } from '../helpers/box';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop, removeAll } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');
@@ -57,7 +57,7 @@ test('-u uid:gid and -u name: ids change and capabilities are gone', () => {
 
 test('no fd or working directory of box leaks into the container', async () => {
   // PID 1's open fds are exactly stdio; its cwd and root are the container's /
-  const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', 'echo ready; exec sleep 5']);
+  const p = boxAsync(['run', '--rm', 'busybox', 'sh', '-c', 'echo ready; exec sleep 3600']); // ends when stopped below
   let out = '';
   p.stdout!.on('data', (d) => { out += d; });
   await until(() => out.includes('ready'), 60000, 'ready'); // generous: in a TCG guest (vm/qemu) a start takes seconds
@@ -148,16 +148,21 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
 });
 
 test('--name: a duplicate name is refused while the first exists', () => {
-  const a = box(['run', '--name', 'dup-test', 'busybox', 'true']);
-  assert.is(a.status, 0);
   const vol = path.join(os.tmpdir(), `box-dup-vol-${process.pid}`);
-  const b = box(['run', '--rm', '--name', 'dup-test', '-v', `${vol}:/v`, 'busybox', 'true']);
-  assert.is(b.status, 125);
-  assert.match(b.stderr, /The container name "\/dup-test" is already in use/);
-  assert.not.ok(fs.existsSync(vol), 'the refused run created its -v host directory');
-  assert.match(box(['ps', '-a']).stdout, /dup-test/);
-  assert.is(box(['rm', 'dup-test']).status, 0);
-  assert.not.match(box(['ps', '-a']).stdout, /dup-test/);
+  try {
+    const a = box(['run', '--name', 'dup-test', 'busybox', 'true']);
+    assert.is(a.status, 0);
+    const b = box(['run', '--rm', '--name', 'dup-test', '-v', `${vol}:/v`, 'busybox', 'true']);
+    assert.is(b.status, 125);
+    assert.match(b.stderr, /The container name "\/dup-test" is already in use/);
+    assert.not.ok(fs.existsSync(vol), 'the refused run created its -v host directory');
+    assert.match(box(['ps', '-a']).stdout, /dup-test/);
+    assert.is(box(['rm', 'dup-test']).status, 0);
+    assert.not.match(box(['ps', '-a']).stdout, /dup-test/);
+  } finally {
+    removeAll('dup-test');
+    fs.rmSync(vol, { recursive: true, force: true });
+  }
 });
 
 test.run();

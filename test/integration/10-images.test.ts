@@ -83,7 +83,7 @@ t('a multi-platform image: pull picks this host\'s platform; on a terminal, one 
 t('the Bearer token flow (Docker Hub\'s): a 401 challenge, a token from the realm, then the pull', async () => {
   // An auth front for the real registry, as Docker Hub's is: /v2/ answers 401 with a
   // WWW-Authenticate challenge until the client brings the token the realm hands out.
-  const port = await freePort();
+  let port = 0;
   const seen: string[] = [];
   const server = http.createServer(async (req, res) => {
     if (req.url!.startsWith('/token')) {
@@ -101,7 +101,9 @@ t('the Bearer token flow (Docker Hub\'s): a 401 challenge, a token from the real
     for (const h of ['content-type', 'docker-content-digest', 'content-length']) if (upstream.headers.get(h)) res.setHeader(h, upstream.headers.get(h)!);
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  // port 0: the kernel's free port, bound at once (no window for another suite to take it)
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as import('node:net').AddressInfo).port;
   try {
     const r = await boxLater(['pull', `127.0.0.1:${port}/test/multi:v1`]); // spawnSync would block this server
     assert.is(r.status, 0, r.stderr);
@@ -180,6 +182,7 @@ t('import: a docker save archive and an OCI layout made by skopeo; rmi refuses a
 });
 
 test.after(() => {
+  box(['rm', '-f', 'img-user']); // left by a failed assertion in the import test
   reg?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -49,9 +49,10 @@ needs(test, cc.status === 0, `cannot build the static swap probe: ${cc.stderr ||
     const swaps = () => Number(fs.readFileSync(path.join(shared, 'count'), 'utf8') || 0);
     await until(() => { try { return swaps() > 0; } catch { return false; } }, 15000, 'the swapper to start');
     const before = swaps();
+    // at least 6 runs however slow the host (two suites at once make each run take seconds), up to 16 in 10 s
     const end = Date.now() + 10000;
     const statuses: number[] = [];
-    for (let i = 0; i < 16 && Date.now() < end; i++) {
+    for (let i = 0; i < 16 && (i < 6 || Date.now() < end); i++) {
       const r = box(args, { env: KERNELS[i % 2][1] });
       statuses.push(r.status);
       // losing the race may fail the run (the path vanished under box): that is fine, escaping is not
@@ -60,7 +61,6 @@ needs(test, cc.status === 0, `cannot build the static swap probe: ${cc.stderr ||
     const after = swaps();
     assert.equal(fs.readdirSync(target), [], `box created something on the host through the swapped symlink (runs: ${statuses})`);
     assert.ok(after - before >= 1 << 16, `the swapper must be swapping during the runs (${before} → ${after})`);
-    assert.ok(statuses.length >= 6, `at least 6 runs (${statuses.length})`);
     assert.ok(statuses.some((s) => s === 0), `some runs succeed (${statuses})`);
   } finally {
     await stop(swapper);

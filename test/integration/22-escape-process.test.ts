@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { box, boxLater, until, needs, sleep, STATE, TOP, BOX, ENV } from '../helpers/box';
+import { box, boxLater, until, needs, STATE, TOP, BOX, ENV } from '../helpers/box';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-escape-'));
 fs.chmodSync(tmp, 0o755);
@@ -50,7 +50,7 @@ test('exec: no process a container can see holds host namespaces or the caller\'
   // control: in a small pid namespace of its own, the same watcher catches a Node process
   // with the marker in its environment, and one in another mount and network namespace
   const control = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c',
-    `env BOX_ESCAPE_MARKER=1 ${process.execPath} -e "setTimeout(() => {}, 1500)" & unshare -m -n sleep 1.5 & sleep 0.3; sh -c '${WATCH.replace(/'/g, "'\\''")}' sh 1; wait`], { encoding: 'utf8', timeout: 20000 });
+    `env BOX_ESCAPE_MARKER=1 ${process.execPath} -e "setTimeout(() => {}, 5000)" & unshare -m -n sleep 5 & sleep 0.3; sh -c '${WATCH.replace(/'/g, "'\\''")}' sh 1; wait`], { encoding: 'utf8', timeout: 20000 });
   for (const re of [/^ENV \d+/m, /^NS \d+\/task\/\d+ mnt:/m, /^NS \d+\/task\/\d+ net:/m]) assert.match(control.stdout, re, `control: ${control.stdout} ${control.stderr}`);
 
   // the attack: the watcher inside a container with SYS_PTRACE, while box exec runs again and again
@@ -64,7 +64,7 @@ test('exec: no process a container can see holds host namespaces or the caller\'
       assert.is(r.status, 0, `exec ${i}: ${r.stderr} (the watcher: ${JSON.stringify(inspect('esc-watch').State)}, ${box(['logs', 'esc-watch']).stdout.slice(-300)})`);
     }
     fs.writeFileSync(path.join(ctl, 'stop-watching'), '');
-    await until(() => !inspect('esc-watch').State.Running, 30000, 'the watcher to finish');
+    await until(() => !inspect('esc-watch').State.Running, 60000, 'the watcher to finish');
     const seen = box(['logs', 'esc-watch']).stdout;
     assert.match(seen, /watched/);
     assert.not.match(seen, /ENV|NS/, seen);
@@ -104,7 +104,7 @@ process.exit(r.status);
   for (const [kernel, env, want] of [['new kernel', {}, 'EROFS'], ['old kernel (sealed memfd)', { BOX_OLD_KERNEL: '1' }, 'EPERM']] as const) {
     fs.rmSync(path.join(x, 'sock'), { force: true });
     const receiver = boxLater(['run', '--rm', '-v', `${x}:/x`, 'busybox', '/x/escape-probe', 'recv', '/x/sock']);
-    await sleep(300);
+    await until(() => fs.existsSync(path.join(x, 'sock')), 60000, `${kernel}: the receiver to listen`); // however long its start takes
     const nodeA = copy(`node-attack-${want}`);
     const a = spawnSync(nodeA, ['--', BOX, 'run', '--rm', '-v', '/usr:/usr:ro', '-v', `${x}:/x`, rootfs, '/x/evil'], { encoding: 'utf8', env: { ...ENV, ...env }, timeout: 60000 });
     assert.is(a.status, 0, `${kernel}: the attacking container: ${a.stderr}`);
@@ -117,10 +117,10 @@ test('exec joins the namespaces recorded at start, and reads cap_last_cap on the
   // Unconfined: the default seccomp filter refuses the user namespace this attack starts
   // with; exec must join the recorded namespaces wherever a container can make new ones.
   const id = detached(['--name', 'esc-caplast', ...UNCONFINED, 'busybox', 'sh', '-c',
-    'echo 5 > /tmp/fake; exec unshare -U -m -r sh -c "mount --bind /tmp/fake /proc/sys/kernel/cap_last_cap && exec sleep 60"']);
+    'echo 5 > /tmp/fake; exec unshare -U -m -r sh -c "mount --bind /tmp/fake /proc/sys/kernel/cap_last_cap && exec sleep 3600"']);
   try {
     const pid = inspect(id).State.Pid;
-    await until(() => fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== `mnt:[${record(id).namespaces.mnt}]`, 5000, 'PID 1 to make its namespaces');
+    await until(() => fs.readlinkSync(`/proc/${pid}/ns/mnt`) !== `mnt:[${record(id).namespaces.mnt}]`, 30000, 'PID 1 to make its namespaces');
     // control: in PID 1's own (new) mount namespace, cap_last_cap says 5
     const spoofed = spawnSync('nsenter', ['-t', String(pid), '-m', 'cat', '/proc/sys/kernel/cap_last_cap'], { encoding: 'utf8' });
     assert.is(spoofed.stdout.trim(), '5', spoofed.stderr);
@@ -139,10 +139,10 @@ test('exec -t opens the pty inside the container: a /dev/pts/ptmx symlink to a h
   const hostFile = path.join(tmp, 'host-ptmx');
   fs.writeFileSync(hostFile, 'host file\n');
   detached(['--name', 'esc-pty', '--cap-add', 'SYS_ADMIN', 'busybox', 'sh', '-c',
-    `umount /dev/pts && ln -s ${hostFile} /dev/pts/ptmx && touch /tmp/ready && exec sleep 60`]);
+    `umount /dev/pts && ln -s ${hostFile} /dev/pts/ptmx && touch /tmp/ready && exec sleep 3600`]);
   try {
     const pid = inspect('esc-pty').State.Pid;
-    await until(() => box(['exec', 'esc-pty', 'ls', '/tmp/ready']).status === 0, 5000, 'the container to plant its symlink');
+    await until(() => box(['exec', 'esc-pty', 'ls', '/tmp/ready']).status === 0, 30000, 'the container to plant its symlink');
     // control: resolving the container's /dev/ptmx from the host lands on the host's file
     const fd = fs.openSync(`/proc/${pid}/root/dev/ptmx`, 'r');
     assert.is(fs.fstatSync(fd).ino, fs.statSync(hostFile).ino);
@@ -164,10 +164,10 @@ test('exec -t opens the pty inside the container: a /dev/pts/ptmx symlink to a h
 test('exec -u NAME reads the container\'s own passwd: a symlink to a host file is not followed out, a FIFO does not hang box (controls: host-side joins do both)', async () => {
   const hostPasswd = path.join(tmp, 'host-passwd');
   fs.writeFileSync(hostPasswd, 'hostonly:x:4242:4242::/:/bin/sh\n');
-  detached(['--name', 'esc-user', 'busybox', 'sh', '-c', `rm /etc/passwd && ln -s ${hostPasswd} /etc/passwd && rm /etc/group && mkfifo /etc/group && touch /tmp/ready && exec sleep 60`]);
+  detached(['--name', 'esc-user', 'busybox', 'sh', '-c', `rm /etc/passwd && ln -s ${hostPasswd} /etc/passwd && rm /etc/group && mkfifo /etc/group && touch /tmp/ready && exec sleep 3600`]);
   try {
     const pid = inspect('esc-user').State.Pid;
-    await until(() => box(['exec', 'esc-user', 'ls', '/tmp/ready']).status === 0, 5000, 'the container to plant its files');
+    await until(() => box(['exec', 'esc-user', 'ls', '/tmp/ready']).status === 0, 30000, 'the container to plant its files');
     // controls: a host-side path join reads the host's file, and a plain read of the FIFO blocks
     assert.match(fs.readFileSync(path.join(`/proc/${pid}/root`, 'etc', 'passwd'), 'utf8'), /hostonly/);
     assert.is(spawnSync('cat', [`/proc/${pid}/root/etc/group`], { timeout: 1000 }).signal, 'SIGTERM');
@@ -189,7 +189,7 @@ withProbe('a container gets a fresh session keyring, not the caller\'s (control:
   // also where a container may call it (seccomp=unconfined, a custom profile).
   const r = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'run', '--rm', ...UNCONFINED, ...PROBE_VOL, 'busybox', '/probe/escape-probe', 'keyring-read'], { encoding: 'utf8', env: ENV });
   assert.is(r.stdout.trim(), 'absent', r.stderr);
-  detached(['--name', 'esc-keys', ...UNCONFINED, 'busybox', 'sleep', '60']);
+  detached(['--name', 'esc-keys', ...UNCONFINED, 'busybox', 'sleep', '3600']);
   try {
     const e = spawnSync(PROBE, ['keyring-host', '--', process.execPath, '--', BOX, 'exec', 'esc-keys', 'true'], { encoding: 'utf8', env: ENV });
     assert.is(e.status, 0, e.stderr);
@@ -222,7 +222,7 @@ test('a non-root user: existing working directories are never chowned, --read-on
 });
 
 test('exec -w into a /proc magic link fails at once instead of spinning', () => {
-  detached(['--name', 'esc-wd', 'busybox', 'sleep', '60']);
+  detached(['--name', 'esc-wd', 'busybox', 'sleep', '3600']);
   try {
     const t0 = Date.now();
     const r = box(['exec', '-w', '/proc/self/fd/99', 'esc-wd', 'pwd'], { timeout: 20000 });

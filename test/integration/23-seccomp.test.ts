@@ -181,7 +181,7 @@ const pidsMax = (name: string) => {
   return fs.readFileSync(path.join(dir!, 'pids.max'), 'utf8').trim();
 };
 async function liftAttempt(name: string, flags: string[]): Promise<{ said: string; max: string }> {
-  const r = box(['run', '-d', '--name', name, '--pids-limit', '50', ...VOL, ...flags, 'busybox', 'sh', '-c', `${IN} userns-mount /tmp lift; exec sleep 60`]);
+  const r = box(['run', '-d', '--name', name, '--pids-limit', '50', ...VOL, ...flags, 'busybox', 'sh', '-c', `${IN} userns-mount /tmp lift; exec sleep 3600`]); // removed in finally, not ended by a timer
   assert.is(r.status, 0, r.stderr);
   const said = await until(() => box(['logs', name]).stdout.trim(), 30000, `${name} to report`);
   return { said, max: pidsMax(name) };
@@ -256,7 +256,7 @@ withProbe('--security-opt no-new-privileges: NoNewPrivs 1, and a setuid-root bin
 
 withProbe('box exec gets the container\'s filter and no_new_privs: Seccomp 2, unshare refused, a setuid binary stays non-root (controls: an unconfined container\'s exec is unconfined; without no-new-privileges exec\'s setuid works)', () => {
   const run = (name: string, flags: string[]) => {
-    const r = box(['run', '-d', '--name', name, ...VOL, '-v', `${suidDir}:/suid:ro`, ...flags, 'busybox', 'sleep', '120']);
+    const r = box(['run', '-d', '--name', name, ...VOL, '-v', `${suidDir}:/suid:ro`, ...flags, 'busybox', 'sleep', '3600']);
     assert.is(r.status, 0, r.stderr);
   };
   const exec = (name: string, ...args: string[]) => {
@@ -293,7 +293,7 @@ const profileFile = (name: string, profile: unknown) => {
 
 withProbe('exec uses the profile read at run: the file changed, then removed, the exec\'d process still gets it', () => {
   const file = profileFile('changing.json', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getppid'], action: 'SCMP_ACT_ERRNO', errnoRet: 99 }] });
-  const r = box(['run', '-d', '--name', 'sc-changed', ...VOL, '--security-opt', `seccomp=${file}`, 'busybox', 'sleep', '120']);
+  const r = box(['run', '-d', '--name', 'sc-changed', ...VOL, '--security-opt', `seccomp=${file}`, 'busybox', 'sleep', '3600']);
   assert.is(r.status, 0, r.stderr);
   try {
     const exec = () => { const e = box(['exec', 'sc-changed', IN, 'getppid']); assert.is(e.status, 0, e.stderr); return e.stdout.trim(); };

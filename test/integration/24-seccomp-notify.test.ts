@@ -39,7 +39,7 @@ it('run and exec: notified calls are answered by the agent, which got the fd wit
   const r = box(['run', '--rm', '--security-opt', `seccomp=${PROFILE}`, 'busybox', 'sh', '-c', 'echo $PPID']);
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stdout.trim(), '42');
-  const d = box(['run', '-d', '--name', 'notify-exec', '--security-opt', `seccomp=${PROFILE}`, 'busybox', 'sleep', '60']);
+  const d = box(['run', '-d', '--name', 'notify-exec', '--security-opt', `seccomp=${PROFILE}`, 'busybox', 'sleep', '3600']); // removed by the after hook
   assert.is(d.status, 0, d.stderr);
   const e = box(['exec', 'notify-exec', 'sh', '-c', 'echo $PPID']);
   assert.is(e.status, 0, e.stderr);

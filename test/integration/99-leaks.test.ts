@@ -2,13 +2,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
-import { boxCgroups, stateEntries, boxMounts, STATE, CG_PARENT } from '../helpers/box';
+import { boxCgroups, cgroupParents, stateEntries, boxMounts, STATE } from '../helpers/box';
 
 test('no cgroup, mount, state entry or stage process of box remains', () => {
   assert.equal(boxCgroups(), []);
-  // and the per-root parent itself (/box-<hash of BOX_ROOT>) once empty
-  const left = fs.readdirSync('/sys/fs/cgroup').flatMap((h) => { try { return fs.readdirSync(`/sys/fs/cgroup/${h}`).filter((d) => d === CG_PARENT).map((d) => `${h}/${d}`); } catch { return []; } });
-  assert.equal(left, []);
+  // and the per-root parent itself (/box-<hash of BOX_ROOT>) once empty, in every hierarchy (v1 and v2)
+  assert.equal(cgroupParents().filter((d) => fs.existsSync(d)), []);
   assert.equal(boxMounts(), []);
   assert.equal(stateEntries(), []);
   const stages = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
