@@ -10,6 +10,10 @@ test('no cgroup, mount, state entry or stage process of box remains', () => {
   assert.equal(cgroupParents().filter((d) => fs.existsSync(d)), []);
   assert.equal(boxMounts(), []);
   assert.equal(stateEntries(), []);
+  // the index of live containers that collection reads (lib/state/live.ts) is empty too
+  let live: string[] = [];
+  try { live = fs.readdirSync(`${STATE}/live`).filter((e) => !e.startsWith('.')); } catch { /* never made */ }
+  assert.equal(live, []);
   const stages = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try {
       if (/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))) return false; // exited, awaiting the host's reaper
