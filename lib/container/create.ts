@@ -97,7 +97,10 @@ function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompF
 
 /** A name the user chose must be free; a generated one is retried until it is (parallel runs). */
 function claimName(wanted: string, id: string): string {
-  if (wanted) { reserveName(wanted, id); return wanted; }
+  if (wanted) {
+    try { reserveName(wanted, id); } catch (e: any) { throw new ContainerError('conflict', e.message); }
+    return wanted;
+  }
   for (let i = 0; ; i++) {
     const name = i === 0 ? randomName(id) : `${randomName(id)}_${id.slice(0, 4 + i)}`;
     try { reserveName(name, id); return name; } catch (e) { if (i > 8) throw e; }
