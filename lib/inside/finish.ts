@@ -4,6 +4,7 @@
 // signal/fd state, execve. With --init, tini is PID 1 in front of the command (./tini.ts).
 import type { Stats } from 'node:fs';
 import { libc } from '../libc/seam';
+import { nodeErrorText } from '../libc/errno';
 import { CLONE, PR, MS } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
 import { StageConfig } from '../options/types';
@@ -30,7 +31,11 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
     libc.close(pty.slave);
   }
   // Join late: everything above ran outside the container's CPU quota and memory limit.
-  for (const fd of cgroupFds) { libc.write(fd, '0'); libc.close(fd); }
+  cgroupFds.forEach((fd, i) => {
+    // the path is no longer reachable here (after pivot_root): name it from the config
+    try { libc.write(fd, '0'); } catch (e: any) { throw new Error(nodeErrorText(e, 'join cgroup', cfg.cgroupProcs[i])); }
+    libc.close(fd);
+  });
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
   reportNamespaces();
 
