@@ -4,7 +4,8 @@
 import { parseRun } from '../options/run';
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { createContainer, detach, startCreated } from '../container';
+import { createContainer } from '../container/create';
+import { detach, startCreated } from '../container/supervisor';
 import { forEachContainer } from './each';
 
 export async function create(args: string[]): Promise<number> {

@@ -4,7 +4,8 @@
 // or terminal and forwards signals.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { get, exec as execIn } from '../container';
+import { get } from '../container/query';
+import { exec as execIn } from '../container/exec';
 import { attachedIO } from '../terminal/stdio';
 import { forwardSignals } from '../util/signals';
 

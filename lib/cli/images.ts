@@ -2,7 +2,7 @@
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { records, findImage, deleteImage, untag, ImageRecord } from '../image/store';
-import { list } from '../container';
+import { list } from '../container/query';
 import { table } from '../util/table';
 import { size } from './stats';
 import { ago } from './ps';

@@ -1,7 +1,7 @@
 // box inspect CONTAINER...: the record in Docker's shape and key names.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { get, isRunning, ContainerState } from '../container';
+import { get, isRunning, ContainerState } from '../container/query';
 import { cpuQuota } from '../cgroup/v1';
 import { securityOptStrings } from '../options/security';
 

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { parseCommand } from '../options/flags';
 import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
-import { get, isRunning, logFile } from '../container';
+import { get, isRunning } from '../container/query';
+import { logFile } from '../container/supervisor';
 
 export async function logs(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('logs', args, {

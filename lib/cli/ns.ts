@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { get, isRunning } from '../container';
+import { get, isRunning } from '../container/query';
 import { table } from '../util/table';
 
 const TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'];

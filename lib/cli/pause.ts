@@ -2,7 +2,7 @@
 // container with the cgroup freezer (lib/container/pause.ts).
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { pause as pauseContainer, resume } from '../container';
+import { pause as pauseContainer, resume } from '../container/pause';
 import { forEachContainer } from './each';
 
 export function pause(args: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // box prune: remove every container that is not running, after collecting what crashed
 // boxes left (cgroups, records of containers whose owner died).
-import { prune as pruneContainers } from '../container';
+import { prune as pruneContainers } from '../container/remove';
 
 export function prune(_args: string[]): number {
   const gone = pruneContainers();

@@ -1,7 +1,7 @@
 // box ps [-a] [-q] [--no-trunc] [--format json]: Docker's columns.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { list, ContainerState } from '../container';
+import { list, ContainerState } from '../container/query';
 import { table } from '../util/table';
 
 export function ps(args: string[]): number {

@@ -2,7 +2,7 @@
 // with -f, which kills it and lets its owner (box run or the supervisor) tear it down.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { remove } from '../container';
+import { remove } from '../container/remove';
 import { forEachContainer } from './each';
 
 export function rm(args: string[]): Promise<number> {

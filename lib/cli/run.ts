@@ -2,7 +2,10 @@
 // Attached: create the container, run it with the user's terminal or stdio, forward
 // signals, tear down, exit with its status. With -d a supervisor does the running.
 import { parseRun } from '../options/run';
-import { createContainer, runContainer, teardown, detach } from '../container';
+import { createContainer } from '../container/create';
+import { runContainer } from '../container/start';
+import { teardown } from '../container/teardown';
+import { detach } from '../container/supervisor';
 import { attachedIO } from '../terminal/stdio';
 import { forwardSignals } from '../util/signals';
 

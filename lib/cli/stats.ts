@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseCommand } from '../options/flags';
-import { get, list, isRunning, stats as containerStats } from '../container';
+import { get, list, isRunning } from '../container/query';
+import { stats as containerStats } from '../container/stats';
 import { table } from '../util/table';
 
 function hostCpuNs(): number {

@@ -4,7 +4,7 @@
 // wait: block until each has exited, print its exit code.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { stop as stopContainer, kill as killContainer, wait as waitContainer, parseSignal } from '../container';
+import { stop as stopContainer, kill as killContainer, wait as waitContainer, parseSignal } from '../container/kill';
 import { forEachContainer } from './each';
 
 export function stop(args: string[]): Promise<number> {

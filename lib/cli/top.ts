@@ -1,7 +1,8 @@
 // box top CONTAINER: the container's processes with their host PIDs (from its cgroups).
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
-import { get, isRunning, processes } from '../container';
+import { get, isRunning } from '../container/query';
+import { processes } from '../container/stats';
 import { table } from '../util/table';
 
 export function top(args: string[]): number {

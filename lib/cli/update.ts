@@ -3,7 +3,7 @@
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { RESOURCE_OPTIONS, parseResources, hostCpus } from '../options/resources';
-import { update as updateContainer } from '../container';
+import { update as updateContainer } from '../container/update';
 import { forEachContainer } from './each';
 
 export function update(args: string[]): Promise<number> {

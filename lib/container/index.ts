@@ -3,6 +3,8 @@
 // a Node library, a shared supervisor. Nothing here prints or exits; failures are
 // ContainerError with a `code`. Several containers can be driven from one process: the only
 // state kept between calls is on disk (the store, lib/state/) and in each call's objects.
+// The CLI imports the operation's own module (lib/container/<op>.ts), not this index, so
+// that a verb loads only what it uses: start-up time is box's main cost (bench/).
 //
 //   create     createContainer(request, verb, warn)  record, layer, cgroups, limits
 //   run        runContainer(state, io)                 this process owns it: stage, start, wait → exit status
