@@ -1,13 +1,13 @@
 // Signals to a container: `kill` sends one to PID 1; `stop` sends the stop signal, waits,
 // then SIGKILL, and returns once the owner recorded the exit. A signal goes only to the
 // process recorded as PID 1 — same pid and start time — never to a pid reused since.
-import { ContainerState, ownerAlive } from '../state/store';
+import { ContainerState } from '../state/store';
 import { signalProcess } from '../util/proc';
 import { signalNumber } from '../util/signals';
 import { managerForDirs } from '../cgroup/manager';
 import { setPaused } from './pause';
 import { ContainerError } from './errors';
-import { get, isRunning, waitFor } from './query';
+import { get, isRunning, waitFor, ended } from './query';
 
 export function parseSignal(sig: string): number {
   const n = signalNumber(sig);
@@ -23,14 +23,12 @@ export function signalPid1(s: ContainerState, sig: number): boolean {
   return true;
 }
 
-const stopped = (s: ContainerState | undefined) => !s || !isRunning(s);
-
 export async function kill(ref: string, signal: string | number = 'SIGKILL'): Promise<void> {
   const sig = typeof signal === 'number' ? signal : parseSignal(signal);
   const s = get(ref);
   if (!isRunning(s)) throw new ContainerError('not-running', `box: cannot kill container: ${ref}: container is not running`);
   signalPid1(s, sig);
-  if (sig === 9) await waitFor(s.id, stopped, 10000);
+  if (sig === 9) await waitFor(s.id, ended, 10000);
 }
 
 /** The stop signal (the container's own unless given), `timeout` seconds (its --stop-timeout, else 10), then SIGKILL. */
@@ -39,21 +37,16 @@ export async function stop(ref: string, opts: { timeout?: number; signal?: strin
   if (!isRunning(s)) return; // Docker: stopping a stopped container is not an error
   const secs = opts.timeout ?? s.spec.stopTimeout ?? 10;
   signalPid1(s, parseSignal(opts.signal ?? s.spec.stopSignal ?? 'SIGTERM'));
-  if (await waitFor(s.id, stopped, Math.max(0, secs) * 1000)) return;
+  if (await waitFor(s.id, ended, Math.max(0, secs) * 1000)) return;
   signalPid1(s, 9);
-  await waitFor(s.id, stopped, 10000);
+  await waitFor(s.id, ended, 10000);
 }
 
 /** Block until the container has run and exited (a created one is waited for through its start); its exit code, as Docker's `wait`. */
 export async function wait(ref: string): Promise<number> {
   const s = get(ref);
   let last: ContainerState = s;
-  const over = (now: ContainerState | undefined) => {
-    if (!now) return true; // removed (--rm): the last status seen is all there is
-    last = now;
-    return now.status === 'created' ? !ownerAlive(now) : !isRunning(now);
-  };
-  await waitFor(s.id, over, Infinity);
-  return last.exitCode ?? (last.status === 'running' ? 137 : 0);
+  await waitFor(s.id, (now) => { if (now) last = now; return ended(now); }, Infinity); // gone (--rm): the last record seen is all there is
+  return last.exitCode ?? 137; // an owner that died recorded nothing: collection's 137
 }
 

@@ -34,6 +34,15 @@ export function list(opts: { all?: boolean } = {}): ContainerState[] {
   return listRecords().map(current).filter((s) => opts.all || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
 }
 
+/**
+ * Over, as far as anyone can tell: the owner recorded the exit (status and exit code), or
+ * removed the record (--rm), or died without recording it (collection will say 137). PID 1
+ * gone is not enough: its owner records the exit a moment later, after the output is flushed.
+ */
+export function ended(s: ContainerState | undefined): boolean {
+  return !s || (s.status !== 'running' && s.status !== 'created') || !ownerAlive(s);
+}
+
 export function requireRunning(s: ContainerState, ref: string, verb: string): void {
   if (!isRunning(s)) throw new ContainerError('not-running', `box ${verb}: container ${ref} is not running`);
 }
