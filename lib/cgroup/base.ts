@@ -25,6 +25,24 @@ export function sleepMs(ms: number) {
 /** How long kill-all waits for a freeze before it kills what it sees anyway (destroy calls it in its own retry loop). */
 export const KILL_FREEZE_MS = 1000;
 
+/**
+ * mkdir `dir` once `parents()` has made (and prepared) the levels above it; idempotent.
+ * Another box may remove an empty parent between the two (its last container went): then
+ * everything again.
+ */
+export function mkdirUnder(dir: string, parents: () => void) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      parents();
+      fs.mkdirSync(dir);
+      return;
+    } catch (e: any) {
+      if (e.code === 'EEXIST') return; // made already
+      if (e.code !== 'ENOENT' || attempt > 5) throw e;
+    }
+  }
+}
+
 export abstract class BaseCgroup implements CgroupManager {
   abstract readonly mode: 'v1' | 'v2';
   constructor(protected readonly hiers: Hier[]) {}

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { V1, DEFAULT_DEVICE_RULES } from './files';
 import { Resources } from '../options/resources';
-import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS } from './base';
+import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS, mkdirUnder } from './base';
 import { writeCgroup, readCgroup } from './write';
 import type { ApplyResult, CgroupStats } from './manager';
 
@@ -68,18 +68,10 @@ export class V1Cgroup extends BaseCgroup {
   create() {
     for (const h of this.hiers) {
       const parent = path.dirname(h.dir);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          fs.mkdirSync(parent, { recursive: true });
-          inheritCpuset(parent);
-          fs.mkdirSync(h.dir);
-          break;
-        } catch (e: any) {
-          if (e.code === 'EEXIST') break; // made already: create is idempotent
-          // another box removed the empty parent between our mkdirs: make it again
-          if (e.code !== 'ENOENT' || attempt > 5) throw e;
-        }
-      }
+      mkdirUnder(h.dir, () => {
+        fs.mkdirSync(parent, { recursive: true });
+        inheritCpuset(parent);
+      });
       inheritCpuset(h.dir);
     }
   }

@@ -8,7 +8,7 @@ import { deviceProgram, parseRule } from './devices-bpf';
 import * as libc from '../libc';
 import { Resources, sharesToWeight } from '../options/resources';
 import { cpuQuota } from './v1';
-import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS } from './base';
+import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS, mkdirUnder } from './base';
 import { writeCgroup, readCgroup } from './write';
 import type { ApplyResult, CgroupStats } from './manager';
 
@@ -62,20 +62,12 @@ export class V2Cgroup extends BaseCgroup {
    * it does not pass down is missing here, and its limits warn.
    */
   create() {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        for (const level of this.ownLevels()) {
-          try { fs.mkdirSync(level); } catch (e: any) { if (e.code !== 'EEXIST') throw e; }
-          enableControllers(level);
-        }
-        fs.mkdirSync(this.dir);
-        break;
-      } catch (e: any) {
-        if (e.code === 'EEXIST') break; // made already: create is idempotent
-        // another box removed the empty parent between our mkdirs: make it again
-        if (e.code !== 'ENOENT' || attempt > 5) throw e;
+    mkdirUnder(this.dir, () => {
+      for (const level of this.ownLevels()) {
+        try { fs.mkdirSync(level); } catch (e: any) { if (e.code !== 'EEXIST') throw e; }
+        enableControllers(level);
       }
-    }
+    });
     this.hiers[0].controllers = words(readCgroup(path.join(this.dir, V2.controllers)));
   }
 
