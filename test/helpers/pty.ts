@@ -24,6 +24,8 @@ export function runInPty(args: string[], rows = 24, cols = 80): Term {
   let out = '';
   stream.on('data', (d) => { out += d.toString(); });
   stream.on('error', () => {});
+  // a test that failed before close() must not keep the whole suite's process alive
+  stream.unref();
   return {
     proc,
     slave: `/dev/pts/${n}`,
