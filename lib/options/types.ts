@@ -2,6 +2,7 @@
 // anything touches the host. The stage receives this object (plus paths) as JSON.
 import { Resources } from './resources';
 import { SeccompFilter } from '../seccomp';
+import type { MountOp } from '../mount/plan';
 
 export interface Volume { source: string; target: string; readonly: boolean }
 export interface Tmpfs { target: string; options: string }
@@ -39,4 +40,31 @@ export interface StageConfig {
   cgroupProcs: string[];    // cgroup.procs files to join just before execve (box joined the others already)
   cgroupns: boolean;
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
+  oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
+}
+
+/**
+ * What an OCI bundle's config.json asks of the stage beyond a ContainerSpec, translated on the
+ * host (lib/oci/) so that the stage only carries it out.
+ */
+export interface OciStage {
+  plan: MountOp[];          // the whole mount plan, built from config.json (lib/oci/mounts.ts), used instead of mountPlan()
+  gate: string;             // the exec fifo: opened read-write before anything, read at `start` (lib/oci/start.ts)
+  unshare: number;          // CLONE_* flags of the namespaces to make (mount, uts, ipc, net, cgroup as config.json lists them)
+  join: { type: string; path: string }[]; // namespaces joined by path (pid is joined by box before the spawn)
+  process: ProcessExtras;
+  domainname?: string;
+  hooks: { createContainer: Hook[]; startContainer: Hook[] };
+  state: string;            // the OCI state JSON (status "creating") the in-container hooks get on stdin
+}
+
+export interface Hook { path: string; args?: string[]; env?: string[]; timeout?: number }
+
+/** config.json's process fields that box's own flags do not have. */
+export interface ProcessExtras {
+  rlimits: { type: string; soft: number; hard: number }[];   // RLIMIT_* names; never raised above the hard limit box has
+  umask?: number;
+  oomScoreAdj?: number;
+  capabilities: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[]; ambient: string[] }; // CAP_* names
+  noNewKeyring: boolean;
 }
