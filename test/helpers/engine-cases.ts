@@ -145,6 +145,11 @@ export function engineCases(test: any, getEng: () => CliEngine, tag: string) {
     }
   });
 
+  test('the engine drove the runtime under test (its calls are on record)', () => {
+    const verbs = new Set(eng().calls().split('\n').map((l) => (l.match(/ (create|start|exec|kill|pause|resume|update|delete|ps|state) /) || [])[1]).filter(Boolean));
+    for (const v of ['create', 'start', 'exec', 'kill', 'pause', 'resume', 'update', 'delete']) assert.ok(verbs.has(v), `no '${v}' call seen: ${[...verbs]}`);
+  });
+
   test('after every rm: nothing left in the state root, no container cgroup under the parent', async () => {
     await until(() => eng().stateEntries().length === 0, 10000, `state root to empty (${eng().stateEntries()})`);
     // only monitor/engine dirs (conmon's, or none) may remain under the instance's parent

@@ -290,12 +290,11 @@ export class Docker extends Engine {
 
   async start(): Promise<this> {
     const d = this.dir;
-    fs.writeFileSync(path.join(d, 'daemon.json'), '{}');
+    // else dockerd 20.10 writes its trust key to /etc/docker/key.json (no command-line flag for it)
+    fs.writeFileSync(path.join(d, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': path.join(d, 'key.json') }));
     const p = this.startDaemon(BIN.dockerd, [
       '--config-file', path.join(d, 'daemon.json'), '--data-root', path.join(d, 'data'), '--exec-root', path.join(d, 'exec'),
       '--pidfile', path.join(d, 'docker.pid'), '--host', `unix://${this.sock}`,
-      // else dockerd writes its trust key to /etc/docker/key.json
-      '--deprecated-key-path', path.join(d, 'key.json'),
       '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none',
       '--storage-driver=overlay2', '--exec-opt', 'native.cgroupdriver=cgroupfs', `--cgroup-parent=${this.cgroupParent}`,
       '--add-runtime', `box=${this.runtimePath}`,

@@ -10,8 +10,11 @@ const why = missing('podman', 'conmon');
 const t = needs(test, !why, why);
 let eng: Podman;
 
-if (!why) test.before(async () => { eng = await new Podman(runtimeUnderTest()).start(); });
-engineCases(t, () => eng, 'pod');
-t('stop() leaves nothing of the instance', async () => { await assertStopsClean(eng); });
+// A set-up failure fails every test with its message (uvu would otherwise report 0 of N and pass).
+let setupError: Error | undefined;
+if (!why) test.before(async () => { try { eng = new Podman(runtimeUnderTest()); await eng.start(); } catch (e) { setupError = e as Error; } });
+const engine = () => { if (setupError) throw setupError; return eng; };
+engineCases(t, engine, 'pod');
+t('stop() leaves nothing of the instance', async () => { await assertStopsClean(engine()); });
 test.after(async () => { if (eng && fs.existsSync(eng.dir)) await eng.stop(); });
 test.run();
