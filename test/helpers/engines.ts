@@ -87,27 +87,36 @@ export abstract class Engine {
   readonly runtimePath: string;
   /** The runtime's state root (--root) for this instance's containers. */
   readonly stateRoot: string;
+  /** A second runtime the same instance knows as `ref` (bench/oci.ts: runc beside box), and its state root. */
+  readonly refPath?: string;
+  readonly refStateRoot?: string;
   protected daemons: ChildProcess[] = [];
 
   /**
    * stateRoot(dir): where this instance's runtime keeps its state. rootArg: the wrapper puts
    * `--root <stateRoot>` first on every call, for engines that do not pass it on every call.
    */
-  constructor(kind: string, readonly runtime: string, opts: { log?: boolean; rootArg?: boolean; stateRoot: (dir: string) => string }) {
+  constructor(kind: string, readonly runtime: string, opts: { log?: boolean; rootArg?: boolean; stateRoot: (dir: string) => string; ref?: string }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `box-eng-${kind}-`));
     this.cgroupParent = `/box-eng-${kind}-${crypto.randomBytes(4).toString('hex')}`;
     this.stateRoot = opts.stateRoot(this.dir);
-    this.runtimePath = runtime;
-    if (opts.log || opts.rootArg) {
-      // Named *runc (box's OCI mode answers to that name too); one line per call (time, cwd,
-      // argv as the engine gave it) when `log`, so a failing test shows what the engine asked.
-      const w = path.join(this.dir, 'bin', 'box-runc');
-      fs.mkdirSync(path.dirname(w), { recursive: true });
-      fs.writeFileSync(w, ['#!/bin/sh',
-        ...(opts.log ? [`printf '%s\\n' "$(date +%T.%N) cwd=$PWD $*" >> ${this.dir}/runtime-calls.log`] : []),
-        `exec ${runtime}${opts.rootArg ? ` --root ${this.stateRoot}` : ''} "$@"`, ''].join('\n'), { mode: 0o755 });
-      this.runtimePath = w;
+    this.runtimePath = this.wrap('bin', runtime, this.stateRoot, opts);
+    if (opts.ref) {
+      this.refStateRoot = `${this.stateRoot}-ref`;
+      this.refPath = this.wrap('ref', opts.ref, this.refStateRoot, opts);
     }
+  }
+
+  private wrap(sub: string, runtime: string, stateRoot: string, opts: { log?: boolean; rootArg?: boolean }): string {
+    if (!opts.log && !opts.rootArg) return runtime;
+    // Named *runc (box's OCI mode answers to that name too); one line per call (time, cwd,
+    // argv as the engine gave it) when `log`, so a failing test shows what the engine asked.
+    const w = path.join(this.dir, sub, 'box-runc');
+    fs.mkdirSync(path.dirname(w), { recursive: true });
+    fs.writeFileSync(w, ['#!/bin/sh',
+      ...(opts.log ? [`printf '%s\\n' "$(date +%T.%N) cwd=$PWD $*" >> ${this.dir}/runtime-calls.log`] : []),
+      `exec ${runtime}${opts.rootArg ? ` --root ${stateRoot}` : ''} "$@"`, ''].join('\n'), { mode: 0o755 });
+    return w;
   }
 
   /** The runtime calls the engine made so far (one line each), when started with `log`. */
@@ -116,8 +125,8 @@ export abstract class Engine {
   }
 
   /** What is left in the runtime's state root (container ids). */
-  stateEntries(): string[] {
-    try { return fs.readdirSync(this.stateRoot); } catch { return []; }
+  stateEntries(root = this.stateRoot): string[] {
+    try { return fs.readdirSync(root); } catch { return []; }
   }
 
   /** This instance's cgroup parent in every hierarchy that has it. */
@@ -137,15 +146,19 @@ export abstract class Engine {
       if (d.exitCode === null && d.signalCode === null) { forced.push(`SIGKILL ${d.spawnfile} ${d.pid}`); d.kill('SIGKILL'); await sleep(100); }
     }
     // Processes of this instance that outlived the engine: monitors (conmon, shims) named by
-    // our dir, and whatever still sits in our cgroups. Killed by PID, never by name.
-    for (let round = 0; round < 50; round++) {
+    // our dir, and whatever still sits in our cgroups. A monitor may still be finishing (conmon
+    // runs podman's cleanup after rm returns): 5 s of grace, then SIGKILL by PID, never by name.
+    let forcedKill = false;
+    for (let round = 0; round < 100; round++) {
       const left = new Set<number>();
       for (const p of pids()) if (p !== process.pid && !isZombie(p) && cmdlineOf(p).includes(this.dir)) left.add(p);
       for (const parent of this.cgroupParents()) for (const f of walk(parent, 'cgroup.procs')) {
         try { for (const p of fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map(Number)) if (!isZombie(p)) left.add(p); } catch { /* gone */ }
       }
       if (!left.size) break;
-      if (round === 0) forced.push(`killed ${[...left].map((p) => `${p} (${cmdlineOf(p).slice(0, 80).trim()})`).join(', ')}`);
+      if (round < 50) { await sleep(100); continue; }
+      if (!forcedKill) forced.push(`killed ${[...left].map((p) => `${p} (${cmdlineOf(p).slice(0, 80).trim()})`).join(', ')}`);
+      forcedKill = true;
       // a frozen cgroup's processes cannot die until thawed
       for (const parent of this.cgroupParents()) for (const f of walk(parent, 'freezer.state')) try { fs.writeFileSync(f, 'THAWED'); } catch { /* not v1 freezer */ }
       for (const p of left) kill(p, 'SIGKILL');
@@ -220,10 +233,10 @@ export class Podman extends Engine {
   readonly runFlags: string[];
   readonly imageArgs: string[] = [];
 
-  constructor(runtime: string, opts: { log?: boolean } = {}) {
+  constructor(runtime: string, opts: { log?: boolean; ref?: string } = {}) {
     // conmon's exit command (`podman container cleanup`) calls `delete --force <id>` with no
     // --root even under `--runtime-flag root=…`: the wrapper adds --root to every call instead.
-    super('podman', runtime, { log: opts.log ?? true, rootArg: true, stateRoot: (d) => path.join(d, 'oci-state') });
+    super('podman', runtime, { log: opts.log ?? true, rootArg: true, stateRoot: (d) => path.join(d, 'oci-state'), ref: opts.ref });
     const d = this.dir;
     this.rootfs = path.join(d, 'rootfs');
     for (const sub of ['root', 'runroot', 'tmp', 'net', 'rootfs']) fs.mkdirSync(path.join(d, sub));
@@ -246,9 +259,10 @@ export class Podman extends Engine {
       `conmon_path = ["${BIN.conmon}"]`,
       'runtime = "box"',
       // --log/--log-format=json go only to runtimes named here; box speaks runc's CLI
-      'runtime_supports_json = ["crun", "runc", "box"]',
+      'runtime_supports_json = ["crun", "runc", "box", "ref"]',
       '[engine.runtimes]',
       `box = ["${this.runtimePath}"]`,
+      ...(this.refPath ? [`ref = ["${this.refPath}"]`] : []),
       '',
     ].join('\n'));
     fs.writeFileSync(path.join(d, 'storage.conf'), `[storage]\ndriver = "overlay"\ngraphroot = "${d}/root"\nrunroot = "${d}/runroot"\n`);
@@ -281,9 +295,9 @@ export class Docker extends Engine {
   readonly image = 'busybox:box';
   readonly imageArgs = [this.image];
 
-  constructor(runtime: string, opts: { log?: boolean } = {}) {
+  constructor(runtime: string, opts: { log?: boolean; ref?: string } = {}) {
     // the runc shim's --root for dockerd's containers: <exec-root>/runtime-runc/moby
-    super('docker', runtime, { log: opts.log ?? true, stateRoot: (d) => path.join(d, 'exec', 'runtime-runc', 'moby') });
+    super('docker', runtime, { log: opts.log ?? true, stateRoot: (d) => path.join(d, 'exec', 'runtime-runc', 'moby'), ref: opts.ref });
     this.sock = path.join(this.dir, 'docker.sock');
     this.runFlags = ['--runtime', 'box', '--network', 'none'];
   }
@@ -297,7 +311,7 @@ export class Docker extends Engine {
       '--pidfile', path.join(d, 'docker.pid'), '--host', `unix://${this.sock}`,
       '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false', '--bridge=none',
       '--storage-driver=overlay2', '--exec-opt', 'native.cgroupdriver=cgroupfs', `--cgroup-parent=${this.cgroupParent}`,
-      '--add-runtime', `box=${this.runtimePath}`,
+      '--add-runtime', `box=${this.runtimePath}`, ...(this.refPath ? ['--add-runtime', `ref=${this.refPath}`] : []),
     ]);
     await waitFor('dockerd', () => fs.existsSync(this.sock) && this.cli(['version']).status === 0, p, () => this.daemonLog());
     const imp = this.cli(['import', BUSYBOX_TAR, this.image]);
