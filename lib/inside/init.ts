@@ -12,11 +12,10 @@
 // signal and waits for `start` on the exec fifo (a host path, opened first), not on fd 3; it
 // joins its cgroups and makes its cgroup namespace before that wait, so the engine sees the
 // container's processes in its cgroup from `create` on; and the config's hooks run inside.
-import { spawnSync } from 'node:child_process';
 import { libc } from '../libc/seam';
 import { CLONE, PR } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
-import { StageConfig, OciStage, Hook } from '../options/types';
+import { StageConfig, OciStage } from '../options/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
 import { nodeErrorText } from '../libc/errno';
@@ -24,6 +23,7 @@ import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './p
 import { finish, hostLastCap, joinCgroups, StartMessage } from './finish';
 import { CommandError } from './command';
 import { loadInit } from './tini';
+import { runHooks } from '../oci/hooks';
 
 const NS_TYPES: Record<string, number> = { network: CLONE.NEWNET, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP };
 
@@ -98,20 +98,4 @@ function waitAtGate(fd: number) {
     }
   }
   libc.close(fd);
-}
-
-/**
- * createContainer / startContainer hooks: run in the container's namespaces (this thread's:
- * a child is born in them), the state JSON on stdin, killed at their timeout. A failing hook
- * fails the container, as the runtime spec asks.
- */
-function runHooks(hooks: Hook[], state: string, kind: string) {
-  for (const h of hooks) {
-    const [argv0, ...args] = h.args?.length ? h.args : [h.path];
-    const r = spawnSync(h.path, args, { argv0, input: state, env: Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])), timeout: (h.timeout ?? 0) * 1000 || undefined, stdio: ['pipe', 'ignore', 'pipe'] });
-    if (r.error || r.status !== 0) {
-      const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}${h.timeout ? ` (timeout ${h.timeout}s)` : ''}` : `exit status ${r.status}`;
-      throw new Error(`${kind} hook ${h.path}: ${why}${r.stderr?.length ? `: ${String(r.stderr).trim()}` : ''}`);
-    }
-  }
 }

@@ -192,7 +192,7 @@ function compileSeccomp(profile: any, caps: string[], noNewPrivileges: boolean):
     if (profile.listenerPath || (profile.syscalls ?? []).some((s: any) => s.action === 'SCMP_ACT_NOTIFY')) {
       throw new ProfileError('SCMP_ACT_NOTIFY (a seccomp agent) is not supported in OCI mode');
     }
-    return seccompFilter({ kind: 'file', path: 'config.json', profile }, caps, false, { noNewPrivileges, init: false });
+    return seccompFilter({ kind: 'file', path: 'config.json', profile }, caps, false, { noNewPrivileges, init: false, denyWins: true });
   } catch (e: any) {
     if (e instanceof ProfileError) throw new OciError(`config.json: linux.seccomp: ${e.message}`);
     throw e;

@@ -9,7 +9,8 @@ import { processStart, readStat } from '../util/proc';
 import { writeFileAtomic } from '../util/atomic';
 import { cgroupManagerAt } from '../cgroup/manager';
 import { OciError } from './errors';
-import type { Hook } from '../options/types';
+import type { Hook, ProcessExtras } from '../options/types';
+import type { SeccompFilter } from '../seccomp';
 
 export const OCI_VERSION = '1.0.2';
 export const DEFAULT_ROOT = '/run/box-oci';
@@ -30,7 +31,7 @@ export interface OciRecord {
 }
 
 /** What `exec --process` starts from when its JSON leaves a field out: the container's own settings. */
-export interface ExecDefaults { seccomp?: any; noNewPrivileges: boolean; capabilities: string[]; apparmor?: string }
+export interface ExecDefaults { seccomp?: SeccompFilter; noNewPrivileges: boolean; capabilities: string[]; process: ProcessExtras }
 
 export type OciStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
