@@ -11,6 +11,7 @@ import { CLONE } from '../libc/constants';
 import { seccompFilter, SeccompFilter } from '../seccomp';
 import { checkProfile, ProfileError } from '../seccomp/profile';
 import { ociResources } from './resources';
+import { DEFAULT_DEVICE_RULES } from '../cgroup/files';
 import { OciError } from './errors';
 
 export interface OciHooks { createRuntime: Hook[]; createContainer: Hook[]; startContainer: Hook[]; prestart: Hook[]; poststart: Hook[]; poststop: Hook[] }
@@ -104,8 +105,13 @@ export function translate(config: any, bundle: string, id: string, opts: { noPiv
   if (linux.sysctl && typeof linux.sysctl !== 'object') fail('linux.sysctl', 'must be an object');
 
   const resources = ociResources(linux.resources ?? {});
-  // runc allows the nodes it creates: linux.devices are usable, not only present
-  if (resources.devices) for (const d of linux.devices ?? []) if (d?.type === 'c' || d?.type === 'b') resources.devices.push(`${d.type} ${d.major}:${d.minor} rwm`);
+  if (resources.devices) {
+    // runc allows the nodes it creates (linux.devices), and then appends its default list —
+    // null, zero, full, random, urandom, tty, console, ptmx, the ptys, tun, mknod of anything —
+    // which engines count on: podman sends only "deny all", yet its containers open /dev/null
+    for (const d of linux.devices ?? []) if (d?.type === 'c' || d?.type === 'b') resources.devices.push(`${d.type} ${d.major}:${d.minor} rwm`);
+    resources.devices = [...new Set([...resources.devices, ...DEFAULT_DEVICE_RULES])];
+  }
 
   const cgroupPath = cgroupPathOf(linux.cgroupsPath, id, opts.defaultCgroupParent ?? 'box-oci', fail);
   const hooks = hooksOf(config.hooks, fail);
