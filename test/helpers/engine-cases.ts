@@ -3,11 +3,12 @@
 // and that nothing of it remains after rm. Failures print the runtime calls the engine made.
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
+import { SpawnSyncOptions } from 'node:child_process';
 import { Engine, Result, cgroupDirOf } from './engines';
 
 /** What the two engines have in common for these cases. */
 export interface CliEngine extends Engine {
-  cli(args: string[]): Result;
+  cli(args: string[], opts?: SpawnSyncOptions): Result;
   runFlags: string[];
   imageArgs: string[];
 }
@@ -34,7 +35,7 @@ export function engineCases(test: any, getEng: () => CliEngine, tag: string) {
     if (r.status !== 0) assert.unreachable(`${what}: exit ${r.status}\nstderr: ${r.stderr}\nstdout: ${r.stdout}\nruntime calls:\n${eng().calls().split('\n').slice(-25).join('\n')}`);
     return r.stdout;
   };
-  const run = (flags: string[], cmd: string[]) => eng().cli(['run', ...flags, ...eng().runFlags, ...eng().imageArgs, ...cmd]);
+  const run = (flags: string[], cmd: string[], timeout = 120000) => eng().cli(['run', ...flags, ...eng().runFlags, ...eng().imageArgs, ...cmd], { timeout });
   const inspect = (name: string, fmt: string) => eng().cli(['inspect', '-f', fmt, name]).stdout.trim();
   const pidOf = (name: string) => Number(inspect(name, '{{.State.Pid}}'));
   const name = (s: string) => `${tag}-${s}-${process.pid}`;
@@ -51,7 +52,7 @@ export function engineCases(test: any, getEng: () => CliEngine, tag: string) {
   });
 
   test('run -t: stdin and stdout are a terminal inside', () => {
-    const r = run(['--rm', '-t'], ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && tty']);
+    const r = run(['--rm', '-t'], ['sh', '-c', '[ -t 0 ] && [ -t 1 ] && tty'], 30000); // a runtime that hangs here costs 30 s, not 2 min
     assert.is(r.status, 0, `${r.stdout}${r.stderr}\n${eng().calls()}`);
     assert.match(r.stdout, /^\/dev\/pts\/\d+\r?\n$/);
   });

@@ -37,7 +37,8 @@ export function missing(...bins: (keyof typeof BIN)[]): string {
 export interface Result { status: number; stdout: string; stderr: string }
 
 const runSync = (cmd: string, args: string[], opts: SpawnSyncOptions = {}): Result => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // SIGKILL on timeout: docker run -t forwards SIGTERM to the container instead of exiting
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   return { status: r.status ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') + (r.error ? `\n${r.error.message}` : '') };
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,9 +114,13 @@ export abstract class Engine {
     // argv as the engine gave it) when `log`, so a failing test shows what the engine asked.
     const w = path.join(this.dir, sub, 'box-runc');
     fs.mkdirSync(path.dirname(w), { recursive: true });
-    fs.writeFileSync(w, ['#!/bin/sh',
-      ...(opts.log ? [`printf '%s\\n' "$(date +%T.%N) cwd=$PWD $*" >> ${this.dir}/runtime-calls.log`] : []),
-      `exec ${runtime}${opts.rootArg ? ` --root ${stateRoot}` : ''} "$@"`, ''].join('\n'), { mode: 0o755 });
+    const call = `${runtime}${opts.rootArg ? ` --root ${stateRoot}` : ''} "$@"`;
+    // with `log`, the runtime runs as a child (stdio untouched) so its exit status is on record too
+    fs.writeFileSync(w, ['#!/bin/sh', ...(opts.log ? [
+      `log=${this.dir}/runtime-calls.log`,
+      `printf '%s\\n' "$(date +%T.%N) cwd=$PWD $*" >> $log`,
+      call, 'rc=$?', `[ $rc = 0 ] || printf '%s\\n' "$(date +%T.%N)   -> exit $rc: $*" >> $log`, 'exit $rc',
+    ] : [`exec ${call}`]), ''].join('\n'), { mode: 0o755 });
     return w;
   }
 
@@ -280,7 +285,7 @@ export class Podman extends Engine {
   async start(): Promise<this> { return this; }
 
   protected async shutdown() {
-    this.cli(['rm', '--all', '--force', '--time', '0']);
+    this.cli(['rm', '--all', '--force', '--time', '0'], { timeout: 30000 }); // stuck ones are killed by PID below
   }
 }
 
@@ -325,8 +330,8 @@ export class Docker extends Engine {
 
   protected async shutdown() {
     if (!this.daemons[0] || this.daemons[0].exitCode !== null) return;
-    const ids = this.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
-    if (ids.length) this.cli(['rm', '-f', ...ids]);
+    const ids = this.cli(['ps', '-aq'], { timeout: 20000 }).stdout.split('\n').filter(Boolean);
+    if (ids.length) this.cli(['rm', '-f', ...ids], { timeout: 30000 }); // stuck ones are killed by PID below
   }
 }
 
