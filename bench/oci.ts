@@ -1,7 +1,8 @@
 // box as an engine's OCI runtime, next to runc, in the SAME private engine instance with the same
 // image: `podman run --rm … true` and `docker run --rm … true` start-up (N interleaved runs each,
 // median and p90), and resident memory per running container — the engine's monitor (conmon, or
-// containerd-shim-runc-v2) plus any process of the runtime still resident — summed RSS per container.
+// containerd-shim-runc-v2) plus any process of the runtime still resident — summed RSS per container;
+// in-ctr: RSS of the container's own processes (the workload `sleep`; more means the runtime left something inside).
 // The instances are test/helpers/engines.ts's (private dirs, cgroup parents; removed at the end).
 //   npx tsx bench/oci.ts [--runs N] [--containers N] [--box PATH] [--json]   (root; an engine that is not installed is skipped)
 import * as fs from 'node:fs';
@@ -18,7 +19,7 @@ const JSON_OUT = argv.includes('--json');
 const BOX = argv.includes('--box') ? path.resolve(argv[argv.indexOf('--box') + 1] ?? '') : path.resolve(__dirname, '..', 'box');
 if (process.geteuid!() !== 0) { console.error('bench/oci.ts: must run as root (the engines need it)'); process.exit(1); }
 
-interface Row { engine: string; runtime: string; runs: number; failed: number; median: number | null; p90: number | null; rssKb: { monitor: number; runtime: number; total: number } | null }
+interface Row { engine: string; runtime: string; runs: number; failed: number; median: number | null; p90: number | null; rssKb: { monitor: number; runtime: number; total: number; inside: number } | null }
 const rows: Row[] = [];
 const skipped: string[] = [];
 const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : null; };
@@ -33,18 +34,19 @@ const inCgroup = (p: number, dir: string | undefined) => { try { return !!dir &&
  * and every other process outside the container's cgroup whose command line names the container
  * or the runtime (a runtime that stayed resident) — the container's own processes are not counted.
  */
-function overhead(id: string, pid: number, runtime: string): { monitor: number; runtime: number; total: number } {
+function overhead(id: string, pid: number, runtime: string): { monitor: number; runtime: number; total: number; inside: number } {
   const cg = cgroupDirOf(pid, 'memory');
-  let monitor = 0, resident = 0;
+  let monitor = 0, resident = 0, inside = 0;
   for (const p of procs()) {
-    if (p === process.pid || p === process.ppid || inCgroup(p, cg)) continue; // not this bench (tsx's parent names --box PATH)
+    if (p === process.pid || p === process.ppid) continue; // not this bench (tsx's parent names --box PATH)
+    if (inCgroup(p, cg)) { inside += rssKb(p); continue; } // the container's own processes: `sleep`, and nothing else of the runtime's
     const args = cmdline(p);
     const exe = path.basename(args[0] || '');
     const isMonitor = (exe === 'conmon' && args.includes(id)) || (exe === 'containerd-shim-runc-v2' && args.includes(id));
     if (isMonitor) monitor += rssKb(p);
     else if (args.some((a) => a.includes(id) || a === runtime)) resident += rssKb(p);
   }
-  return { monitor, runtime: resident, total: monitor + resident };
+  return { monitor, runtime: resident, total: monitor + resident, inside };
 }
 
 type Which = 'box' | 'ref';
@@ -76,7 +78,8 @@ async function bench(label: string, eng: Engine & { cli(a: string[]): Result }, 
       }
       await new Promise((r) => setTimeout(r, 500)); // let the runtime's own processes finish
       const per = ids.map((id) => overhead(id, Number(eng.cli(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim()), rt.exe));
-      if (per.length) rss = { monitor: quantile(per.map((p) => p.monitor), 0.5)!, runtime: quantile(per.map((p) => p.runtime), 0.5)!, total: quantile(per.map((p) => p.total), 0.5)! };
+      const med = (k: keyof ReturnType<typeof overhead>) => quantile(per.map((p) => p[k]), 0.5)!;
+      if (per.length) rss = { monitor: med('monitor'), runtime: med('runtime'), total: med('total'), inside: med('inside') };
     } finally {
       if (ids.length) eng.cli(['rm', '-f', ...ids]);
     }
@@ -110,10 +113,10 @@ async function main() {
   if (JSON_OUT) { console.log(JSON.stringify({ runs: RUNS, containers: CONTAINERS, rows, skipped }, null, 2)); return; }
   const f = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
   console.log(`\nengine start-up (run --rm … true), ${RUNS} interleaved runs each; overhead RSS per running container (median of ${CONTAINERS}); ${os.cpus().length} CPUs, ${os.release()}`);
-  console.log(`${'engine'.padEnd(8)}${'runtime'.padEnd(9)}${'median ms'.padStart(11)}${'p90 ms'.padStart(9)}${'failed'.padStart(8)}${'monitor MiB'.padStart(13)}${'runtime MiB'.padStart(13)}${'total MiB'.padStart(11)}`);
+  console.log(`${'engine'.padEnd(8)}${'runtime'.padEnd(9)}${'median ms'.padStart(11)}${'p90 ms'.padStart(9)}${'failed'.padStart(8)}${'monitor MiB'.padStart(13)}${'runtime MiB'.padStart(13)}${'total MiB'.padStart(11)}${'in-ctr MiB'.padStart(12)}`);
   for (const r of rows) {
     const mib = (k?: number) => (k === undefined ? '-' : (k / 1024).toFixed(1));
-    console.log(`${r.engine.padEnd(8)}${r.runtime.padEnd(9)}${f(r.median).padStart(11)}${f(r.p90).padStart(9)}${String(r.failed).padStart(8)}${mib(r.rssKb?.monitor).padStart(13)}${mib(r.rssKb?.runtime).padStart(13)}${mib(r.rssKb?.total).padStart(11)}`);
+    console.log(`${r.engine.padEnd(8)}${r.runtime.padEnd(9)}${f(r.median).padStart(11)}${f(r.p90).padStart(9)}${String(r.failed).padStart(8)}${mib(r.rssKb?.monitor).padStart(13)}${mib(r.rssKb?.runtime).padStart(13)}${mib(r.rssKb?.total).padStart(11)}${mib(r.rssKb?.inside).padStart(12)}`);
   }
   for (const s of skipped) console.log(`skipped ${s}`);
   process.exitCode = rows.some((r) => r.failed > 0 || r.runs === 0) ? 1 : 0;
