@@ -97,7 +97,7 @@ export abstract class Engine {
    * stateRoot(dir): where this instance's runtime keeps its state. rootArg: the wrapper puts
    * `--root <stateRoot>` first on every call, for engines that do not pass it on every call.
    */
-  constructor(kind: string, readonly runtime: string, opts: { log?: boolean; rootArg?: boolean; stateRoot: (dir: string) => string; ref?: string }) {
+  constructor(kind: string, readonly runtime: string, opts: { log?: boolean; rootArg?: boolean; symlink?: boolean; stateRoot: (dir: string) => string; ref?: string }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `box-eng-${kind}-`));
     this.cgroupParent = `/box-eng-${kind}-${crypto.randomBytes(4).toString('hex')}`;
     this.stateRoot = opts.stateRoot(this.dir);
@@ -108,7 +108,14 @@ export abstract class Engine {
     }
   }
 
-  private wrap(sub: string, runtime: string, stateRoot: string, opts: { log?: boolean; rootArg?: boolean }): string {
+  private wrap(sub: string, runtime: string, stateRoot: string, opts: { log?: boolean; rootArg?: boolean; symlink?: boolean }): string {
+    if (opts.symlink) {
+      // what a user would install: a symlink named *runc, no flags added (the runtime's default root)
+      const l = path.join(this.dir, sub, 'box-runc');
+      fs.mkdirSync(path.dirname(l), { recursive: true });
+      fs.symlinkSync(runtime, l);
+      return l;
+    }
     if (!opts.log && !opts.rootArg) return runtime;
     // Named *runc (box's OCI mode answers to that name too); one line per call (time, cwd,
     // argv as the engine gave it) when `log`, so a failing test shows what the engine asked.
@@ -238,10 +245,16 @@ export class Podman extends Engine {
   readonly runFlags: string[];
   readonly imageArgs: string[] = [];
 
-  constructor(runtime: string, opts: { log?: boolean; ref?: string } = {}) {
+  /**
+   * symlink: no wrapper, the runtime reached through a symlink named `box-runc` and left at its
+   * default state root (/run/box-oci for box, /run/runc for runc): the set-up a user would make.
+   */
+  constructor(runtime: string, opts: { log?: boolean; ref?: string; symlink?: boolean } = {}) {
     // conmon's exit command (`podman container cleanup`) calls `delete --force <id>` with no
     // --root even under `--runtime-flag root=…`: the wrapper adds --root to every call instead.
-    super('podman', runtime, { log: opts.log ?? true, rootArg: true, stateRoot: (d) => path.join(d, 'oci-state'), ref: opts.ref });
+    super('podman', runtime, opts.symlink
+      ? { symlink: true, stateRoot: () => (path.basename(runtime) === 'runc' ? '/run/runc' : '/run/box-oci') }
+      : { log: opts.log ?? true, rootArg: true, stateRoot: (d) => path.join(d, 'oci-state'), ref: opts.ref });
     const d = this.dir;
     this.rootfs = path.join(d, 'rootfs');
     for (const sub of ['root', 'runroot', 'tmp', 'net', 'rootfs']) fs.mkdirSync(path.join(d, sub));

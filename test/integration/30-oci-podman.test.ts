@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import { Podman, missing, runtimeUnderTest } from '../helpers/engines';
 import { engineCases, assertStopsClean } from '../helpers/engine-cases';
 import * as fs from 'node:fs';
+import * as assert from 'uvu/assert';
 import { needs } from '../helpers/box';
 
 const why = missing('podman', 'conmon');
@@ -16,5 +17,30 @@ if (!why) test.before(async () => { try { eng = new Podman(runtimeUnderTest()); 
 const engine = () => { if (setupError) throw setupError; return eng; };
 engineCases(t, engine, 'pod');
 t('stop() leaves nothing of the instance', async () => { await assertStopsClean(engine()); });
+
+// What a user sets up: `runtime` = a symlink named box-runc, no --runtime-flag. conmon's cleanup
+// calls `delete --force <id>` with no global flags at all, so the runtime must know itself by its
+// name and use its default root for every call (with `--runtime-flag root=…` that one call
+// would miss the container's state).
+t('podman through a plain box-runc symlink (default state root): run, exec, rm leave no state', async () => {
+  const p = new Podman(runtimeUnderTest(), { symlink: true });
+  try {
+    const r = p.cli(['run', '--rm', ...p.runFlags, 'sh', '-c', 'exit 3']);
+    assert.is(r.status, 3, r.stderr);
+    const name = `pod-link-${process.pid}`;
+    const d = p.cli(['run', '-d', '--name', name, ...p.runFlags, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']);
+    assert.is(d.status, 0, d.stderr);
+    const id = d.stdout.trim();
+    const ex = p.cli(['exec', name, 'sh', '-c', 'exit 4']);
+    assert.is(ex.status, 4, ex.stderr);
+    assert.ok(p.stateEntries().includes(id), `${id} not in ${p.stateRoot}`);
+    assert.is(p.cli(['rm', '-f', name]).status, 0);
+    const end = Date.now() + 10000;
+    while (p.stateEntries().includes(id) && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
+    assert.not.ok(p.stateEntries().includes(id), `${id} left in ${p.stateRoot}`);
+  } finally {
+    assert.equal(await p.stop(), []);
+  }
+});
 test.after(async () => { if (eng && fs.existsSync(eng.dir)) await eng.stop(); });
 test.run();
