@@ -53,8 +53,10 @@ function step(op: MountOp, root: string) {
       return;
     case 'mount':
       if (op.target === root) { libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null); return; }
-      at(root, op.target, op.mkdir ? { create: op.flags & MS.BIND ? mountpointKind(op.source, op.mkdir) : op.mkdir } : {}, (fd, inner) =>
-        mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner));
+      at(root, op.target, op.mkdir ? { create: op.flags & MS.BIND ? mountpointKind(op.source, op.mkdir) : op.mkdir } : {}, (fd, inner) => {
+        mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner);
+        if (op.copyUp) copyUp(fd, root, op.target);
+      });
       return;
     case 'mkdir':
       at(root, op.path, { create: 'dir', mode: op.mode }, () => undefined);
@@ -122,6 +124,19 @@ function step(op: MountOp, root: string) {
       at(root, op.path, {}, (fd, inner) => readonlyRecursive(fd, inner, true)); // resolved again: now the bind's root
       return;
   }
+}
+
+/**
+ * runc's tmpcopyup (podman's --tmpfs default): the new mount gets what the image had there.
+ * `under` was opened before the mount, so /proc/self/fd/N still leads to the directory beneath
+ * it; the new mount is reached by resolving its path again. The mount's root takes the mode
+ * of the directory it covers, as runc does.
+ */
+function copyUp(under: number, root: string, target: string) {
+  at(root, target, {}, (top) => {
+    copyTree(procFd(under), procFd(top));
+    libc.chmod(procFd(top), libc.fstat(under).mode & 0o7777);
+  });
 }
 
 function readlinkOrNone(dir: number, name: string): string | undefined {

@@ -6,7 +6,7 @@ import { StageConfig } from '../options/types';
 
 export type MountOp =
   | { op: 'private-root' }                        // stop our mounts propagating to the host
-  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file' }
+  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file'; copyUp?: boolean } // copyUp: what was there copied into the new mount (runc's tmpcopyup)
   | { op: 'copy-rootfs'; from: string[]; to: string } // no overlayfs: a private copy of the layers (top first)
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'file'; path: string }                  // an empty file to bind something over

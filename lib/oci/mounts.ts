@@ -82,6 +82,7 @@ export interface ParsedOptions {
   propagation: number[];    // each applied by its own mount call after the mount
   data: string;             // what the filesystem reads (size=65536k, mode=755, newinstance…)
   recursiveReadonly: boolean;
+  copyUp: boolean;          // tmpcopyup: the image's files at the destination copied into the new tmpfs
 }
 
 /** A mount's options as runc reads them; `where` names the mount in errors. */
@@ -89,18 +90,19 @@ export function parseMountOptions(options: unknown, where: string): ParsedOption
   if (options !== undefined && !(Array.isArray(options) && options.every((o) => typeof o === 'string'))) throw new Error(`${where}: options must be an array of strings`);
   let flags = 0;
   const propagation: number[] = [], data: string[] = [];
-  let recursiveReadonly = false;
+  let recursiveReadonly = false, copyUp = false;
   for (const o of (options as string[] | undefined) ?? []) {
     if (o === 'idmap' || o === 'ridmap') throw new Error(`${where}: idmap mounts are not supported`);
     if (o === 'rro') { recursiveReadonly = true; continue; }
     if (RECURSIVE_ATTRS.has(o)) throw new Error(`${where}: the recursive mount attribute ${o} is not supported (only rro)`);
-    if (o === 'tmpcopyup') throw new Error(`${where}: tmpcopyup is not supported`);
+    if (o === 'tmpcopyup') { copyUp = true; continue; }
+    if (o === 'notmpcopyup') continue;
     const f = FLAGS[o];
     if (f) flags = f[0] ? flags & ~f[1] : flags | f[1];
     else if (PROPAGATION[o] !== undefined) propagation.push(PROPAGATION[o]);
     else data.push(o);
   }
-  return { flags, propagation, data: data.join(','), recursiveReadonly };
+  return { flags, propagation, data: data.join(','), recursiveReadonly, copyUp };
 }
 
 /** Where a container path lands under the root before the pivot: ".." cannot climb above it. */
@@ -197,6 +199,7 @@ function addMount(ops: MountOp[], late: MountOp[], m: any, where: string, root: 
     ops.push({
       op: 'mount', source: typeof m.source === 'string' && m.source ? m.source : type, target, fstype: type,
       flags: later ? o.flags & ~MS.RDONLY : o.flags, ...(o.data ? { data: o.data } : {}), mkdir: 'dir',
+      ...(o.copyUp && type === 'tmpfs' ? { copyUp: true } : {}),
     });
     if (later) late.push({ op: 'remount', path: dest, flags: o.flags & ~(MS.REMOUNT | MS.BIND | MS.REC) });
   }

@@ -76,6 +76,12 @@ test('docker\'s config.json carried out: binds with their flags, /dev, cgroup v1
     fs.writeFileSync(path.join(dir, m.source), `${m.source} of the host\n`);
   }
   config.mounts.find((m: any) => m.destination === '/etc/hosts').options.push('ro', 'nosuid');
+  // podman's --tmpfs: the image's /opt/app copied into the tmpfs over it
+  fs.mkdirSync(path.join(dir, 'rootfs', 'opt', 'app', 'sub'), { recursive: true, mode: 0o750 });
+  fs.chmodSync(path.join(dir, 'rootfs', 'opt', 'app'), 0o750);
+  fs.writeFileSync(path.join(dir, 'rootfs', 'opt', 'app', 'sub', 'file.txt'), 'from the image\n');
+  fs.symlinkSync('sub/file.txt', path.join(dir, 'rootfs', 'opt', 'app', 'link'));
+  config.mounts.push({ destination: '/opt/app', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   const hostMounts = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   const r = JSON.parse(child('mounts', dir));
@@ -96,6 +102,10 @@ test('docker\'s config.json carried out: binds with their flags, /dev, cgroup v1
   assert.is(r.keys.rdev, (1 << 8) | 3, '/proc/keys masked by /dev/null');
   assert.match(mount('/proc/sys').options, /^ro/);
   assert.match(mount('/sys').options, /^ro/);
+  assert.is(mount('/opt/app').fstype, 'tmpfs');
+  assert.equal(r.app, { file: 'from the image\n', link: 'sub/file.txt', mode: '750' });
+  assert.is(r.appWrite, '', 'written into the tmpfs…');
+  assert.not.ok(fs.existsSync(path.join(dir, 'rootfs', 'opt', 'app', 'new')), '…not into the image');
   // nothing of it in the host's mount namespace, and the host's own sysctl unchanged
   assert.is(fs.readFileSync('/proc/self/mountinfo', 'utf8'), hostMounts);
   assert.not.ok(fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(dir));

@@ -124,7 +124,7 @@ test('options: every flag set and cleared as runc does, propagation apart, the r
   const p = parseMountOptions(['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'unbindable', 'runbindable'], 'x');
   assert.is(p.flags, 0);
   assert.equal(p.propagation, [MS.PRIVATE, MS.PRIVATE | MS.REC, MS.SHARED, MS.SHARED | MS.REC, MS.SLAVE, MS.SLAVE | MS.REC, MS.UNBINDABLE, MS.UNBINDABLE | MS.REC]);
-  assert.equal(parseMountOptions(['size=65536k', 'nosuid', 'mode=755', 'newinstance'], 'x'), { flags: MS.NOSUID, propagation: [], data: 'size=65536k,mode=755,newinstance', recursiveReadonly: false });
+  assert.equal(parseMountOptions(['size=65536k', 'nosuid', 'mode=755', 'newinstance'], 'x'), { flags: MS.NOSUID, propagation: [], data: 'size=65536k,mode=755,newinstance', recursiveReadonly: false, copyUp: false });
   // a tmpfs with propagation: the mount, then one call per propagation option
   const ops = one({ type: 'tmpfs', source: 'tmpfs', options: ['nodev', 'size=1m', 'rshared', 'unbindable'] });
   const i = mountAt(ops, `${R}/m`);
@@ -155,6 +155,15 @@ test('binds: ro by a remount that keeps the other flags; rro recursive; type "bi
   assert.is((ops[mountAt(ops, `${R}/m`)] as any).source, '/bundles/b1/data/x');
   assert.throws(() => one({ source: 'data/x', options: ['bind'] }), /mounts\[0\] \(\/m\): the relative source data\/x needs the bundle directory/);
   assert.throws(() => one({ type: 'bind', options: ['bind'] }), /mounts\[0\] \(\/m\): a bind mount needs a source/);
+});
+
+test('tmpcopyup (podman\'s --tmpfs): a tmpfs that gets what the image had there; notmpcopyup and other types: no copy', () => {
+  let ops = one({ type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
+  assert.equal(ops[mountAt(ops, `${R}/m`)], { op: 'mount', source: 'tmpfs', target: `${R}/m`, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, mkdir: 'dir', copyUp: true });
+  ops = one({ type: 'tmpfs', options: ['notmpcopyup'] });
+  assert.not.ok('copyUp' in ops[mountAt(ops, `${R}/m`)]);
+  ops = one({ type: 'proc', options: ['tmpcopyup'] });
+  assert.not.ok('copyUp' in ops[mountAt(ops, `${R}/m`)]);
 });
 
 test('refused, naming the mount: idmap, recursive attributes other than rro, relative destinations, no type', () => {
