@@ -2,6 +2,8 @@
 // session, late cgroup join, cgroup namespace, the namespaces reported to box, working
 // directory, stdio usable by the user, a fresh keyring, user and capabilities, a clean
 // signal/fd state, execve. With --init, tini is PID 1 in front of the command (./tini.ts).
+// In OCI mode (cfg.oci) config.json's rlimits, umask, oom_score_adj and five capability sets
+// are applied too, and noNewKeyring keeps the keyring (./process.ts).
 import type { Stats } from 'node:fs';
 import { libc } from '../libc/seam';
 import { nodeErrorText } from '../libc/errno';

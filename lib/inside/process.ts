@@ -31,10 +31,10 @@ export function applyProcessLimits(x: ProcessExtras) {
       throw new Error(`oomScoreAdj ${x.oomScoreAdj}: write /proc/self/oom_score_adj: ${e.code ?? e.message}`);
     }
   }
-  if (x.umask !== undefined) {
-    if (!Number.isInteger(x.umask) || x.umask < 0 || x.umask > 0o777) throw new Error(`umask ${x.umask}: not a mode from 0 to 0777`);
-    libc.umask(x.umask);
-  }
+  // runc's default when config.json has none: 022, not whatever the engine's monitor had
+  const umask = x.umask ?? 0o022;
+  if (!Number.isInteger(umask) || umask < 0 || umask > 0o777) throw new Error(`umask ${umask}: not a mode from 0 to 0777`);
+  libc.umask(umask);
   for (const r of x.rlimits ?? []) setRlimit(r);
 }
 

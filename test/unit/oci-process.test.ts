@@ -116,6 +116,8 @@ test('OCI __init: rlimits never above box\'s hard limit (the error names the lim
   assert.is(r.error, undefined);
   assert.equal(r.fake.calls.find((c) => c.name === 'setrlimit')!.args.slice(0, 3), [4, RLIM_INFINITY, RLIM_INFINITY]);
   assert.not.ok(r.fake.calls.some((c) => c.name === 'joinNewSessionKeyring'), 'noNewKeyring: the session keyring is kept');
+  r = runFinish(ociConfig(extras({ umask: undefined })));
+  assert.equal(r.fake.calls.filter((c) => c.name === 'umask').map((c) => c.args[0]), [0o022], 'no umask in config.json: runc\'s 022');
   r = runFinish(ociConfig(extras({ oomScoreAdj: -1000 })), (f) => {
     f.script.writeFile = () => { throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }); };
   });
