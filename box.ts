@@ -32,6 +32,7 @@ Commands:
   rmi       Remove images
   image     inspect | ls | rm | pull | import
   info      Display what this host offers to containers
+  oci       box as an OCI runtime (runc's interface: create, start, state, kill, delete, exec…)
   version   Show the box version
 
 Run 'box COMMAND --help' for more information on a command.
@@ -51,6 +52,12 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   if (Object.hasOwn(HIDDEN, verb ?? '')) return HIDDEN[verb](args);
+  // box as an OCI runtime (runc's CLI, for podman, dockerd, containerd): `box oci …`, runc's global flags first, or a *runc name
+  if (verb === 'oci') return require('./lib/oci/cli').oci(args);
+  if (verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) {
+    const cli = require('./lib/oci/cli');
+    if (cli.isOciInvocation(argv, process.argv[1] ?? '')) return cli.oci(argv);
+  }
   switch (verb) {
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);

@@ -45,6 +45,9 @@ export function mkdirUnder(dir: string, parents: () => void) {
 
 export abstract class BaseCgroup implements CgroupManager {
   abstract readonly mode: 'v1' | 'v2';
+  /** The level above the container's directory is not box's (an OCI engine's cgroupsPath): destroy() leaves it. */
+  keepParent = false;
+
   constructor(protected readonly hiers: Hier[]) {}
   get dirs(): string[] { return this.hiers.map((h) => h.dir); }
 
@@ -127,7 +130,7 @@ export abstract class BaseCgroup implements CgroupManager {
         }
       }
       // box's own parent goes too once empty, so an idle host shows no trace of box
-      try { fs.rmdirSync(path.dirname(dir)); } catch { /* other containers, or raced */ }
+      if (!this.keepParent) try { fs.rmdirSync(path.dirname(dir)); } catch { /* other containers, or raced */ }
     }
   }
 }

@@ -61,8 +61,23 @@ export const PARENT = parentName(process.env.BOX_ROOT);
 
 /** The cgroups a container with this id has (or will have, after create()) on this host. */
 export function cgroupManager(id: string, layout: CgroupLayout = discover(), parent = PARENT): CgroupManager {
-  if (layout.mode === 'v2') return new V2Cgroup(path.join(layout.v2!.mountpoint, parent, id), layout.v2!.mountpoint);
-  return new V1Cgroup(layout.v1.map((h) => ({ controllers: h.controllers, dir: path.join(h.mountpoint, parent, id) })));
+  return cgroupManagerAt(`/${parent}/${id}`, layout);
+}
+
+/**
+ * The cgroups at an absolute path below each hierarchy's root, as an OCI config's
+ * `cgroupsPath` names them (/docker/<id>, /machine.slice/libpod-<id>). The path is the
+ * engine's choice: it must stay below the root (no `..`), and the levels above the
+ * container's own directory are the engine's, so destroy() leaves them (`keepParent`).
+ */
+export function cgroupManagerAt(cgroupPath: string, layout: CgroupLayout = discover(), opts: { keepParent?: boolean } = {}): CgroupManager {
+  const rel = cgroupPath.split('/').filter(Boolean);
+  if (!rel.length || rel.some((c) => c === '.' || c === '..')) throw new Error(`cgroup path "${cgroupPath}": must name a directory below the cgroup root, without . or ..`);
+  const m = layout.mode === 'v2'
+    ? new V2Cgroup(path.join(layout.v2!.mountpoint, ...rel), layout.v2!.mountpoint)
+    : new V1Cgroup(layout.v1.map((h) => ({ controllers: h.controllers, dir: path.join(h.mountpoint, ...rel) })));
+  m.keepParent = !!opts.keepParent;
+  return m;
 }
 
 /** The manager for directories a record kept (or leak collection found), whatever box made them. */

@@ -57,7 +57,7 @@ export function planV1(r: Resources, opts: { devices: boolean; memoryNow?: numbe
   if (r.pidsLimit) add('pids', V1.pids.max, r.pidsLimit, W.pids);
   if (opts.devices) {
     add('devices', V1.devices.deny, 'a', W.devices);
-    for (const rule of DEFAULT_DEVICE_RULES) add('devices', V1.devices.allow, rule, undefined, V1.devices.deny);
+    for (const rule of r.devices ?? DEFAULT_DEVICE_RULES) add('devices', V1.devices.allow, rule, undefined, V1.devices.deny);
   }
   return plan;
 }

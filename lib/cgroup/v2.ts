@@ -12,9 +12,9 @@ import { BaseCgroup, CgroupWrite, sleepMs, KILL_FREEZE_MS, mkdirUnder } from './
 import { writeCgroup, readCgroup } from './write';
 import type { ApplyResult, CgroupStats } from './manager';
 
-/** Attach the allow-list of Docker's default devices to a cgroup v2 directory. */
-export function restrictDevices(dir: string) {
-  const prog = libc.bpfLoadDeviceProgram(deviceProgram(DEFAULT_DEVICE_RULES.map(parseRule)));
+/** Attach an allow-list of devices (Docker's default unless an OCI config gave its own) to a cgroup v2 directory. */
+export function restrictDevices(dir: string, rules: string[] = DEFAULT_DEVICE_RULES) {
+  const prog = libc.bpfLoadDeviceProgram(deviceProgram(rules.map(parseRule)));
   const cg = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     libc.bpfAttachDevice(cg, prog, dir);
@@ -82,7 +82,7 @@ export class V2Cgroup extends BaseCgroup {
     const res: ApplyResult = { warnings: [] };
     if (!opts.privileged) {
       try {
-        restrictDevices(this.dir);
+        restrictDevices(this.dir, r.devices);
       } catch (e: any) {
         // without a device program, CAP_MKNOD would let the container make and open host disks
         res.mknodDropped = e.message;

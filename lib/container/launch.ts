@@ -39,7 +39,13 @@ function stageEnv(): Record<string, string> {
   return env;
 }
 
-export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean } = {}): Stage {
+export interface SpawnOptions {
+  newPidNs?: boolean;
+  pidNsPath?: string;       // OCI: join this pid namespace instead (a pod's shared one), the same way: setns, spawn, setns back
+  detached?: boolean;
+}
+
+export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: SpawnOptions = {}): Stage {
   const [mine, theirs] = libc.socketPair();
   const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...process.execArgv, selfScript(), verb], {
     stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
@@ -47,9 +53,17 @@ export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts:
     detached: opts.detached,
   });
   try {
-    if (!opts.newPidNs) return { child: run(), fdSock: mine };
+    if (!opts.newPidNs && !opts.pidNsPath) return { child: run(), fdSock: mine };
+    const target = opts.pidNsPath ? libc.open(opts.pidNsPath, 'r') : -1; // before anything changes: a bad path fails cleanly
     const pidns = libc.open('/proc/self/ns/pid', 'r');
-    libc.unshare(CLONE.NEWPID);
+    try {
+      if (target >= 0) libc.setns(target, CLONE.NEWPID, `pid (${opts.pidNsPath})`); else libc.unshare(CLONE.NEWPID);
+    } catch (e) {
+      libc.close(pidns);
+      throw e;
+    } finally {
+      if (target >= 0) libc.close(target);
+    }
     try {
       return { child: run(), fdSock: mine };
     } finally {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
 import { ChildProcess, StdioOptions } from 'node:child_process';
-import { spawnStage } from './launch';
+import { spawnStage, SpawnOptions } from './launch';
 import { exitStatus } from './exit';
 import { ContainerError } from './errors';
 import { Channel } from '../inside/protocol';
@@ -30,7 +30,7 @@ export class Stage {
   private readonly chan: Channel;
   private readonly fdSock: number;
 
-  constructor(verb: '__init' | '__exec', private readonly what: string, stdio: StdioOptions, opts: { newPidNs?: boolean; detached?: boolean }) {
+  constructor(verb: '__init' | '__exec', private readonly what: string, stdio: StdioOptions, opts: SpawnOptions) {
     const { child, fdSock } = spawnStage(verb, stdio, opts);
     this.child = child;
     this.fdSock = fdSock;

@@ -97,7 +97,7 @@ export function stageExec(): never | void {
       return;
     }
     if (pty) libc.close(pty.slave);
-    sendMessage({ started: true });
+    sendMessage({ started: true, pid: child.pid }); // the host PID: OCI exec --pid-file names it
     if (cfg.detach) libc.exit(0);
     for (const sig of pty ? TTY_FORWARD : FORWARDED_SIGNALS) process.on(sig, () => { try { child.kill(sig); } catch { /* gone */ } });
     // the command's status is the stage's; _exit, because Node's teardown would only delay box exec

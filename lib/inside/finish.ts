@@ -34,14 +34,9 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
     libc.mount(`/proc/self/fd/${pty.slave}`, '/dev/console', null, MS.BIND);
     libc.close(pty.slave);
   }
-  // Join late: everything above ran outside the container's CPU quota and memory limit.
-  cgroupFds.forEach((fd, i) => {
-    // the path is no longer reachable here (after pivot_root): name it from the config
-    try { libc.write(fd, '0'); } catch (e: any) { throw new Error(nodeErrorText(e, 'join cgroup', cfg.cgroupProcs[i])); }
-    libc.close(fd);
-  });
+  joinCgroups(cfg, cgroupFds); // late: everything above ran outside the container's CPU quota and memory limit
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
-  reportNamespaces();
+  if (!cfg.oci) reportNamespaces(); // OCI: `create` recorded them from /proc already, and is gone
 
   enterWorkdir(spec.workdir || '/', spec.user, true);
   const file = resolveCommand(spec.command[0], spec.env);
@@ -59,6 +54,15 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   } catch (e) {
     throw execFailure(e);
   }
+}
+
+/** Write "0" to the cgroup.procs fds opened while the host's /sys was visible. */
+export function joinCgroups(cfg: StageConfig, fds: number[]) {
+  fds.forEach((fd, i) => {
+    // the path is no longer reachable here (after pivot_root): name it from the config
+    try { libc.write(fd, '0'); } catch (e: any) { throw new Error(nodeErrorText(e, 'join cgroup', cfg.cgroupProcs[i])); }
+    libc.close(fd);
+  });
 }
 
 /**

@@ -7,47 +7,95 @@
 //   "start" → tty/session → join cgroups (late) → cgroup ns → namespaces reported →
 //   workdir, stdio, keyring, user, capabilities → execve (of tini with --init, which then
 //   runs the command).
-// Setup and start are separate so that create/start, hooks and OCI mode can reuse it.
+// In OCI mode (cfg.oci, lib/oci/create.ts) the same steps run from config.json's data, with
+// three differences: `create` exits once the stage is ready, so the stage has no parent-death
+// signal and waits for `start` on the exec fifo (a host path, opened first), not on fd 3; it
+// joins its cgroups and makes its cgroup namespace before that wait, so the engine sees the
+// container's processes in its cgroup from `create` on; and the config's hooks run inside.
 import { libc } from '../libc/seam';
 import { CLONE, PR } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
-import { StageConfig } from '../options/types';
+import { StageConfig, OciStage } from '../options/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
+import { nodeErrorText } from '../libc/errno';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
-import { finish, hostLastCap, StartMessage } from './finish';
+import { finish, hostLastCap, joinCgroups, StartMessage } from './finish';
 import { CommandError } from './command';
 import { loadInit } from './tini';
+import { runHooks } from '../oci/hooks';
+
+const NS_TYPES: Record<string, number> = { network: CLONE.NEWNET, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP };
 
 export function stageInit(): never {
+  let gated = false;
   try {
     closeExeFd();
     libc.prctl(PR.SET_DUMPABLE, 0); // no ptrace, no /proc/1/{mem,environ,fd} for anyone but root of the host, until execve
     libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
     libc.setBlocking(CHANNEL_FD);
     const cfg: StageConfig = readMessage();
+    const oci = cfg.oci;
+    // OCI: `create` exits while this waits for `start`; the engine's monitor (a subreaper) becomes the parent
+    if (oci) libc.prctl(PR.SET_PDEATHSIG, 0);
     const lastCap = hostLastCap();
     const cgroupFds = cfg.cgroupProcs.map((p) => libc.open(p, 'w'));
-    libc.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
+    const gate = oci ? libc.open(oci.gate, 'r+') : -1; // read-write: never blocks here, and `start` can write while we live
+    const joined = oci ? openJoined(oci) : [];         // every path opened before the first namespace changes
+    for (const [type, fd] of joined) { libc.setns(fd, NS_TYPES[type], type); libc.close(fd); }
+    libc.unshare(oci ? oci.unshare : CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
     // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
     (globalThis as any).__boxSaveCodeCache?.();
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
-    executePlan(mountPlan(cfg), cfg.rootfs.merged);
-    libc.sethostname(cfg.spec.hostname);
-    libc.loopbackUp();
+    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged);
+    if (!oci || cfg.spec.hostname) libc.sethostname(cfg.spec.hostname);
+    if (!oci || oci.unshare & CLONE.NEWNET) libc.loopbackUp();
     let pty: PtyPair | undefined;
     if (cfg.spec.tty) {
       pty = libc.openPtyInside(); // inside the new root: nothing resolves against the host
       libc.sendFd(FD_SOCKET, pty.master);
       libc.close(pty.master);
     }
+    if (oci) {
+      joinCgroups(cfg, cgroupFds);
+      if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
+      runHooks(oci.hooks.createContainer, oci.state, 'createContainer');
+    }
     sendMessage({ ready: true, pty: pty?.index });
+    if (oci) {
+      waitAtGate(gate);
+      gated = true;
+      runHooks(oci.hooks.startContainer, oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
+      return finish({ ...cfg, cgroupns: false }, pty, [], lastCap);
+    }
     const start: StartMessage = readMessage();
     if (!start.start) libc.exit(125);
     return finish(cfg, pty, cgroupFds, lastCap);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;
-    try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
+    // after the gate nobody reads fd 3 (`create` is gone): the engine shows the container's stderr
+    if (gated) { try { libc.write(2, `box: ${e.message}\n`); } catch { /* no stderr */ } }
+    else try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
     libc.exit(status);
   }
+}
+
+/** The namespaces config.json names by path (a pod's network, ipc, uts), opened before any of ours change. */
+function openJoined(oci: OciStage): [string, number][] {
+  return oci.join.map((j) => {
+    try { return [j.type, libc.open(j.path, 'r')] as [string, number]; } catch (e: any) { throw new Error(nodeErrorText(e, `open ${j.type} namespace`, j.path)); }
+  });
+}
+
+/** Block until `start` writes to the exec fifo (runc's exec.fifo). */
+function waitAtGate(fd: number) {
+  const buf = Buffer.alloc(1);
+  for (;;) {
+    try {
+      if (libc.read(fd, buf) === 1) break;
+    } catch (e: any) {
+      if (e.code !== 'EINTR' && e.code !== 'EAGAIN') throw e;
+    }
+  }
+  libc.close(fd);
 }

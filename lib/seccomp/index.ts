@@ -27,7 +27,7 @@ export interface SeccompFilter {
 /** `--security-opt seccomp=…` as the user chose: the default, none, or a profile file read at `run`. */
 export type SeccompChoice = { kind: 'builtin' } | { kind: 'unconfined' } | { kind: 'file'; path: string; profile: SeccompProfile };
 
-export interface LoadOptions { noNewPrivileges: boolean; init: boolean }
+export interface LoadOptions { noNewPrivileges: boolean; init: boolean; denyWins?: boolean }
 
 export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean, load: LoadOptions): SeccompFilter | undefined {
   if (privileged || choice.kind === 'unconfined') return undefined; // Docker: --privileged runs without a filter
@@ -39,7 +39,7 @@ export function seccompFilter(choice: SeccompChoice, caps: string[], privileged:
   const cached = key ? readCache(key) : undefined;
   if (cached) return cached;
   const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
-  const resolved = resolveProfile(profile, { caps, kernel });
+  const resolved = resolveProfile(profile, { caps, kernel, denyWins: load.denyWins });
   checkActions(profile);
   const filter = toFilter(resolved);
   checkStartable(Buffer.from(filter.program, 'base64'), load);

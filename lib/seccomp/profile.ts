@@ -112,6 +112,14 @@ export interface Context {
   caps: string[];          // the container's capabilities (with or without CAP_)
   kernel: string;          // uname release, e.g. "6.18.4-..."
   arch?: string;           // process.arch
+  /**
+   * An OCI config's profile comes resolved by the engine, and podman's lists a call in its
+   * allow-all group and again, refused, in a group for containers without a capability
+   * (setns without CAP_SYS_ADMIN): there the refusal is meant. With `denyWins`, of two
+   * unconditional rules with different actions the one that is not SCMP_ACT_ALLOW decides
+   * (of two refusals, the later); without it, that is an error in the profile.
+   */
+  denyWins?: boolean;
 }
 
 /**
@@ -151,6 +159,11 @@ export function resolveProfile(p: SeccompProfile, ctx: Context): Resolved {
         const list = f.calls.get(nr) ?? [];
         const always = list.find((c) => !c.conds.length);
         if (always) {
+          if (!checks[0].conds.length && always.action !== action && ctx.denyWins) {
+            // a fresh entry: `always` is shared with every other name of its rule
+            if (action !== ACTIONS.SCMP_ACT_ALLOW) { f.calls.set(nr, [{ conds: [], action }]); uncond.set(`${f.arch}:${nr}`, i); }
+            continue;
+          }
           if (!checks[0].conds.length && always.action !== action) {
             throw new ProfileError(`syscalls[${uncond.get(`${f.arch}:${nr}`)}] and syscalls[${i}] give "${name}" different actions`);
           }
