@@ -25,13 +25,27 @@ export interface OciMountOptions {
    * cgroups only, and can read but not change their limits when the mount is ro.
    */
   cgroupDirs?: { name: string; dir: string }[];
-  /**
-   * cgroup v2: the container's own cgroup directory, bound at the destination. Without it (and
-   * without cgroupDirs) a `cgroup` mount is a fresh cgroup2 mount, which shows the cgroup
-   * namespace's root: the stage must then have joined its cgroup and unshared its cgroup
-   * namespace before the plan runs, or the container sees the host's whole hierarchy.
-   */
+  /** cgroup v2: the container's own cgroup directory, bound at the destination. */
   cgroup2Dir?: string;
+  // Neither (say, no cgroups known): an empty tmpfs at the destination. Never a fresh cgroup
+  // mount: the plan runs before the stage joins its cgroups and makes its cgroup namespace
+  // (init.ts), so a cgroup2 mount would show the host's whole hierarchy.
+}
+
+/**
+ * ociMountPlan's cgroup options from the container's cgroup manager (lib/cgroup: `mode` and
+ * `dirs`, one per hierarchy in v1) and the cgroupsPath its directories were made at: each v1
+ * hierarchy is named by its mount point's directory ("memory", "cpu,cpuacct").
+ */
+export function cgroupMountDirs(cg: { mode: 'v1' | 'v2'; dirs: string[] }, cgroupPath: string): Pick<OciMountOptions, 'cgroupDirs' | 'cgroup2Dir'> {
+  if (cg.mode === 'v2') return cg.dirs.length ? { cgroup2Dir: cg.dirs[0] } : {};
+  const rel = '/' + cgroupPath.split('/').filter(Boolean).join('/');
+  return {
+    cgroupDirs: cg.dirs.map((dir) => {
+      const mountpoint = dir.endsWith(rel) ? dir.slice(0, -rel.length) : path.posix.dirname(dir);
+      return { name: path.posix.basename(mountpoint), dir };
+    }),
+  };
 }
 
 /** runc's table (libcontainer/specconv): [clears the flag?, flag]. */
@@ -235,7 +249,7 @@ function cgroupMount(ops: MountOp[], o: ParsedOptions, target: string, where: st
   } else if (opts.cgroup2Dir) {
     bind(ops, absolute(opts.cgroup2Dir, where, 'cgroup directory'), target, MS.REC | rest);
   } else {
-    ops.push({ op: 'mount', source: 'cgroup2', target, fstype: 'cgroup2', flags: o.flags & ~MS.REMOUNT, ...(o.data ? { data: o.data } : {}), mkdir: 'dir' });
+    ops.push({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC | (o.flags & MS.RDONLY), data: 'mode=755,size=0', mkdir: 'dir' });
   }
 }
 

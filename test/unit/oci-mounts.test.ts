@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ociMountPlan, parseMountOptions } from '../../lib/oci/mounts';
+import { ociMountPlan, parseMountOptions, cgroupMountDirs } from '../../lib/oci/mounts';
 import { MountOp, DEVICES } from '../../lib/mount/plan';
 import { executePlan } from '../../lib/mount/execute';
 import { MS, S_IFBLK, S_IFIFO, S_IFCHR } from '../../lib/libc/constants';
@@ -47,8 +47,9 @@ test('podman: private root, the root bound onto itself, then mounts[] in their o
   // /etc/hosts: nothing to remount, only the propagation
   const hosts = mountAt(ops, `${R}/etc/hosts`);
   assert.equal(ops[hosts + 1], { op: 'propagation', path: `${R}/etc/hosts`, flags: MS.PRIVATE | MS.REC });
-  // cgroup without the container's dirs: a cgroup2 mount, read-only as asked
-  assert.equal(ops[mountAt(ops, `${R}/sys/fs/cgroup`)], { op: 'mount', source: 'cgroup2', target: `${R}/sys/fs/cgroup`, fstype: 'cgroup2', flags: NSDN | MS.RELATIME | MS.RDONLY, mkdir: 'dir' });
+  // cgroup without the container's dirs: an empty tmpfs, never a cgroup mount that would show the host's hierarchy
+  assert.equal(ops[mountAt(ops, `${R}/sys/fs/cgroup`)], { op: 'mount', source: 'tmpfs', target: `${R}/sys/fs/cgroup`, fstype: 'tmpfs', flags: NSDN | MS.RDONLY, data: 'mode=755,size=0', mkdir: 'dir' });
+  assert.not.ok(ops.some((o) => o.op === 'mount' && (o.fstype === 'cgroup' || o.fstype === 'cgroup2')));
   // the default nodes after every mount (the /dev tmpfs exists), before the pivot
   const nodes = ops.flatMap((o, i) => (o.op === 'mknod' ? [i] : []));
   assert.equal(nodes.map((i) => (ops[i] as any).path), DEVICES.map(([n]) => `${R}/dev/${n}`));
@@ -105,6 +106,16 @@ test('cgroup v1 (cgroupDirs): a tmpfs with one bind per hierarchy, each remounte
     { op: 'mount', source: '/sys/fs/cgroup/docker/c1', target: cg, fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' },
     { op: 'remount', path: cg, flags: MS.RDONLY | NSDN },
   ]);
+});
+
+test('cgroupMountDirs: v1 hierarchies named by their mount point below the cgroupsPath; v2 its one directory', () => {
+  const v1 = { mode: 'v1' as const, dirs: ['/sys/fs/cgroup/memory/machine.slice/libpod-c1', '/sys/fs/cgroup/cpu,cpuacct/machine.slice/libpod-c1', '/sys/fs/cgroup/net_cls,net_prio/machine.slice/libpod-c1'] };
+  assert.equal(cgroupMountDirs(v1, '/machine.slice/libpod-c1/'), { cgroupDirs: [
+    { name: 'memory', dir: v1.dirs[0] }, { name: 'cpu,cpuacct', dir: v1.dirs[1] }, { name: 'net_cls,net_prio', dir: v1.dirs[2] },
+  ] });
+  assert.equal(cgroupMountDirs({ mode: 'v2', dirs: ['/sys/fs/cgroup/docker/c1'] }, '/docker/c1'), { cgroup2Dir: '/sys/fs/cgroup/docker/c1' });
+  const ops = ociMountPlan(PODMAN, R, cgroupMountDirs(v1, '/machine.slice/libpod-c1'));
+  assert.ok(ops.some((o) => o.op === 'symlink' && o.path === `${R}/sys/fs/cgroup/net_prio` && o.target === 'net_cls,net_prio'));
 });
 
 test('options: every flag set and cleared as runc does, propagation apart, the rest as data', () => {
