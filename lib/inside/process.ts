@@ -14,7 +14,7 @@
 import { libc } from '../libc/seam';
 import { PR } from '../libc/constants';
 import { RLIMIT, RLIM_INFINITY } from '../libc/process';
-import { capNumber } from '../options/capabilities';
+import { capNumber, CAPS } from '../options/capabilities';
 import type { ProcessExtras } from '../options/types';
 
 const PR_SET_KEEPCAPS = 8;
@@ -78,7 +78,7 @@ function capMask(names: string[] | undefined, lastCap: number): bigint {
  */
 export function applyCapabilities(caps: ProcessExtras['capabilities'], lastCap: number, changeIds: () => void) {
   const bounding = capMask(caps.bounding, lastCap);
-  for (let c = 0; c <= lastCap; c++) if (!(bounding & (1n << BigInt(c)))) libc.prctl(PR.CAPBSET_DROP, c);
+  for (let c = 0; c <= lastCap; c++) if (!(bounding & (1n << BigInt(c)))) named(`drop ${capName(c)} from the bounding set`, () => libc.prctl(PR.CAPBSET_DROP, c));
   const held = libc.capGet().permitted;
   libc.prctl(PR_SET_KEEPCAPS, 1); // setresuid to a non-root user would clear the permitted set
   changeIds();
@@ -86,8 +86,19 @@ export function applyCapabilities(caps: ProcessExtras['capabilities'], lastCap: 
   const permitted = capMask(caps.permitted, lastCap) & held;
   const effective = capMask(caps.effective, lastCap) & permitted;
   const inheritable = capMask(caps.inheritable, lastCap) & held;
-  libc.capSet({ effective, permitted, inheritable });
+  named('set the effective, permitted and inheritable sets', () => libc.capSet({ effective, permitted, inheritable }));
   libc.prctl(PR.CAP_AMBIENT, PR.CAP_AMBIENT_CLEAR_ALL);
   const ambient = capMask(caps.ambient, lastCap) & permitted & inheritable; // the kernel refuses any other
-  for (let c = 0; c <= lastCap; c++) if (ambient & (1n << BigInt(c))) libc.prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c);
+  for (let c = 0; c <= lastCap; c++) if (ambient & (1n << BigInt(c))) named(`raise ${capName(c)} in the ambient set`, () => libc.prctl(PR.CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c));
+}
+
+const capName = (n: number) => (CAPS[n] ? `CAP_${CAPS[n]}` : `capability ${n}`);
+
+/** Errors say which capability step failed, not only "prctl: EPERM". */
+function named<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e: any) {
+    throw new Error(`capabilities: ${what}: ${e.message}`);
+  }
 }

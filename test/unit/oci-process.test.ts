@@ -118,6 +118,8 @@ test('OCI __init: rlimits never above box\'s hard limit (the error names the lim
   assert.not.ok(r.fake.calls.some((c) => c.name === 'joinNewSessionKeyring'), 'noNewKeyring: the session keyring is kept');
   r = runFinish(ociConfig(extras({ umask: undefined })));
   assert.equal(r.fake.calls.filter((c) => c.name === 'umask').map((c) => c.args[0]), [0o022], 'no umask in config.json: runc\'s 022');
+  r = runFinish(ociConfig(extras()), (f) => { f.script.capSet = () => { throw new Error('capset: EPERM (operation not permitted)'); }; });
+  assert.is((r.error as Error).message, 'capabilities: set the effective, permitted and inheritable sets: capset: EPERM (operation not permitted)');
   r = runFinish(ociConfig(extras({ oomScoreAdj: -1000 })), (f) => {
     f.script.writeFile = () => { throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }); };
   });
