@@ -49,6 +49,7 @@ export function stageInit(): never {
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
     executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged);
     if (!oci || cfg.spec.hostname) libc.sethostname(cfg.spec.hostname);
+    if (oci?.domainname) libc.setdomainname(oci.domainname);
     if (!oci || oci.unshare & CLONE.NEWNET) libc.loopbackUp();
     let pty: PtyPair | undefined;
     if (cfg.spec.tty) {

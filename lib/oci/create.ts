@@ -17,7 +17,7 @@ import { mkfifo, setWinsize } from '../libc';
 import { connectUnix, sendFd } from '../libc/fdpass';
 import { NAMESPACES } from '../inside/finish';
 import { loadBundle } from './config';
-import { ociMountPlan } from './mounts';
+import { ociMountPlan, cgroupMountDirs } from './mounts';
 import { runHooks } from './hooks';
 import { OciStore, OciRecord, stateJson } from './state';
 import { OciError } from './errors';
@@ -63,7 +63,7 @@ export async function ociCreate(store: OciStore, id: string, o: CreateOptions, w
     const cfg: StageConfig = {
       spec: b.spec, rootfs: { lower: [], merged: b.rootfs }, cgroupProcs: [...join.early, ...join.late], cgroupns: b.newCgroupNs, seccomp: b.seccomp,
       oci: {
-        plan: ociMountPlan(b.config, b.rootfs, { bundle: b.bundle, noPivot: o.noPivot }),
+        plan: ociMountPlan(b.config, b.rootfs, { bundle: b.bundle, noPivot: o.noPivot, ...cgroupMountDirs(cg, b.cgroupPath) }),
         gate: store.fifo(id), unshare: b.unshare, join: b.join, process: { ...b.process, noNewKeyring: o.noNewKeyring },
         domainname: b.domainname, hooks: { createContainer: b.hooks.createContainer, startContainer: b.hooks.startContainer }, state: creating,
       },
