@@ -270,6 +270,27 @@ test('bad input: one clear error as a JSON log line, exit 1, and nothing left be
   ok(oci(['delete', '--force', 'no-such-container']));
 });
 
+test('create killed mid-way: delete --force (what engines run then) leaves no state, cgroup or process', async () => {
+  const b = bundle(['sh', '-c', WAIT_TERM]);
+  const p = spawn(process.execPath, ['--', BOX, '--root', ROOT, 'create', '--bundle', b.dir, b.id], { stdio: 'ignore' });
+  const exited = new Promise((r) => p.on('exit', r)); // it may finish before the kill
+  try {
+    // killed as soon as its record exists: before or during the stage's setup
+    await until(() => fs.existsSync(path.join(ROOT, b.id, 'state.json')), 20000, 'the record');
+    p.kill('SIGKILL');
+    await exited;
+    ok(oci(['delete', '--force', b.id]));
+    assert.not.ok(fs.existsSync(path.join(ROOT, b.id)));
+    // the stage finds nobody to report to and exits; its cgroup was emptied and removed
+    await until(() => cgFile(b.id, 'cgroup.procs') === undefined, 10000, 'the cgroup to go');
+    const strays = fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x) && cmdline(Number(x)).includes('__init') && fs.readlinkSync(`/proc/${x}/cwd`).startsWith(b.dir));
+    assert.equal(strays, []);
+  } finally {
+    p.kill('SIGKILL');
+    cleanup(b.id);
+  }
+});
+
 test('features, list and the other entry points (box oci …, a *runc name)', () => {
   const f = JSON.parse(ok(oci(['features'])));
   assert.ok(f.linux.namespaces.includes('pid'));
