@@ -14,6 +14,7 @@ import { capNumber } from '../options/capabilities';
 import { resolveCommand, execFailure } from './command';
 import { sendMessage, FD_SOCKET } from './protocol';
 import { execInit } from './tini';
+import { runHooks } from '../oci/hooks';
 import { SeccompFilter } from '../seccomp';
 import { SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
 import { applyProcessLimits, applyCapabilities } from './process';
@@ -48,6 +49,9 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
   // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
   dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
+  // OCI startContainer hooks: their path resolves in the container, so the image chooses the
+  // binary; they run as the container's process would, never with the stage's full privileges
+  if (cfg.oci) runHooks(cfg.oci.hooks.startContainer, cfg.oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
   try {
     return libc.execve(file, spec.command, spec.env);

@@ -16,9 +16,11 @@ import { SysError } from '../libc/errors';
 
 const EEXIST = 17;
 
-export function executePlan(ops: MountOp[], root: string) {
+/** `beforePivot`: OCI's createContainer hooks, in the container's namespaces while the runtime's root is still the root. */
+export function executePlan(ops: MountOp[], root: string, beforePivot?: () => void) {
   let pivoted = false;
   for (const op of ops) {
+    if (op.op === 'pivot') beforePivot?.();
     step(op, pivoted ? '/' : root);
     if (op.op === 'pivot') pivoted = true;
   }

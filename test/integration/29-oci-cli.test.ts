@@ -173,29 +173,38 @@ test('pause/resume freeze the container; update --resources from a file and from
   }
 });
 
-test('hooks: each gets the state JSON on stdin, where and when the spec says', async () => {
+test('hooks: each gets the state JSON on stdin, where and with the privileges the spec says', async () => {
   const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${path.join(WORK, name)}.json`] });
-  const b = bundle(['sh', '-c', `cat /tmp/start.json; ${WAIT_TERM}`], (c) => {
+  // createContainer's path is the runtime's: a script that exists only on the host
+  const hostOnly = path.join(WORK, 'create-container-hook');
+  fs.writeFileSync(hostOnly, `#!/bin/sh\ncat > ${path.join(WORK, 'createContainer')}.json\n`, { mode: 0o755 });
+  const b = bundle(['sh', '-c', `cat /tmp/start.json; echo; cat /tmp/start.status; ${WAIT_TERM}`], (c) => {
     c.hooks = {
       prestart: [hook('prestart')], createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')],
-      // these run inside the container: their path resolves there, and they write into its /tmp
-      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/start.json'] }],
+      createContainer: [{ path: hostOnly }],
+      // startContainer's path is the container's (the image's binary): it runs as the container's process would
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/start.json; grep -E "^(CapBnd|Seccomp):" /proc/self/status > /tmp/start.status'] }],
     };
+    c.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] };
   });
   try {
     const { pid, out } = create(b);
     const read = (name: string) => JSON.parse(fs.readFileSync(path.join(WORK, `${name}.json`), 'utf8'));
-    for (const h of ['prestart', 'createRuntime']) {
+    for (const h of ['prestart', 'createRuntime', 'createContainer']) {
       const s = read(h);
-      assert.is(s.id, b.id);
-      assert.is(s.pid, pid);
-      assert.is(s.status, 'creating');
+      assert.is(s.id, b.id, h);
+      assert.is(s.pid, pid, h);
+      assert.is(s.status, 'creating', h);
     }
     assert.not.ok(fs.existsSync(path.join(WORK, 'poststart.json')));
     ok(oci(['start', b.id]));
     assert.is(read('poststart').status, 'running');
-    await until(() => output(out).includes('"status"'), 10000, 'the startContainer hook\'s file, read by the container');
-    assert.is(JSON.parse(output(out)).status, 'created');
+    await until(() => output(out).includes('Seccomp'), 10000, 'the startContainer hook\'s files, read by the container');
+    const [json, ...status] = output(out).trim().split('\n');
+    assert.is(JSON.parse(json).status, 'created');
+    assert.match(status.join('\n'), /CapBnd:\s+0000000000000020/, 'only CAP_KILL: the container\'s bounding set');
+    assert.match(status.join('\n'), /Seccomp:\s+2/, 'under the container\'s filter');
     ok(oci(['kill', b.id, 'TERM']));
     await until(() => state(b.id).status === 'stopped', 10000, 'the exit');
     ok(oci(['delete', b.id]));
