@@ -16,7 +16,7 @@
 import { libc } from '../libc/seam';
 import { CLONE, PR } from '../libc/constants';
 import { PtyPair } from '../libc/pty';
-import { StageConfig } from '../options/types';
+import { StageConfig, ProcessExtras } from '../options/types';
 import { parseUser, readUserDbInside } from '../options/user';
 import { capNumber } from '../options/capabilities';
 import { exitStatus } from '../container/exit';
@@ -25,6 +25,7 @@ import { FORWARDED_SIGNALS } from '../util/signals';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, spawnFailure, CommandError } from './command';
+import { applyProcessLimits } from './process';
 
 export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
@@ -36,6 +37,7 @@ export interface ExecConfig {
   detach: boolean;
   user?: string;                        // -u as typed: looked up in the container's own files
   stage: StageConfig;
+  process?: ProcessExtras;              // OCI `exec --process`: its rlimits, umask, oom_score_adj, capability sets, keyring
 }
 
 // With -t the command shares this stage's session (the pty's session leader is the stage),
@@ -79,9 +81,10 @@ export function stageExec(): never | void {
     }
     sendMessage({ ready: true, pty: pty?.index });
     fixStdioOwner(user, pty ? [pty.slave] : [0, 1, 2]);
-    libc.joinNewSessionKeyring();
+    if (!cfg.process?.noNewKeyring) libc.joinNewSessionKeyring();
+    if (cfg.process) applyProcessLimits(cfg.process); // inherited by the command; before the filter and the drop
     // the container's own filter and no_new_privs, as Docker's exec: the command inherits them from this thread
-    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges });
+    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges, process: cfg.process });
     libc.close(FD_SOCKET); // nothing more to pass: the command must not inherit it
     libc.closeRangeCloexec(3); // the command gets its stdio and nothing else of ours
     const child = libc.spawn(file, spec.command.slice(1), {

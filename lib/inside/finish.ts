@@ -2,6 +2,8 @@
 // session, late cgroup join, cgroup namespace, the namespaces reported to box, working
 // directory, stdio usable by the user, a fresh keyring, user and capabilities, a clean
 // signal/fd state, execve. With --init, tini is PID 1 in front of the command (./tini.ts).
+// In OCI mode (cfg.oci) config.json's rlimits, umask, oom_score_adj and five capability sets
+// are applied too, and noNewKeyring keeps the keyring (./process.ts).
 import type { Stats } from 'node:fs';
 import { libc } from '../libc/seam';
 import { nodeErrorText } from '../libc/errno';
@@ -12,8 +14,11 @@ import { capNumber } from '../options/capabilities';
 import { resolveCommand, execFailure } from './command';
 import { sendMessage, FD_SOCKET } from './protocol';
 import { execInit } from './tini';
+import { runHooks } from '../oci/hooks';
 import { SeccompFilter } from '../seccomp';
 import { SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
+import { applyProcessLimits, applyCapabilities } from './process';
+import type { ProcessExtras } from '../options/types';
 
 export interface StartMessage { start: true }
 type User = StageConfig['spec']['user'];
@@ -38,9 +43,15 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   const file = resolveCommand(spec.command[0], spec.env);
   const keep = new Set(spec.capabilities.map(capNumber));
   fixStdioOwner(spec.user);
-  libc.joinNewSessionKeyring();
+  const oci = cfg.oci?.process; // OCI mode: config.json's rlimits, umask, oom_score_adj, five capability sets, keyring
+  if (!oci?.noNewKeyring) libc.joinNewSessionKeyring();
   prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
-  dropPrivileges(spec.user, keep, lastCap, { deathSignal: true, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges });
+  if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
+  // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
+  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
+  // OCI startContainer hooks: their path resolves in the container, so the image chooses the
+  // binary; they run as the container's process would, never with the stage's full privileges
+  if (cfg.oci) runHooks(cfg.oci.hooks.startContainer, cfg.oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
   if (spec.init) execInit(spec.command, spec.env); // tini runs as the command would: same user and capabilities
   try {
     return libc.execve(file, spec.command, spec.env);
@@ -132,7 +143,10 @@ export function fixStdioOwner(user: User, fds = [0, 1, 2]) {
   }
 }
 
-interface Confinement { deathSignal: boolean; seccomp?: SeccompFilter; noNewPrivileges: boolean }
+interface Confinement {
+  deathSignal: boolean; seccomp?: SeccompFilter; noNewPrivileges: boolean;
+  process?: ProcessExtras; // OCI mode: its five capability sets instead of `keep` (./process.ts)
+}
 
 /**
  * Capabilities and ids dropped, no_new_privs and the seccomp filter, in runc's order: without
@@ -142,10 +156,16 @@ interface Confinement { deathSignal: boolean; seccomp?: SeccompFilter; noNewPriv
  */
 export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, opts: Confinement) {
   if (opts.seccomp && !opts.noNewPrivileges) installSeccomp(opts.seccomp);
-  libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
-  if (user.uid !== 0 || user.gid !== 0 || user.groups.length) {
+  const changeIds = () => {
+    if (user.uid === 0 && user.gid === 0 && !user.groups.length) return;
     libc.setIds(user.uid, user.gid, user.groups);
     if (opts.deathSignal) libc.prctl(PR.SET_PDEATHSIG, 9); // a credential change cleared it
+  };
+  if (opts.process) {
+    applyCapabilities(opts.process.capabilities, lastCap, changeIds);
+  } else {
+    libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
+    changeIds();
   }
   if (opts.noNewPrivileges) libc.setNoNewPrivs();
   if (opts.seccomp && opts.noNewPrivileges) installSeccomp(opts.seccomp);

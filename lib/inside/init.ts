@@ -47,8 +47,11 @@ export function stageInit(): never {
     // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
     (globalThis as any).__boxSaveCodeCache?.();
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
-    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged);
+    // createContainer hooks: in the new mount namespace, before pivot_root, so their paths are
+    // the runtime's (the spec's rule) and never a binary the image put in the rootfs
+    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, oci && (() => runHooks(oci.hooks.createContainer, oci.state, 'createContainer')));
     if (!oci || cfg.spec.hostname) libc.sethostname(cfg.spec.hostname);
+    if (oci?.domainname) libc.setdomainname(oci.domainname);
     if (!oci || oci.unshare & CLONE.NEWNET) libc.loopbackUp();
     let pty: PtyPair | undefined;
     if (cfg.spec.tty) {
@@ -59,13 +62,11 @@ export function stageInit(): never {
     if (oci) {
       joinCgroups(cfg, cgroupFds);
       if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
-      runHooks(oci.hooks.createContainer, oci.state, 'createContainer');
     }
     sendMessage({ ready: true, pty: pty?.index });
     if (oci) {
       waitAtGate(gate);
       gated = true;
-      runHooks(oci.hooks.startContainer, oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
       return finish({ ...cfg, cgroupns: false }, pty, [], lastCap);
     }
     const start: StartMessage = readMessage();

@@ -29,19 +29,33 @@ export const MS = {
   NOSUID: 2,
   NODEV: 4,
   NOEXEC: 8,
+  SYNCHRONOUS: 16,
   REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
   BIND: 4096,
   MOVE: 8192,
   REC: 16384,
+  SILENT: 32768,
+  POSIXACL: 1 << 16,
+  UNBINDABLE: 1 << 17,
   PRIVATE: 1 << 18,
   SLAVE: 1 << 19,
+  SHARED: 1 << 20,
   STRICTATIME: 1 << 24,
   RELATIME: 1 << 21,
+  I_VERSION: 1 << 23,
+  LAZYTIME: 1 << 25,
 } as const;
 
 export const MNT_DETACH = 2;
 export const AT_FDCWD = -100;
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
 
 export const PR = {
   SET_PDEATHSIG: 1,

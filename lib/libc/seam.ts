@@ -18,6 +18,8 @@ import { openPtyInside, PtyPair } from './pty';
 import { sendFd, socketPair } from './fdpass';
 import { loadSeccomp, setNoNewPrivs } from './seccomp';
 import { sealedExecutable, readOnlyClone, execveatFd } from './exe';
+import * as proc from './process';
+import type { CapSets, Rlimit } from './process';
 
 export interface Libc {
   // namespaces, mounts, the root
@@ -30,6 +32,7 @@ export interface Libc {
   chroot(path: string): void;
   chdir(path: string): void;
   sethostname(name: string): void;
+  setdomainname(name: string): void;
   loopbackUp(): void;
   // paths resolved from a directory fd (lib/mount/resolve.ts)
   openat(dirfd: number, path: string, flags: number, mode?: number, what?: string): number;
@@ -69,6 +72,14 @@ export interface Libc {
   prctl(option: number, arg?: number, arg2?: number): number;
   limitCapabilities(keep: Set<number>, lastCap: number, opts?: { boundingOnly?: boolean }): void;
   setIds(uid: number, gid: number, groups: number[]): void;
+  /** The calling thread's capability sets, as masks; capSet sets all three (OCI mode's five sets, lib/inside/process.ts). */
+  capGet(): CapSets;
+  capSet(sets: CapSets): void;
+  /** Resource limits of this process (prlimit64 on itself); `what` names the limit in errors. */
+  getrlimit(resource: number, what?: string): Rlimit;
+  setrlimit(resource: number, soft: bigint, hard: bigint, what?: string): void;
+  /** umask(2): returns the previous mask. */
+  umask(mask: number): number;
   setNoNewPrivs(): void;
   loadSeccomp(program: Buffer, flags: number): number;
   joinNewSessionKeyring(): void;
@@ -88,7 +99,7 @@ export interface Libc {
 /** The real thing: the koffi bindings beside this file and node:fs, unchanged. */
 export const koffiLibc: Libc = {
   unshare: c.unshare, setns: c.setns, mount: c.mount, umount2: c.umount2, mountSetattr: paths.mountSetattr,
-  pivotRoot: c.pivotRoot, chroot: c.chroot, chdir: c.chdir, sethostname: c.sethostname, loopbackUp: c.loopbackUp,
+  pivotRoot: c.pivotRoot, chroot: c.chroot, chdir: c.chdir, sethostname: c.sethostname, setdomainname: proc.setdomainname, loopbackUp: c.loopbackUp,
   openat: paths.openat, openat2: paths.openat2, mkdirat: paths.mkdirat, readlinkat: paths.readlinkat,
   symlinkat: paths.symlinkat, mknodat: paths.mknodat,
   open: (p, flags, mode) => fs.openSync(p, flags, mode),
@@ -109,6 +120,7 @@ export const koffiLibc: Libc = {
   socketPair, sendFd: (sock, fd) => sendFd(sock, fd),
   setsid: c.setsid, setControllingTty: c.setControllingTty, openPtyInside,
   prctl: c.prctl, limitCapabilities: c.limitCapabilities, setIds: c.setIds, setNoNewPrivs, loadSeccomp,
+  capGet: proc.capGet, capSet: proc.capSet, getrlimit: proc.getrlimit, setrlimit: proc.setrlimit, umask: (m) => Number(c.umask(m)),
   joinNewSessionKeyring: c.joinNewSessionKeyring, resetSignals: c.resetSignals,
   readOnlyClone, sealedExecutable, execve: c.execve, execveatFd,
   spawn: (file, args, opts) => spawn(file, args, opts),

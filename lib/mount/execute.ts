@@ -3,17 +3,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc, closeFd } from '../libc/seam';
-import { MS, MNT_DETACH, S_IFCHR } from '../libc/constants';
+import { MS, MNT_DETACH, S_IFCHR, S_IFBLK, S_IFIFO } from '../libc/constants';
+import { nodeErrorText } from '../libc/errno';
 import { makedev, procFd, O_PATH, O_CLOEXEC } from '../libc/paths';
 import { MountOp } from './plan';
 import { withResolved, ResolveOptions } from './resolve';
 import { mountAt, readonlyRecursive } from './remount';
 import { hideHostKernelFs } from './noproc';
+import { readMountinfo, under } from './mountinfo';
 import { copyTree } from './copy';
+import { SysError } from '../libc/errors';
 
-export function executePlan(ops: MountOp[], root: string) {
+const EEXIST = 17;
+
+/** `beforePivot`: OCI's createContainer hooks, in the container's namespaces while the runtime's root is still the root. */
+export function executePlan(ops: MountOp[], root: string, beforePivot?: () => void) {
   let pivoted = false;
   for (const op of ops) {
+    if (op.op === 'pivot') beforePivot?.();
     step(op, pivoted ? '/' : root);
     if (op.op === 'pivot') pivoted = true;
   }
@@ -48,8 +55,10 @@ function step(op: MountOp, root: string) {
       return;
     case 'mount':
       if (op.target === root) { libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null); return; }
-      at(root, op.target, op.mkdir ? { create: mountpointKind(op.source, op.mkdir) } : {}, (fd, inner) =>
-        mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner));
+      at(root, op.target, op.mkdir ? { create: op.flags & MS.BIND ? mountpointKind(op.source, op.mkdir) : op.mkdir } : {}, (fd, inner) => {
+        mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner);
+        if (op.copyUp) copyUp(fd, root, op.target);
+      });
       return;
     case 'mkdir':
       at(root, op.path, { create: 'dir', mode: op.mode }, () => undefined);
@@ -59,14 +68,30 @@ function step(op: MountOp, root: string) {
       return;
     case 'mknod':
       atParent(root, op.path, (dir, name) => {
-        libc.mknodat(dir, name, S_IFCHR | op.mode, makedev(op.major, op.minor), op.path);
+        const type = op.type === 'b' ? S_IFBLK : op.type === 'p' ? S_IFIFO : S_IFCHR;
+        try {
+          libc.mknodat(dir, name, type | op.mode, op.type === 'p' ? 0 : makedev(op.major, op.minor), op.path);
+        } catch (e: any) {
+          if (e.errno === EEXIST) return; // already there (a /dev that is not a fresh tmpfs): kept, as runc keeps it
+          throw e;
+        }
         // mknod's mode went through the umask; chmod the node itself, through an fd (never a symlink)
         const fd = libc.openat(dir, name, O_PATH | fs.constants.O_NOFOLLOW | O_CLOEXEC, 0, op.path);
-        try { libc.chmod(procFd(fd), op.mode); } finally { closeFd(fd); }
+        try {
+          libc.chmod(procFd(fd), op.mode);
+          if (op.uid !== undefined || op.gid !== undefined) libc.chown(procFd(fd), op.uid ?? 0, op.gid ?? 0);
+        } finally { closeFd(fd); }
       });
       return;
     case 'symlink':
-      atParent(root, op.path, (dir, name) => libc.symlinkat(op.target, dir, name, op.path));
+      atParent(root, op.path, (dir, name) => {
+        try {
+          libc.symlinkat(op.target, dir, name, op.path);
+        } catch (e: any) {
+          // the same link already there (an OCI rootfs's own /dev) is what was asked
+          if (e.errno !== EEXIST || readlinkOrNone(dir, name) !== op.target) throw e;
+        }
+      });
       return;
     case 'remount-ro':
       // -v SRC:DST:ro: read-only down to every submount. --read-only keeps Docker's meaning: only
@@ -82,12 +107,76 @@ function step(op: MountOp, root: string) {
     case 'mask':
       mask(op.path);
       return;
+    case 'remount':
+      onMount(root, op.path, (target, what) => mountOn(null, target, MS.REMOUNT | MS.BIND | op.flags, what));
+      return;
+    case 'propagation':
+      onMount(root, op.path, (target, what) => mountOn(null, target, op.flags, what));
+      return;
+    case 'private-parent':
+      libc.mount(null, holdingMount(op.path), null, MS.PRIVATE);
+      return;
+    case 'sysctl':
+      writeSysctl(op.key, op.value);
+      return;
     case 'readonly':
       // Docker's read-only /proc paths: bind onto itself, then the bind and everything below it read-only.
       if (!libc.exists(op.path)) return;
       at(root, op.path, {}, (fd, inner) => mountAt(procFd(fd), fd, null, MS.BIND | MS.REC, null, inner));
       at(root, op.path, {}, (fd, inner) => readonlyRecursive(fd, inner, true)); // resolved again: now the bind's root
       return;
+  }
+}
+
+/**
+ * runc's tmpcopyup (podman's --tmpfs default): the new mount gets what the image had there.
+ * `under` was opened before the mount, so /proc/self/fd/N still leads to the directory beneath
+ * it; the new mount is reached by resolving its path again. The mount's root takes the mode
+ * of the directory it covers, as runc does.
+ */
+function copyUp(under: number, root: string, target: string) {
+  at(root, target, {}, (top) => {
+    copyTree(procFd(under), procFd(top));
+    libc.chmod(procFd(top), libc.fstat(under).mode & 0o7777);
+  });
+}
+
+function readlinkOrNone(dir: number, name: string): string | undefined {
+  try { return libc.readlinkat(dir, name); } catch { return undefined; }
+}
+
+/**
+ * Act on the mount at `p`: "/" and the root itself are box's own paths (before the pivot "/"
+ * is the host's root in this mount namespace); anything else is resolved inside the root.
+ */
+function onMount(root: string, p: string, use: (target: string, what: string) => void) {
+  if (p === '/' || p === root) { use(p, p); return; }
+  at(root, p, {}, (fd, inner) => use(procFd(fd), inner));
+}
+
+function mountOn(source: string | null, target: string, flags: number, what: string) {
+  try {
+    libc.mount(source, target, null, flags, null);
+  } catch (e: any) {
+    throw e instanceof SysError ? new SysError('mount', e.errno, what) : e;
+  }
+}
+
+/** The mount point `p` lives on (the last mounted of the longest matching mount points). */
+function holdingMount(p: string): string {
+  let best = '/';
+  for (const m of readMountinfo()) if (under(p, m.mountpoint) && m.mountpoint.length >= best.length) best = m.mountpoint;
+  return best;
+}
+
+/** A sysctl of the container's own namespaces, through its /proc (mounted by the plan). */
+function writeSysctl(key: string, value: string) {
+  if (!key || key.includes('/') || key.split('.').some((part) => !part || part === '..')) throw new Error(`sysctl "${key}": not a sysctl name`);
+  const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+  try {
+    libc.writeFile(file, value);
+  } catch (e: any) {
+    throw new Error(`sysctl ${key}: ${nodeErrorText(e, 'write', file)}`);
   }
 }
 
@@ -118,7 +207,7 @@ function copyLayers(topFirst: string[], to: string) {
   }
 }
 
-/** A bind of a single file (-v /etc/hostname:/etc/hostname:ro) needs a file to mount on, not a directory. */
+/** A bind of a single file (-v /etc/hostname:/etc/hostname:ro) needs a file to mount on, not a directory. (A device's path, say /dev/sdb1 of an ext4 mount, says nothing: only binds are asked.) */
 function mountpointKind(source: string, wanted: 'dir' | 'file'): 'dir' | 'file' {
   if (wanted === 'file' || !source.startsWith('/')) return wanted;
   try { return libc.stat(source).isDirectory() ? 'dir' : 'file'; } catch { return 'dir'; /* a fs type, not a path */ }

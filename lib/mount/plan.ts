@@ -6,16 +6,21 @@ import { StageConfig } from '../options/types';
 
 export type MountOp =
   | { op: 'private-root' }                        // stop our mounts propagating to the host
-  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file' }
+  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file'; copyUp?: boolean } // copyUp: what was there copied into the new mount (runc's tmpcopyup)
   | { op: 'copy-rootfs'; from: string[]; to: string } // no overlayfs: a private copy of the layers (top first)
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'file'; path: string }                  // an empty file to bind something over
-  | { op: 'mknod'; path: string; major: number; minor: number; mode: number }
+  | { op: 'mknod'; path: string; major: number; minor: number; mode: number; type?: 'c' | 'b' | 'p'; uid?: number; gid?: number } // type c unless said; uid/gid: chowned after
   | { op: 'symlink'; target: string; path: string }
   | { op: 'remount-ro'; path: string; recursive: boolean } // recursive: every mount below it too
   | { op: 'pivot'; root: string; noPivot: boolean }
   | { op: 'mask'; path: string }                  // /dev/null over a file, an empty read-only tmpfs over a directory
-  | { op: 'readonly'; path: string };              // bind onto itself, then read-only with everything below
+  | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
+  // OCI mode (lib/oci/mounts.ts):
+  | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
+  | { op: 'propagation'; path: string; flags: number } // MS_PRIVATE/SLAVE/SHARED/UNBINDABLE (|MS_REC) of the mount at path ("/" or the root: itself)
+  | { op: 'private-parent'; path: string }         // the mount that holds path made private: pivot_root refuses a shared parent, a bind an unbindable one
+  | { op: 'sysctl'; key: string; value: string };  // written to /proc/sys/<key, dots as slashes>, after the pivot
 
 /** Docker's defaults (moby oci/defaults.go). */
 export const MASKED_PATHS = [

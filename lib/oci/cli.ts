@@ -85,6 +85,22 @@ function opts(args: string[], options: Record<string, any>, verb: string) {
   }
 }
 
+/**
+ * runc's `exec ID COMMAND…`: options end at the container id, and the command keeps its own
+ * (`exec ID sh -c …`), so only what comes before the first positional is parsed.
+ */
+function optsUntilId(args: string[], options: Record<string, any>, verb: string) {
+  let i = 0;
+  while (i < args.length && args[i].startsWith('-') && args[i] !== '--') {
+    const name = args[i].replace(/^--?/, '').split('=')[0];
+    const spec = options[name] ?? Object.values(options).find((o: any) => o.short === name);
+    i += spec?.type === 'string' && !args[i].includes('=') ? 2 : 1;
+  }
+  if (args[i] === '--') i++;
+  const { values } = opts(args.slice(0, i).filter((a) => a !== '--'), options, verb);
+  return { values, positionals: args.slice(i) };
+}
+
 function idOf(positionals: string[], verb: string): string {
   if (!positionals[0]) throw new OciError(`${verb}: a container id is required`);
   return positionals[0];
@@ -119,7 +135,7 @@ async function run(store: OciStore, verb: string | undefined, args: string[], wa
       return (await import('./delete')).ociDelete(store, idOf(positionals, verb), !!v.force, warn);
     }
     case 'exec': {
-      const { values: v, positionals } = opts(args, {
+      const { values: v, positionals } = optsUntilId(args, {
         process: { type: 'string', short: 'p' }, tty: { type: 'boolean', short: 't' }, 'console-socket': { type: 'string' },
         detach: { type: 'boolean', short: 'd' }, 'pid-file': { type: 'string' }, cwd: { type: 'string' },
         env: { type: 'string', short: 'e', multiple: true }, user: { type: 'string', short: 'u' }, 'preserve-fds': { type: 'string' },

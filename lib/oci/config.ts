@@ -133,7 +133,7 @@ export function translate(config: any, bundle: string, id: string, opts: { noPiv
   };
 }
 
-function processFields(p: any, fail: (f: string, w: string) => never, warnings: string[]): ProcessExtras {
+export function processFields(p: any, fail: (f: string, w: string) => never, warnings: string[]): ProcessExtras {
   const caps = p.capabilities ?? {};
   const set = (k: string): string[] => {
     const v = caps[k] ?? [];

@@ -17,7 +17,7 @@ import { mkfifo, setWinsize } from '../libc';
 import { connectUnix, sendFd } from '../libc/fdpass';
 import { NAMESPACES } from '../inside/finish';
 import { loadBundle } from './config';
-import { ociMountPlan } from './mounts';
+import { ociMountPlan, cgroupMountDirs } from './mounts';
 import { runHooks } from './hooks';
 import { OciStore, OciRecord, stateJson } from './state';
 import { OciError } from './errors';
@@ -44,6 +44,15 @@ export async function ociCreate(store: OciStore, id: string, o: CreateOptions, w
   try {
     mkfifo(store.fifo(id), 0o600);
     cg = cgroupManagerAt(b.cgroupPath, undefined, { keepParent: true });
+    // saved before anything is made: a create killed from here on leaves a record that
+    // `delete --force` (what engines run after a failed create) cleans up, cgroup included
+    const record: OciRecord = {
+      id, pid: 0, pidStart: '', bundle: b.bundle, rootfs: b.rootfs, created: new Date().toISOString(), annotations: b.annotations,
+      cgroupPath: b.cgroupPath, namespaces: {}, hooks: { poststart: b.hooks.poststart, poststop: b.hooks.poststop },
+      exec: { seccomp: b.seccomp, noNewPrivileges: b.spec.noNewPrivileges, capabilities: b.spec.capabilities, process: b.process },
+      ownsCgroup: true,
+    };
+    store.save(record);
     cg.create();
     // no device list in config.json (or "allow all"): box writes no device rules, as the spec's default
     const applied = cg.apply(b.resources, { privileged: !b.resources.devices });
@@ -51,19 +60,13 @@ export async function ociCreate(store: OciStore, id: string, o: CreateOptions, w
     if (applied.mknodDropped) throw new OciError(`cannot restrict devices: ${applied.mknodDropped}`);
 
     stage = new Stage('__init', 'container setup', ['inherit', 'inherit', 'inherit'], { newPidNs: b.newPidNs, pidNsPath: b.pidNsPath });
-    const pid = stage.child.pid!;
+    const pid = (record.pid = stage.child.pid!);
     const join = cg.joinPlan(b.resources);
-    const record: OciRecord = {
-      id, pid, pidStart: '', bundle: b.bundle, rootfs: b.rootfs, created: new Date().toISOString(), annotations: b.annotations,
-      cgroupPath: b.cgroupPath, namespaces: {}, hooks: { poststart: b.hooks.poststart, poststop: b.hooks.poststop },
-      exec: { seccomp: b.seccomp, noNewPrivileges: b.spec.noNewPrivileges, capabilities: b.spec.capabilities, process: b.process },
-      ownsCgroup: true,
-    };
     const creating = JSON.stringify(stateJson(store, record, 'creating'));
     const cfg: StageConfig = {
       spec: b.spec, rootfs: { lower: [], merged: b.rootfs }, cgroupProcs: [...join.early, ...join.late], cgroupns: b.newCgroupNs, seccomp: b.seccomp,
       oci: {
-        plan: ociMountPlan(b.config, b.rootfs, { bundle: b.bundle, noPivot: o.noPivot }),
+        plan: ociMountPlan(b.config, b.rootfs, { bundle: b.bundle, noPivot: o.noPivot, ...cgroupMountDirs(cg, b.cgroupPath) }),
         gate: store.fifo(id), unshare: b.unshare, join: b.join, process: { ...b.process, noNewKeyring: o.noNewKeyring },
         domainname: b.domainname, hooks: { createContainer: b.hooks.createContainer, startContainer: b.hooks.startContainer }, state: creating,
       },

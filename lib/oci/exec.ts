@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../util/atomic';
 import { OciStore, status } from './state';
 import { sendToConsoleSocket } from './create';
 import { OciError } from './errors';
+import { processFields } from './config';
 
 export interface ExecOptions {
   processFile?: string;
@@ -38,12 +39,16 @@ export async function ociExec(store: OciStore, id: string, o: ExecOptions): Prom
   if (p.terminal && !o.consoleSocket) throw new OciError('exec: process.terminal is true: --console-socket is required');
   const cg = cgroupManagerAt(r.cgroupPath, undefined, { keepParent: true });
   const caps = p.capabilities?.bounding ? capNames(p.capabilities.bounding) : r.exec.capabilities;
+  // rlimits, umask, oom_score_adj and the five capability sets: the process's own, else the container's
+  const extras = processFields(p, (f, w) => { throw new OciError(`exec: process.${f.replace(/^process\./, '')}: ${w}`); }, []);
+  if (!p.capabilities) extras.capabilities = r.exec.process.capabilities;
   const cfg: ExecConfig = {
     pid: r.pid, pidStart: r.pidStart, namespaces: r.namespaces,
     owner: { pid: 0, start: '', fds: {} }, // no box process holds the namespaces: the init (checked) or a cgroup member
     candidates: path.join(cg.dirs[0], PROCS),
     cgroupProcs: cg.dirs.map((d) => path.join(d, PROCS)),
     detach: o.detach,
+    process: extras,
     stage: {
       spec: {
         id, name: id, image: r.rootfs, command: p.args, env: p.env ?? [], workdir: p.cwd || '/',

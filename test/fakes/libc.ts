@@ -46,6 +46,10 @@ export class FakeLibc {
   readonly files = new Map<string, string>([['/proc/sys/kernel/cap_last_cap', '40\n'], ['/proc/self/mountinfo', '']]);
   /** stat's answers by path (others: an executable regular file); fstat's by the path an fd was opened on. */
   readonly stats = new Map<string, Stats>();
+  /** The calling thread's capability sets (capGet answers them, capSet replaces them): root's, every capability up to 40. */
+  caps = { effective: (1n << 41n) - 1n, permitted: (1n << 41n) - 1n, inheritable: 0n };
+  /** getrlimit's answers by resource (others: soft 1024, hard 20000, this machine's nofile); setrlimit records here. */
+  readonly rlimits = new Map<number, { soft: bigint; hard: bigint }>();
   /** Overrides, by call: return another result or throw (the call is recorded first). */
   readonly script: Partial<Libc> = {};
   readonly libc: Libc;
@@ -60,7 +64,7 @@ export class FakeLibc {
     const gone = (how: string, status?: number): never => { throw (this.end ??= new Gone(how, status)); };
     const defaults: Libc = {
       unshare: () => {}, setns: () => {}, mount: () => {}, umount2: () => {}, mountSetattr: () => {},
-      pivotRoot: () => {}, chroot: () => {}, chdir: () => {}, sethostname: () => {}, loopbackUp: () => {},
+      pivotRoot: () => {}, chroot: () => {}, chdir: () => {}, sethostname: () => {}, setdomainname: () => {}, loopbackUp: () => {},
       openat: (dirfd, p) => fd(under(dirfd, p)),
       openat2: (dirfd, p) => fd(under(dirfd, p)),
       mkdirat: () => {}, readlinkat: () => '', symlinkat: () => {}, mknodat: () => {},
@@ -91,6 +95,10 @@ export class FakeLibc {
       setsid: () => 1, setControllingTty: () => {},
       openPtyInside: () => ({ master: fd('/dev/pts/ptmx'), slave: fd('/dev/pts/0'), index: 0 }),
       prctl: () => 0, limitCapabilities: () => {}, setIds: () => {}, setNoNewPrivs: () => {},
+      capGet: () => ({ ...this.caps }), capSet: (s) => { this.caps = { ...s }; },
+      getrlimit: (r) => ({ ...(this.rlimits.get(r) ?? { soft: 1024n, hard: 20000n }) }),
+      setrlimit: (r, soft, hard) => { this.rlimits.set(r, { soft, hard }); },
+      umask: () => 0o022,
       loadSeccomp: () => 0, joinNewSessionKeyring: () => {}, resetSignals: () => {},
       readOnlyClone: (f) => fd(`${f} (read-only clone)`),
       sealedExecutable: (name) => fd(`memfd:${name}`),
@@ -153,7 +161,8 @@ function describe(c: Call, f: FakeLibc): string {
     case 'write': return `write ${f.opened.get(a[0]) ?? a[0]} ${typeof a[1] === 'string' ? a[1] : a[1].subarray(a[2] ?? 0).toString().trim()}`;
     case 'read': return `read ${f.opened.get(a[0]) ?? a[0]}`;
     case 'setns': return `setns ${a[2] ?? f.opened.get(a[0])}`;
-    case 'unshare': case 'prctl': return `${c.name} ${a.join(' ')}`;
+    case 'unshare': case 'prctl': case 'setrlimit': case 'umask': case 'setdomainname': return `${c.name} ${a.slice(0, 3).join(' ')}`;
+    case 'capSet': return `capSet e=${a[0].effective.toString(16)} p=${a[0].permitted.toString(16)} i=${a[0].inheritable.toString(16)}`;
     case 'pivotRoot': return `pivotRoot ${a[0]} ${a[1]}`;
     case 'mknodat': case 'mkdirat': return `${c.name} ${f.under(a[0], a[1])}`;
     case 'symlinkat': return `symlinkat ${f.under(a[1], a[2])}`;
