@@ -25,7 +25,7 @@ import { FORWARDED_SIGNALS } from '../util/signals';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, spawnFailure, CommandError } from './command';
-import { applyProcessLimits } from './process';
+import { applyProcessLimits, setOomScoreAdj } from './process';
 
 export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
@@ -58,6 +58,7 @@ export function stageExec(): never | void {
     const lastCap = hostLastCap();
     const ns = recordedNamespaces(cfg); // everything is opened before the first setns
     for (const p of cfg.cgroupProcs) libc.writeFile(p, '0');
+    if (cfg.process?.oomScoreAdj !== undefined) setOomScoreAdj(cfg.process.oomScoreAdj); // the host's /proc: ours is not in the container's
     libc.unshare(CLONE.FS);
     for (const [name, fd] of ns) if (name !== 'pid') libc.setns(fd, 0, name);
     libc.setns(ns.get('pid')!, CLONE.NEWPID, 'pid');
@@ -82,7 +83,7 @@ export function stageExec(): never | void {
     sendMessage({ ready: true, pty: pty?.index });
     fixStdioOwner(user, pty ? [pty.slave] : [0, 1, 2]);
     if (!cfg.process?.noNewKeyring) libc.joinNewSessionKeyring();
-    if (cfg.process) applyProcessLimits(cfg.process); // inherited by the command; before the filter and the drop
+    if (cfg.process) applyProcessLimits({ ...cfg.process, oomScoreAdj: undefined }); // inherited by the command; before the filter and the drop
     // the container's own filter and no_new_privs, as Docker's exec: the command inherits them from this thread
     dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges, process: cfg.process });
     libc.close(FD_SOCKET); // nothing more to pass: the command must not inherit it

@@ -58,6 +58,9 @@ export function stageInit(): never {
       pty = libc.openPtyInside(); // inside the new root: nothing resolves against the host
       libc.sendFd(FD_SOCKET, pty.master);
       libc.close(pty.master);
+      // OCI: the runtime's stdio (the shim's pipe) is not the container's when it has a terminal,
+      // and containerd's shim reads it to its end before `start`: let go of it now
+      if (oci) for (const n of [0, 1, 2]) libc.dup2(pty.slave, n);
     }
     if (oci) {
       joinCgroups(cfg, cgroupFds);

@@ -22,20 +22,27 @@ const PR_CAP_AMBIENT_RAISE = 2;
 
 /** oom_score_adj, umask, then the rlimits (last: a tiny RLIMIT_NOFILE would stop the write of oom_score_adj). */
 export function applyProcessLimits(x: ProcessExtras) {
-  if (x.oomScoreAdj !== undefined) {
-    if (!Number.isInteger(x.oomScoreAdj) || x.oomScoreAdj < -1000 || x.oomScoreAdj > 1000) throw new Error(`oomScoreAdj ${x.oomScoreAdj}: not an integer from -1000 to 1000`);
-    try {
-      libc.writeFile('/proc/self/oom_score_adj', String(x.oomScoreAdj));
-    } catch (e: any) {
-      // below the current value needs CAP_SYS_RESOURCE, which root on some hosts lacks
-      throw new Error(`oomScoreAdj ${x.oomScoreAdj}: write /proc/self/oom_score_adj: ${e.code ?? e.message}`);
-    }
-  }
+  if (x.oomScoreAdj !== undefined) setOomScoreAdj(x.oomScoreAdj);
   // runc's default when config.json has none: 022, not whatever the engine's monitor had
   const umask = x.umask ?? 0o022;
   if (!Number.isInteger(umask) || umask < 0 || umask > 0o777) throw new Error(`umask ${umask}: not a mode from 0 to 0777`);
   libc.umask(umask);
   for (const r of x.rlimits ?? []) setRlimit(r);
+}
+
+/**
+ * oom_score_adj through /proc/self: the `__exec` stage calls it before it joins the
+ * container's mount namespace, whose /proc has no entry for a process outside its pid
+ * namespace; the spawned command inherits the value.
+ */
+export function setOomScoreAdj(v: number) {
+  if (!Number.isInteger(v) || v < -1000 || v > 1000) throw new Error(`oomScoreAdj ${v}: not an integer from -1000 to 1000`);
+  try {
+    libc.writeFile('/proc/self/oom_score_adj', String(v));
+  } catch (e: any) {
+    // below the current value needs CAP_SYS_RESOURCE, which root on some hosts lacks
+    throw new Error(`oomScoreAdj ${v}: write /proc/self/oom_score_adj: ${e.code ?? e.message}`);
+  }
 }
 
 /** A JSON number as rlim_t: 2^64-1 (RLIM_INFINITY) arrives rounded up to 2^64. */
