@@ -14,7 +14,8 @@ export function runHooks(hooks: Hook[], state: string, kind: string) {
     const env = Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
     const r = spawnSync(h.path, args, { argv0, input: state, env, timeout: h.timeout ? h.timeout * 1000 : undefined, killSignal: 'SIGKILL', stdio: ['pipe', 'ignore', 'pipe'] });
     if (r.error || r.status !== 0) {
-      const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}${h.timeout ? ` (timeout ${h.timeout}s)` : ''}` : `exit status ${r.status}`;
+      const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+      const why = timedOut ? `timed out after ${h.timeout}s (killed)` : r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
       const err = String(r.stderr ?? '').trim();
       throw new Error(`${kind} hook ${h.path}: ${why}${err ? `: ${err}` : ''}`);
     }

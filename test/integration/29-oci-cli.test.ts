@@ -214,6 +214,17 @@ test('hooks: each gets the state JSON on stdin, where and with the privileges th
   }
 });
 
+test('a hook past its timeout is killed and fails the create; nothing is left', () => {
+  const b = bundle(['true'], (c) => { c.hooks = { prestart: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] }; });
+  const t0 = Date.now();
+  const r = oci(['create', '--bundle', b.dir, b.id]);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /prestart hook \/bin\/sleep: timed out after 1s \(killed\)/);
+  assert.ok(Date.now() - t0 < 20000, 'not the hook\'s 30 s');
+  assert.not.ok(fs.existsSync(path.join(ROOT, b.id)));
+  assert.is(cgFile(b.id, 'cgroup.procs'), undefined);
+});
+
 test('--console-socket gets the pty master (SCM_RIGHTS), allocated inside the container', async () => {
   const b = bundle(['sh', '-c', 'tty; read line; echo got $line'], (c) => { c.process.terminal = true; c.process.consoleSize = { height: 30, width: 100 }; });
   const sock = path.join(WORK, `console-${n}.sock`);
