@@ -115,6 +115,13 @@ export function translate(config: any, bundle: string, id: string, opts: { noPiv
 
   const cgroupPath = cgroupPathOf(linux.cgroupsPath, id, opts.defaultCgroupParent ?? 'box-oci', fail);
   const hooks = hooksOf(config.hooks, fail);
+  // startContainer hooks run inside while the init is still box's Node stage, whose other
+  // threads keep the host's root and namespaces (DESIGN.md "Threads"); non-dumpable keeps them
+  // out of reach of everything but CAP_SYS_PTRACE, which would open /proc/1/task/*/root
+  const sets = processExtras.capabilities;
+  if (hooks.startContainer.length && Object.values(sets).some((s) => s.includes('CAP_SYS_PTRACE'))) {
+    fail('hooks.startContainer', 'not with CAP_SYS_PTRACE in process.capabilities: the hook would run beside box\'s init stage, whose threads hold host state');
+  }
   const caps = processExtras.capabilities.bounding.map((c) => c.replace(/^CAP_/, ''));
   const spec: ContainerSpec = {
     id, name: id, image: rootfs, command: p.args, env, workdir: p.cwd,

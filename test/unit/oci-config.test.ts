@@ -69,6 +69,7 @@ test('refusals name the field', () => {
   refused(edit(PODMAN, (c) => { c.linux.seccomp.syscalls.push({ names: ['read'], action: 'SCMP_ACT_NOTIFY' }); }), /linux\.seccomp: SCMP_ACT_NOTIFY/);
   refused(edit(PODMAN, (c) => { c.hooks = { poststart: [{ path: 'rel' }] }; }), /hooks\.poststart\[0\]\.path/);
   refused(edit(PODMAN, (c) => { c.ociVersion = '2.0.0'; }), /ociVersion/);
+  refused(edit(DOCKER, (c) => { c.hooks.startContainer = [{ path: '/bin/true' }]; c.process.capabilities.bounding.push('CAP_SYS_PTRACE'); }), /hooks\.startContainer: not with CAP_SYS_PTRACE/);
   refused(edit(PODMAN, (c) => { c.linux.namespaces[0].path = '/proc/1/ns/pid'; c.linux.namespaces.push({ type: 'pid' }); }), /listed twice/);
 });
 
