@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { processStart, readStat } from '../util/proc';
 import { writeFileAtomic } from '../util/atomic';
 import { cgroupManagerAt } from '../cgroup/manager';
+import { V1, V2 } from '../cgroup/files';
 import { OciError } from './errors';
 import type { Hook, ProcessExtras } from '../options/types';
 import type { SeccompFilter } from '../seccomp';
@@ -97,7 +98,7 @@ export function status(store: OciStore, r: OciRecord): OciStatus {
 
 function frozen(r: OciRecord): boolean {
   for (const d of cgroupManagerAt(r.cgroupPath, undefined, { keepParent: true }).dirs) {
-    for (const f of ['freezer.state', 'cgroup.freeze']) {
+    for (const f of [V1.freezer.state, V2.freeze]) {
       try {
         const v = fs.readFileSync(path.join(d, f), 'utf8').trim();
         if (v === 'FROZEN' || v === '1') return true;
