@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import { SpawnSyncOptions } from 'node:child_process';
 import { Engine, Result, cgroupDirOf } from './engines';
+import { until, sleep } from './box';
 
 /** What the two engines have in common for these cases. */
 export interface CliEngine extends Engine {
@@ -13,16 +14,6 @@ export interface CliEngine extends Engine {
   imageArgs: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(fn: () => T | undefined | false | null, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 // counts up every 0.1 s into /tmp/n; USR1 prints a line; TERM ends it with status 7
 const COUNTER = 'trap "echo got-usr1" USR1; trap "exit 7" TERM; echo started; i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done';

@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { needs } from './box';
 
 const TOP = path.resolve(__dirname, '..', '..');
 export const BUSYBOX_TAR = path.join(TOP, 'images', 'busybox.tar.gz');
@@ -412,4 +413,17 @@ export class Containerd extends Engine {
     }
     for (const c of this.cli(['container', 'ls', '-q']).stdout.split('\n').filter(Boolean)) this.cli(['container', 'rm', c]);
   }
+}
+
+/**
+ * One private engine for a whole suite: started before its first test, stopped after its last.
+ * Every test skips, with the reason printed, when `why` names missing binaries; a set-up
+ * failure fails every test with its message (uvu would otherwise report 0 of N and pass).
+ */
+export function engineSuite<E extends Engine & { start(): Promise<unknown> }>(test: any, why: string | undefined, make: () => E): { t: any; engine: () => E } {
+  let eng: E | undefined;
+  let setupError: Error | undefined;
+  if (!why) test.before(async () => { try { eng = make(); await eng.start(); } catch (e) { setupError = e as Error; } });
+  test.after(async () => { if (eng && fs.existsSync(eng.dir)) await eng.stop(); });
+  return { t: needs(test, !why, why ?? ''), engine: () => { if (setupError) throw setupError; return eng!; } };
 }

@@ -5,17 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { BIN, Containerd, Result, missing, runtimeUnderTest, cgroupDirOf } from '../helpers/engines';
-import { needs } from '../helpers/box';
+import { BIN, Containerd, Result, missing, runtimeUnderTest, cgroupDirOf, engineSuite } from '../helpers/engines';
 
-const why = missing('containerd', 'ctr', 'shim');
-const t = needs(test, !why, why);
-let eng: Containerd;
-let setupError: Error | undefined;
-if (!why) test.before(async () => { try { eng = new Containerd(runtimeUnderTest()); await eng.start(); } catch (e) { setupError = e as Error; } });
-const ctr = (args: string[]): Result => { if (setupError) throw setupError; return eng.cli(args); };
+const { t, engine } = engineSuite(test, missing('containerd', 'ctr', 'shim'), () => new Containerd(runtimeUnderTest()));
+const ctr = (args: string[]): Result => engine().cli(args);
 const ok = (r: Result, what: string) => {
-  if (r.status !== 0) assert.unreachable(`${what}: exit ${r.status}\nstderr: ${r.stderr}\nstdout: ${r.stdout}\nruntime calls:\n${eng.calls().split('\n').slice(-20).join('\n')}`);
+  if (r.status !== 0) assert.unreachable(`${what}: exit ${r.status}\nstderr: ${r.stderr}\nstdout: ${r.stdout}\nruntime calls:\n${engine().calls().split('\n').slice(-20).join('\n')}`);
   return r.stdout;
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,15 +28,15 @@ let pid = 0, main: ChildProcess, mainExit: Promise<number>, mainErr = '';
 
 t('ctr run: output and exit code through the runc shim and the runtime', () => {
   const one = `ctd-run-${process.pid}`;
-  const r = ctr(['run', '--rm', ...PATH, ...eng.runFlags(one), one, 'sh', '-c', 'echo out; exit 4']);
-  assert.is(r.status, 4, `${r.stderr}\n${eng.calls()}`);
+  const r = ctr(['run', '--rm', ...PATH, ...engine().runFlags(one), one, 'sh', '-c', 'echo out; exit 4']);
+  assert.is(r.status, 4, `${r.stderr}\n${engine().calls()}`);
   assert.is(r.stdout, 'out\n');
 });
 
 t('ctr run with limits and --seccomp: cgroup files, namespaces, seccomp from the host', async () => {
-  if (setupError) throw setupError;
+  engine();
   // not -d: this ctr waits for the task and exits with its status (ctr task delete prints none)
-  main = spawn(BIN.ctr, ['--address', eng.sock, 'run', ...PATH, '--seccomp', '--memory-limit', String(64 * 1024 * 1024), '--cpus', '0.5', ...eng.runFlags(id), id, 'sh', '-c', COUNTER], { stdio: ['ignore', 'pipe', 'pipe'] });
+  main = spawn(BIN.ctr, ['--address', engine().sock, 'run', ...PATH, '--seccomp', '--memory-limit', String(64 * 1024 * 1024), '--cpus', '0.5', ...engine().runFlags(id), id, 'sh', '-c', COUNTER], { stdio: ['ignore', 'pipe', 'pipe'] });
   main.stderr!.on('data', (d) => { mainErr += d; });
   mainExit = new Promise((r) => main.on('exit', (code) => r(code ?? -1)));
   process.on('exit', () => { try { main.kill('SIGKILL'); } catch { /* gone */ } });
@@ -49,14 +44,14 @@ t('ctr run with limits and --seccomp: cgroup files, namespaces, seccomp from the
   assert.ok(alive(pid));
   assert.is(fs.readFileSync(`${cgroupDirOf(pid, 'memory')}/memory.limit_in_bytes`, 'utf8').trim(), String(64 * 1024 * 1024));
   assert.is(fs.readFileSync(`${cgroupDirOf(pid, 'cpu')}/cpu.cfs_quota_us`, 'utf8').trim(), '50000');
-  assert.ok(cgroupDirOf(pid, 'memory')!.includes(eng.cgroupParent));
+  assert.ok(cgroupDirOf(pid, 'memory')!.includes(engine().cgroupParent));
   for (const ns of ['pid', 'mnt', 'uts', 'ipc', 'net']) assert.is.not(fs.readlinkSync(`/proc/${pid}/ns/${ns}`), fs.readlinkSync(`/proc/self/ns/${ns}`), ns);
   assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /^Seccomp:\s+2$/m);
 });
 
 t('ctr task exec: output and exit code', () => {
-  const r = ctr(['task', 'exec', '--exec-id', `e${process.pid}`, '--fifo-dir', eng.fifo, id, 'sh', '-c', 'cat /tmp/n >/dev/null && echo in; exit 5']);
-  assert.is(r.status, 5, `${r.stderr}\n${eng.calls()}`);
+  const r = ctr(['task', 'exec', '--exec-id', `e${process.pid}`, '--fifo-dir', engine().fifo, id, 'sh', '-c', 'cat /tmp/n >/dev/null && echo in; exit 5']);
+  assert.is(r.status, 5, `${r.stderr}\n${engine().calls()}`);
   assert.is(r.stdout, 'in\n');
 });
 
@@ -80,16 +75,16 @@ t('ctr task kill -s SIGUSR1 runs the trap; kill (SIGTERM) ends it with 7; delete
   ok(ctr(['container', 'delete', id]), 'container delete');
   assert.not.ok(alive(pid));
   await until(() => dirs.every((d) => !fs.existsSync(d)), 10000, `cgroup dirs to go: ${dirs.filter((d) => fs.existsSync(d))}`);
-  assert.equal(eng.stateEntries().flatMap((ns) => { try { return fs.readdirSync(`${eng.stateRoot}/${ns}`); } catch { return []; } }), []);
+  assert.equal(engine().stateEntries().flatMap((ns) => { try { return fs.readdirSync(`${engine().stateRoot}/${ns}`); } catch { return []; } }), []);
 });
 
 t('stop() leaves nothing of the instance', async () => {
-  if (setupError) throw setupError;
+  engine();
   // the shim really went through the runtime under test (the wrapper logs every call)
-  for (const v of ['create', 'start', 'exec', 'kill', 'pause', 'resume', 'delete']) assert.match(eng.calls(), new RegExp(` ${v} `), `no '${v}' call`);
-  assert.equal(await eng.stop(), []);
-  assert.not.ok(fs.existsSync(eng.dir));
-  assert.equal(eng.cgroupParents(), []);
+  for (const v of ['create', 'start', 'exec', 'kill', 'pause', 'resume', 'delete']) assert.match(engine().calls(), new RegExp(` ${v} `), `no '${v}' call`);
+  assert.equal(await engine().stop(), []);
+  assert.not.ok(fs.existsSync(engine().dir));
+  assert.equal(engine().cgroupParents(), []);
 });
 
 // Item 6 of the issue: the CRI config a Kubernetes node would carry for a RuntimeClass `box`
@@ -123,5 +118,4 @@ t('CRI config with runtimes.box (BinaryName = box): containerd starts, the CRI p
   }
 });
 
-test.after(async () => { if (eng && fs.existsSync(eng.dir)) await eng.stop(); });
 test.run();
