@@ -92,15 +92,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => exit(code),
-  (e) => {
-    const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
-    process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
-    if (!known && process.env.BOX_DEBUG) process.stderr.write(`${e?.stack}\n`);
-    exit(e instanceof BoxError ? e.status : 125);
-  },
-);
+// Run as a program (./box, node ./box, tsx box.ts) box is the CLI; require()d (box.mjs, or
+// require('box') from an app) it is the library and must neither read argv nor exit.
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => exit(code),
+    (e) => {
+      const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
+      process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
+      if (!known && process.env.BOX_DEBUG) process.stderr.write(`${e?.stack}\n`);
+      exit(e instanceof BoxError ? e.status : 125);
+    },
+  );
+} else {
+  module.exports = require('./lib/library');
+}
 
 /** Exit once stdout has drained: relays and signal handlers must not keep box alive. */
 function exit(code: number) {

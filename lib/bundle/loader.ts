@@ -1,7 +1,13 @@
-// The first lines of the shipped ./box. Everything else in the file is one trailing
-// comment holding base64 parts: box's code, koffi's native modules, the busybox rootfs.
-// Kept out of the JavaScript V8 must parse, they cost a fast comment scan instead of a
-// 2 MB parse; the code is compiled with a V8 code cache kept in the private cache
+// The loader of the shipped ./box: the only JavaScript in front of the payload, a trailing
+// comment of base64 parts (box's code, koffi's native modules, tini, the busybox rootfs).
+// scripts/build.ts wraps this file's output as `(function(require, __boxFile, __boxModule){…})`
+// and reaches it two ways:
+//  - direct: `./box …` runs line 2 under /bin/sh, which execs `node -e STUB -- ./box …`; STUB
+//    preads this function out of the file and calls it with no module. Nothing reads or
+//    compiles the 3 MB file: only this loader and the code part are read, by offset.
+//  - CommonJS: `node ./box …` or require('./box') (the library): Node reads and compiles the
+//    whole file (slower), and the file's own line 3 calls this with the module Node made.
+// Either way the code part is compiled with a V8 code cache kept in the private cache
 // directory, one per role (the CLI, the container stage), made on first use.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,24 +15,53 @@ import * as vm from 'node:vm';
 import { cacheDirs, safeDir } from './cache';
 import { writeFileAtomic } from '../util/atomic';
 
+/** Offsets of the parts counted back from the end of the file: the loader's own length does not move them. */
 declare const BOX_MANIFEST: { codeHash: string; parts: Record<string, [number, number]> };
-const MARKER = '\n/*BOX-PAYLOAD\n';
+/** The `-e` program that starts this file the direct way (line 2 of ./box, see scripts/build.ts). */
+declare const BOX_STUB: string;
+declare const __boxFile: string;
+declare const __boxModule: NodeModule | undefined;
 
-let text: string | undefined;
-let base = 0;
+const Module = require('node:module');
+const direct = !__boxModule;
+const file = direct ? path.resolve(process.argv[1]) : __boxFile;
+let mod: NodeModule;
+let req: NodeRequire;
+if (direct) {
+  // What Node's CommonJS loader would have made for a main script, so box's code cannot tell.
+  process.argv[1] = file;
+  mod = new Module(file, null);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  req = Module.createRequire(file);
+  (req as any).main = mod;
+} else {
+  mod = __boxModule!;
+  req = require;
+}
+const main = req.main === mod;
+
+/** One part's base64 text, read by offset (a part is read only when something asks for it). */
 function part(name: string): string {
-  if (text === undefined) {
-    text = fs.readFileSync(__filename, 'latin1');
-    base = text.lastIndexOf(MARKER) + MARKER.length;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const [fromEnd, len] = BOX_MANIFEST.parts[name];
+    const buf = Buffer.allocUnsafe(len);
+    fs.readSync(fd, buf, 0, len, fs.fstatSync(fd).size - fromEnd);
+    return buf.toString('latin1');
+  } finally {
+    fs.closeSync(fd);
   }
-  const [off, len] = BOX_MANIFEST.parts[name];
-  return text.slice(base + off, base + off + len);
 }
 (globalThis as any).__boxPart = part;
 (globalThis as any).__boxCodeHash = BOX_MANIFEST.codeHash; // keys caches of what this code computes (seccomp programs)
+// How box starts itself again (lib/container/launch.ts selfArgs): the direct way, with this
+// file's path — never process.argv[1] or process.execArgv, the host app's when box is a library.
+(globalThis as any).__boxSelf = ['-e', BOX_STUB, '--', fs.realpathSync(file)];
 
-const role = process.argv[2] === '__init' ? 'init' : 'cli';
-const dir = cacheDirs().find(safeDir);
+// A library's host may never exit through us, and its argv says nothing of a role: no cache there.
+const role = !main ? undefined : process.argv[2] === '__init' ? 'init' : 'cli';
+const dir = role && cacheDirs().find(safeDir);
 const cacheFile = dir && path.join(dir, `code-${BOX_MANIFEST.codeHash.slice(0, 16)}-${role}.v8`);
 let cachedData: Buffer | undefined;
 try {
@@ -34,7 +69,7 @@ try {
 } catch { /* first run */ }
 
 const code = Buffer.from(part('code'), 'base64').toString('utf8');
-const script = new vm.Script(require('node:module').wrap(code), { filename: __filename, cachedData });
+const script = new vm.Script(Module.wrap(code), { filename: file, cachedData });
 
 /** Save the code cache (with every function compiled so far) when there is none yet. */
 function saveCodeCache() {
@@ -43,6 +78,7 @@ function saveCodeCache() {
   cachedData = Buffer.alloc(0);
 }
 (globalThis as any).__boxSaveCodeCache = saveCodeCache; // the stage calls it before execve
-process.once('exit', saveCodeCache);
+if (cacheFile) process.once('exit', saveCodeCache);
 
-script.runInThisContext().call(module.exports, module.exports, require, module, __filename, path.dirname(__filename));
+script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
+if (direct) mod.loaded = true;

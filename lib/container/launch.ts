@@ -10,7 +10,7 @@
 // an unshared pid ns cannot create threads and libuv makes its pool lazily.
 // `__exec` stays in the host's pid namespace (it is never visible to the container): it
 // joins the other namespaces itself and spawns only the user's command into the container's.
-import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ChildProcess, StdioOptions } from 'node:child_process';
 import { libc } from '../libc/seam';
 import { CLONE } from '../libc/constants';
@@ -21,9 +21,35 @@ const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', '
 
 export interface Stage { child: ChildProcess; fdSock: number }
 
-/** The script to re-execute: the bundle itself, or box.ts under tsx in development. */
-export function selfScript(): string {
-  return fs.realpathSync(process.argv[1]);
+/**
+ * Node's arguments that start box again as a helper process (a stage, the supervisor, the
+ * layer unpacker), up to where the verb goes. From the bundle: its own direct way in
+ * (lib/bundle/loader.ts), which reads only the parts it needs — never process.argv[1] or
+ * process.execArgv, which belong to the host app when box is a library (its script, its
+ * --inspect). In development: box.ts beside lib/, with only the module hooks of
+ * process.execArgv (tsx's --require/--import), which box.ts needs to load at all.
+ */
+export function selfArgs(): string[] {
+  const bundle: string[] | undefined = (globalThis as any).__boxSelf;
+  if (bundle) return bundle;
+  const hooks: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (/^(--require|-r|--import|--loader|--experimental-loader)$/.test(argv[i])) hooks.push(argv[i], argv[++i]);
+    else if (/^(--require|--import|--loader|--experimental-loader)=/.test(argv[i])) hooks.push(argv[i]);
+  }
+  return [...hooks, path.join(__dirname, '..', '..', 'box.ts')];
+}
+
+/**
+ * The environment of box's helper processes that keep the caller's (supervisor, unpacker):
+ * NODE_EXTRA_CA_CERTS renamed BOX_EXTRA_CA_CERTS, since Node would load it at their start-up
+ * (~90 ms) and only the registry client needs it (lib/bundle/extra-ca.ts). Stages get stageEnv.
+ */
+export function selfEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (!env.NODE_EXTRA_CA_CERTS) return env;
+  const { NODE_EXTRA_CA_CERTS, ...rest } = env;
+  return { ...rest, BOX_EXTRA_CA_CERTS: NODE_EXTRA_CA_CERTS };
 }
 
 let exe: number | undefined;
@@ -47,7 +73,7 @@ export interface SpawnOptions {
 
 export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: SpawnOptions = {}): Stage {
   const [mine, theirs] = libc.socketPair();
-  const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...process.execArgv, selfScript(), verb], {
+  const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...selfArgs(), verb], {
     stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
     env: stageEnv(),
     detached: opts.detached,

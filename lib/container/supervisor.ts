@@ -14,7 +14,7 @@ import { processStart } from '../util/proc';
 import { containerDir } from '../state/paths';
 import { runContainer } from './start';
 import { teardown } from './teardown';
-import { selfScript } from './launch';
+import { selfArgs, selfEnv } from './launch';
 import { Channel, sendMessage, CHANNEL_FD } from '../inside/protocol';
 import * as libc from '../libc';
 import { ContainerError } from './errors';
@@ -30,8 +30,8 @@ export const startFifo = (id: string) => path.join(containerDir(id), 'start.fifo
  */
 export async function detach(state: ContainerState, verb: 'run' | 'create'): Promise<void> {
   if (verb === 'create') libc.mkfifo(startFifo(state.id), 0o600);
-  const sup = spawn(process.execPath, [...process.execArgv, selfScript(), '__supervise', state.id, verb], {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true, // its own session: the user's terminal cannot signal it
+  const sup = spawn(process.execPath, [...selfArgs(), '__supervise', state.id, verb], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: selfEnv(), detached: true, // its own session: the user's terminal cannot signal it
   });
   const chan = new Channel(sup.stdio[3] as Duplex);
   const msg = await chan.next();

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { selfScript } from '../container/launch';
+import { selfArgs, selfEnv } from '../container/launch';
 import * as libc from '../libc';
 import { mknodat } from '../libc/paths';
 import { AT_FDCWD, S_IFCHR } from '../libc/constants';
@@ -19,7 +19,7 @@ export interface Whiteouts { removed: string[]; opaque: string[] }
 
 /** Unpack `bytes` (tar or tar.gz) into the empty directory `dest`; throws with the reason when refused. */
 export function extractTarball(bytes: Buffer, dest: string, opts: { layer?: boolean } = {}): Whiteouts {
-  const r = spawnSync(process.execPath, [...process.execArgv, selfScript(), '__untar', dest, opts.layer ? 'layer' : 'rootfs'], { input: bytes, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [...selfArgs(), '__untar', dest, opts.layer ? 'layer' : 'rootfs'], { input: bytes, env: selfEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error((r.stderr || `unpacking failed (status ${r.status})`).trim().split('\n').pop());
   return JSON.parse(r.stdout || '{"removed":[],"opaque":[]}');
 }

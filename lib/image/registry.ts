@@ -3,6 +3,7 @@
 // plain HTTP only for localhost or --insecure, Accept for OCI and Docker schema2
 // manifests and indexes on every manifest request (registries answer 404 otherwise).
 import { Reference } from './reference';
+import { useExtraCaCerts } from '../bundle/extra-ca';
 
 export const MEDIA = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -19,6 +20,7 @@ export class Registry {
   constructor(private ref: Reference) {
     const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
     this.base = `${ref.insecure ? 'http' : 'https'}://${host}/v2/${ref.repository}`;
+    useExtraCaCerts(); // NODE_EXTRA_CA_CERTS, which ./box keeps from Node's start-up
   }
 
   async manifest(reference: string): Promise<{ body: Buffer; mediaType: string; digest?: string }> {
