@@ -6,8 +6,6 @@
 // capabilities, no host environment, no host binary behind /proc/1/exe).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import * as crypto from 'node:crypto';
 import { embedded } from '../embedded';
 import { libc } from '../libc/seam';
 
@@ -20,6 +18,9 @@ let memfd: number | undefined;
 function tiniBytes(): Buffer {
   const e = embedded();
   if (e) {
+    // required here, not at the top: the stage loads this file on every run, --init or not
+    const zlib: typeof import('node:zlib') = require('node:zlib');
+    const crypto: typeof import('node:crypto') = require('node:crypto');
     const blob = e.init[process.arch];
     if (!blob) throw new Error(`--init: box has no init binary for ${process.arch}`);
     const bytes = zlib.brotliDecompressSync(Buffer.from(blob.data(), 'base64'));

@@ -4,8 +4,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
-import * as zlib from 'node:zlib';
 import { embedded } from '../embedded';
 import { cacheDirs, safeDir } from '../bundle/cache';
 import { writeFileAtomic } from '../util/atomic';
@@ -51,6 +49,9 @@ function loadEmbedded(blob: { sha256: string; data: () => string }): Koffi {
 
 /** Decompress, check the sha256 the build recorded, then write atomically. */
 function writeVerified(file: string, blob: { sha256: string; data: () => string }) {
+  // required here, not at the top: every box process loads koffi, only the first extracts it (crypto + zlib: ~5 ms of start-up)
+  const zlib: typeof import('node:zlib') = require('node:zlib');
+  const crypto: typeof import('node:crypto') = require('node:crypto');
   const bytes = zlib.brotliDecompressSync(Buffer.from(blob.data(), 'base64'));
   const got = crypto.createHash('sha256').update(bytes).digest('hex');
   if (got !== blob.sha256) throw new Error(`embedded koffi module is corrupt (sha256 ${got})`);

@@ -11,7 +11,7 @@
 // and loads no library (declarations stay lazy, core.ts). The kernel state it stands for is
 // per process anyway.
 import * as fs from 'node:fs';
-import { spawn, ChildProcess, SpawnOptions } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as c from './index';
 import * as paths from './paths';
 import { openPtyInside, PtyPair } from './pty';
@@ -123,7 +123,7 @@ export const koffiLibc: Libc = {
   capGet: proc.capGet, capSet: proc.capSet, getrlimit: proc.getrlimit, setrlimit: proc.setrlimit, umask: (m) => Number(c.umask(m)),
   joinNewSessionKeyring: c.joinNewSessionKeyring, resetSignals: c.resetSignals,
   readOnlyClone, sealedExecutable, execve: c.execve, execveatFd,
-  spawn: (file, args, opts) => spawn(file, args, opts),
+  spawn: (file, args, opts) => require('node:child_process').spawn(file, args, opts), // required when used: the __init stage never spawns, and child_process brings net and streams (~8 ms)
   exit: (status) => process.exit(status),
   exitNow: c.exitNow,
 };

@@ -5,10 +5,12 @@
 // its namespaces: createRuntime, prestart, poststart and poststop from the runtime (host
 // side); createContainer and startContainer from the container's init (lib/inside/init.ts),
 // whose children are born in the container's namespaces.
-import { spawnSync } from 'node:child_process';
 import type { Hook } from '../options/types';
 
 export function runHooks(hooks: Hook[], state: string, kind: string) {
+  if (!hooks.length) return;
+  // required here: every __init stage loads this file, few run hooks (child_process brings net and streams, ~8 ms)
+  const { spawnSync }: typeof import('node:child_process') = require('node:child_process');
   for (const h of hooks) {
     const [argv0, ...args] = h.args?.length ? h.args : [h.path];
     const env = Object.fromEntries((h.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
