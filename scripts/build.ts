@@ -154,7 +154,8 @@ async function main() {
       b.onLoad({ filter: /lib[\\/]embedded\.ts$/ }, () => ({ contents: embeddedModule(), loader: 'ts' }));
     },
   };
-  const main = await esbuild.build({ ...common, entryPoints: [path.join(top, 'box.ts')], plugins: [embed], metafile: true });
+  // tsx: development only (lib/container/launch.ts selfArgs), never reached in the bundle
+  const main = await esbuild.build({ ...common, entryPoints: [path.join(top, 'box.ts')], plugins: [embed], metafile: true, external: ['tsx/cjs'] });
   const code = Buffer.from(memoizeToESM(main.outputFiles![0].text.replace(/^#!.*\n/, '')));
   parts.unshift({ name: 'code', b64: code.toString('base64') });
   // The payload ends the file; each part's offset is counted back from the end of the file.

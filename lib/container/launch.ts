@@ -27,7 +27,8 @@ export interface Stage { child: ChildProcess; fdSock: number }
  * (lib/bundle/loader.ts), which reads only the parts it needs — never process.argv[1] or
  * process.execArgv, which belong to the host app when box is a library (its script, its
  * --inspect). In development: box.ts beside lib/, with only the module hooks of
- * process.execArgv (tsx's --require/--import), which box.ts needs to load at all.
+ * process.execArgv (tsx's --require/--import), which box.ts needs to load at all, or
+ * tsx's require hook when this process got its hooks another way (uvu -r tsx).
  */
 export function selfArgs(): string[] {
   const bundle: string[] | undefined = (globalThis as any).__boxSelf;
@@ -38,6 +39,7 @@ export function selfArgs(): string[] {
     if (/^(--require|-r|--import|--loader|--experimental-loader)$/.test(argv[i])) hooks.push(argv[i], argv[++i]);
     else if (/^(--require|--import|--loader|--experimental-loader)=/.test(argv[i])) hooks.push(argv[i]);
   }
+  if (!hooks.length) hooks.push('--require', require.resolve('tsx/cjs'));
   return [...hooks, path.join(__dirname, '..', '..', 'box.ts')];
 }
 
