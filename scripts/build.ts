@@ -78,10 +78,10 @@ export function embedded() { return E; }
  * The head of ./box, valid as a shell script and as a CommonJS module:
  *   #!/bin/sh
  *   ":" //; …; exec node -e 'STUB' -- "$0" "$@"
- *   ;(function(require, __boxFile, __boxModule){ LOADER })(require, __filename, module);
+ *   ;(function(require, __boxFile, __boxFd, __boxModule){ LOADER })(require, __filename, -1, module);
  * sh runs line 2 (`:` is the no-op command, `//` its argument) and never reads further:
  * exec replaces it with Node running STUB, a few hundred bytes that pread LOADER (line 3)
- * by its offset and call it without a module. Node given the file (`node ./box`,
+ * by its offset and call it with the open fd and no module. Node given the file (`node ./box`,
  * require) skips the #! line, sees a string statement and a comment on line 2, and runs
  * line 3 with the module it made; the leading ';' stops line 2's string from being called.
  * Line 2 also moves NODE_EXTRA_CA_CERTS aside: Node loads that file at every start-up
@@ -92,7 +92,7 @@ async function header(manifest: object): Promise<string> {
   const pad = (n: number) => String(n).padStart(WIDTH, ' ');
   const stub = (off: number, len: number) =>
     `(()=>{let f=require("fs"),p=process.argv[1],d=f.openSync(p,"r"),b=Buffer.alloc(${pad(len)});` +
-    `f.readSync(d,b,0,${pad(len)},${pad(off)});f.closeSync(d);require("vm").runInThisContext(b.toString("latin1"),{filename:p})(require,p)})()`;
+    `f.readSync(d,b,0,${pad(len)},${pad(off)});require("vm").runInThisContext(b.toString("latin1"),{filename:p})(require,p,d)})()`;
   const line2 = (s: string) => '":" //; [ -z "$NODE_EXTRA_CA_CERTS" ] || export BOX_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS"; ' +
     `unset NODE_EXTRA_CA_CERTS; exec node -e '${s}' -- "$0" "$@"\n`;
   const loader = async (s: string) => {
@@ -101,7 +101,7 @@ async function header(manifest: object): Promise<string> {
       entryPoints: [path.join(top, 'lib', 'bundle', 'loader.ts')],
       define: { BOX_MANIFEST: JSON.stringify(manifest), BOX_STUB: JSON.stringify(s) },
     });
-    return `(function(require,__boxFile,__boxModule){${out.outputFiles![0].text.trim()}\n})`;
+    return `(function(require,__boxFile,__boxFd,__boxModule){${out.outputFiles![0].text.trim()}\n})`;
   };
   const line1 = '#!/bin/sh\n';
   const first = await loader(stub(0, 0));
@@ -111,7 +111,7 @@ async function header(manifest: object): Promise<string> {
   if (fn.length !== first.length) throw new Error('loader length moved with the stub');
   if (final.includes("'")) throw new Error("the stub has a ' (it sits in single quotes on line 2)");
   if (!/^[\x00-\x7f]*$/.test(fn)) throw new Error('the loader is not ASCII (the stub reads it as latin1)');
-  const head = line1 + line2(final) + ';' + fn + '(require,__filename,module);\n' +
+  const head = line1 + line2(final) + ';' + fn + '(require,__filename,-1,module);\n' +
     '// box — a small Linux container runtime. Built from the box repository; see its README.\n';
   if (head.slice(off, off + fn.length) !== fn) throw new Error('the stub would not find the loader');
   return head;

@@ -1,12 +1,15 @@
 // The loader of the shipped ./box: the only JavaScript in front of the payload, a trailing
 // comment of base64 parts (box's code, koffi's native modules, tini, the busybox rootfs).
-// scripts/build.ts wraps this file's output as `(function(require, __boxFile, __boxModule){…})`
+// scripts/build.ts wraps this file's output as `(function(require, __boxFile, __boxFd, __boxModule){…})`
 // and reaches it two ways:
 //  - direct: `./box …` runs line 2 under /bin/sh, which execs `node -e STUB -- ./box …`; STUB
-//    preads this function out of the file and calls it with no module. Nothing reads or
-//    compiles the 3 MB file: only this loader and the code part are read, by offset.
+//    preads this function out of the file and calls it with its fd and no module. Nothing
+//    reads or compiles the 3 MB file: only this loader and the code part are read, by offset.
 //  - CommonJS: `node ./box …` or require('./box') (the library): Node reads and compiles the
 //    whole file (slower), and the file's own line 3 calls this with the module Node made.
+// Parts are read through one fd, so they all come from the same file even if ./box is
+// replaced (an upgrade) while this process runs; except in the helpers that enter a container
+// or an image (__init, __exec, __untar), which hold no fd on a host file longer than a read.
 // Either way the code part is compiled with a V8 code cache kept in the private cache
 // directory, one per role (the CLI, the container stage), made on first use.
 import * as fs from 'node:fs';
@@ -20,6 +23,7 @@ declare const BOX_MANIFEST: { codeHash: string; parts: Record<string, [number, n
 /** The `-e` program that starts this file the direct way (line 2 of ./box, see scripts/build.ts). */
 declare const BOX_STUB: string;
 declare const __boxFile: string;
+declare const __boxFd: number; // -1: not opened yet (CommonJS)
 declare const __boxModule: NodeModule | undefined;
 
 const Module = require('node:module');
@@ -41,16 +45,18 @@ if (direct) {
 }
 const main = req.main === mod;
 
+const transient = main && /^__(init|exec|untar)$/.test(process.argv[2]);
+let fd = __boxFd;
 /** One part's base64 text, read by offset (a part is read only when something asks for it). */
 function part(name: string): string {
-  const fd = fs.openSync(file, 'r');
+  if (fd < 0) fd = fs.openSync(file, 'r'); // O_CLOEXEC, as Node opens everything
   try {
     const [fromEnd, len] = BOX_MANIFEST.parts[name];
     const buf = Buffer.allocUnsafe(len);
-    fs.readSync(fd, buf, 0, len, fs.fstatSync(fd).size - fromEnd);
+    if (fs.readSync(fd, buf, 0, len, fs.fstatSync(fd).size - fromEnd) !== len) throw new Error(`${file}: truncated (part ${name})`);
     return buf.toString('latin1');
   } finally {
-    fs.closeSync(fd);
+    if (transient) { fs.closeSync(fd); fd = -1; }
   }
 }
 (globalThis as any).__boxPart = part;

@@ -24,7 +24,7 @@ test('./box is sh on line 1-2 and JavaScript after, is executable, and carries i
   const [line1, line2, line3] = text.split('\n', 3);
   assert.is(line1, '#!/bin/sh');
   assert.match(line2, /^":" \/\/; .*exec node -e '[^']+' -- "\$0" "\$@"$/); // a string and a comment to JavaScript
-  assert.match(line3, /^;\(function\(require,__boxFile,__boxModule\)\{/);
+  assert.match(line3, /^;\(function\(require,__boxFile,__boxFd,__boxModule\)\{/);
   assert.ok(fs.statSync(BOX).mode & 0o111);
   const payload = text.slice(text.lastIndexOf(PAYLOAD));
   assert.match(payload, /^\n\/\*BOX-PAYLOAD\n[A-Za-z0-9+\/=\n]+\*\/\n$/);
