@@ -5,7 +5,7 @@ import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/s
 import { collectAndAdopt } from '../supervisor/client';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
-import { get, isRunning, waitFor } from './query';
+import { get, isRunning, waitFor, ended } from './query';
 import { signalPid1 } from './kill';
 
 export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -17,7 +17,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
     signalPid1(s, 9); // a created container's stage may not be in its cgroups yet (limits bind at start)
     const cg = managerForDirs(s.cgroups);
     cg.killAll();
-    await waitFor(s.id, (now) => !now || !ownerAlive(now), 10000); // its owner tears down
+    await waitFor(s.id, ended, 10000); // its owner tears down (a shared supervisor lives on: the record says when)
     cg.destroy();
   }
   const now = load(s.id);
