@@ -16,9 +16,13 @@ export interface RunIO extends IO {
   onRunning?(): void;
 }
 
-/** Run the container to its end; its exit status. A setup failure throws ContainerError('setup') with the stage's status. */
-export async function runContainer(state: ContainerState, io: RunIO): Promise<number> {
-  const stage = new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
+/**
+ * Run the container to its end; its exit status. A setup failure throws ContainerError('setup')
+ * with the stage's status. `pooled`: a stage taken from a StagePool (lib/container/pool.ts),
+ * already booted in its own fresh pid namespace; it gets io.stdio with its config.
+ */
+export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage): Promise<number> {
+  const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
     return await run(state, io, stage);
   } finally {
@@ -36,7 +40,14 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
     cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
   } catch { /* the stage died already: its exit status tells */ }
 
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
+  let stdio: number[] | undefined;
+  try {
+    stdio = stage.takeStdio(io.stdio); // a pooled stage's stdio: queued before the config that lists it
+  } catch (e: any) {
+    try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    throw await stage.failure({ error: e.message });
+  }
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio };
   stage.send(cfg);
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
