@@ -49,7 +49,10 @@ export class StagePool<S extends PooledStage = Stage> {
     if (this.refill) clearImmediate(this.refill);
     const idle = this.idle;
     this.idle = [];
-    for (const s of idle) s.child.kill('SIGKILL'); // by pid: the stage's own, never reused while unreaped
+    for (const s of idle) {
+      s.hold(true); // else the caller's loop may end before the exit is seen, and the stage stays a zombie
+      s.child.kill('SIGKILL'); // by pid: the stage's own, never reused while unreaped
+    }
     await Promise.all(idle.map(async (s) => { await s.exited; s.close(); }));
   }
 
