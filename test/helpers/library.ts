@@ -31,3 +31,14 @@ export function pidNs(pid: number): { ns: string; nspid: number[] } {
   const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'))!;
   return { ns, nspid: line.split(/\s+/).slice(1).map(Number) };
 }
+
+/** Stage and supervisor processes of this run's store still alive (zombies awaiting their reaper left out). */
+export function stageProcesses(): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+    try {
+      if (/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))) return false;
+      if (!/\b__init\b|\b__exec\b|box-init|box-supervise/.test(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '))) return false;
+      return fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`BOX_ROOT=${STATE}`);
+    } catch { return false; }
+  });
+}
