@@ -36,9 +36,6 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   const join = cg.joinPlan(spec.resources);
   const { child } = stage;
   io.onSpawn?.(child);
-  try {
-    cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
-  } catch { /* the stage died already: its exit status tells */ }
 
   let stdio: number[] | undefined;
   try {
@@ -49,6 +46,12 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio };
   stage.send(cfg);
+  // Joining cgroups waits for the kernel (an RCU grace period, ~10 ms): after the config, so
+  // that it overlaps the stage's Node start-up (cold) or its set-up (pooled: booted already).
+  // Synchronous, so done before "ready" is even read, let alone "start" sent.
+  try {
+    cg.enter(child.pid!, join.early); // only what binds no limit on box's own Node (see joinPlan)
+  } catch { /* the stage died already: its exit status tells */ }
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
 
