@@ -175,6 +175,7 @@ export async function start(what: RunOptions | string[], how: Omit<RunExtras, 'i
     onRunning: () => running(),
   };
   const done = runOwned(state, io, how);
+  done.catch(() => { /* wait() reports it; never an unhandled rejection when nobody waits */ });
   await Promise.race([isRunning, done]); // a setup failure rejects here
   return {
     id: state.id, name: state.name, pid: state.pid!, ...streams!,

@@ -25,6 +25,11 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
   const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
     return await run(state, io, stage);
+  } catch (e) {
+    // a stage that never got as far as its cgroups (a pooled one, before its config) would
+    // wait for a config forever in a process that lives on (the library): end it
+    if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
+    throw e;
   } finally {
     stage.close();
   }

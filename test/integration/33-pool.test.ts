@@ -43,11 +43,11 @@ test('a pooled run with stdin and with -t', async () => {
   const p = await pool(1);
   try {
     const piped = await run({ image: 'busybox', command: ['sh', '-c', 'cat; echo " done"'], rm: true }, { pool: p, input: 'typed' });
-    assert.is(piped.stdout.toString(), 'typed done\n');
+    assert.is(piped.stdout.toString(), 'typed done\n', `stderr: ${piped.stderr}`);
     await until(() => p.pids.length === 1 && waiting(p.pids[0]), 20000, 'a replacement');
     const [pid] = p.pids;
     const c = await start({ image: 'busybox', command: ['sh', '-c', 'tty; echo $TERM'], tty: true, rm: true }, { pool: p });
-    assert.is(c.pid, pid);
+    assert.is(c.pid, pid, `the pooled stage (pool now: ${p.pids})`);
     let out = '';
     c.stdout.on('data', (d) => { out += d; });
     assert.is(await c.wait(), 0);
