@@ -27,6 +27,17 @@ export function socketPair(): [number, number] {
   return [sv[0], sv[1]];
 }
 
+/**
+ * A connected pair of close-on-exec AF_UNIX stream sockets: what Node's spawn makes for a
+ * 'pipe' stdio, made here for a stage spawned before its stdio was known (a pooled one).
+ */
+export function streamPair(): [number, number] {
+  const SOCK_STREAM = 1;
+  const sv = new Int32Array(2);
+  check(func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 'socketpair');
+  return [sv[0], sv[1]];
+}
+
 /** Send `fd` with `data` (one byte by default: a message must carry some). */
 export function sendFd(sock: number, fd: number, data = Buffer.from('F')) {
   msgTypes();
