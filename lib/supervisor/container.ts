@@ -12,10 +12,11 @@ import { runContainer } from '../container/start';
 import { teardown } from '../container/teardown';
 import { startFifo } from '../container/supervisor';
 import { openLog, containerEnds, readers, relay } from './logs';
+import { StagePool } from '../container/pool';
 
 export interface Identity { pid: number; start: string }
 
-export async function superviseContainer(id: string, verb: 'run' | 'create', me: Identity, anchor: Identity | undefined, reply: (m: object) => void): Promise<void> {
+export async function superviseContainer(id: string, verb: 'run' | 'create', me: Identity, anchor: Identity | undefined, reply: (m: object) => void, pool?: StagePool): Promise<void> {
   const state = load(id);
   // a request sent again after a supervisor died with it: the record was collected meanwhile
   if (!state || state.status !== 'created') { reply({ error: `box: container ${id.slice(0, 12)} was removed before it started`, status: 125 }); return; }
@@ -38,7 +39,7 @@ export async function superviseContainer(id: string, verb: 'run' | 'create', me:
       } : undefined,
       onSpawn: (child) => { state.pid = child.pid; state.pidStart = processStart(child.pid!); },
       onRunning: () => { if (verb === 'run') reply({ running: true }); },
-    });
+    }, pool?.take());
   } catch (e: any) {
     status = e.status ?? 125;
     reply({ error: e.message, status });

@@ -6,9 +6,14 @@
 // goes through FIFOs, their exit statuses wait in zombies under the anchor) and the next
 // supervisor adopts them (adopt.ts).
 //
-// Protocol on RUN/supervisor.sock (root only: the directory is 0700): one JSON line from
-// the client, replies as JSON lines, then the client closes.
+// It also keeps a warm pool of pre-booted stages (BOX_POOL, default 1; lib/container/pool.ts)
+// for the containers it starts, detached ones and attached `box run`s handed to it.
+//
+// Protocol on RUN/supervisor.sock (root only: the directory is 0700): one message from the
+// client (a JSON line, with fds as SCM_RIGHTS), replies as JSON lines, then the client closes.
 //   {run: ID, verb: 'run'|'create'}  →  {running} | {created} | {error, status}
+//   {attach: ID, stdio: [targets]} + the client's fds for them
+//        →  {attached, pid} (+ the pty master with -t) … {exit: status}   (attached.ts)
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -18,11 +23,16 @@ import { recordAnchor, forgetAnchor, releaseAnchors } from '../state/anchors';
 import { collect } from '../state/collect';
 import { processStart, signalProcess } from '../util/proc';
 import { superviseContainer, Identity } from './container';
+import { runAttached } from './attached';
 import { adopt } from './adopt';
+import { StagePool } from '../container/pool';
+import { recvFds, sendFds } from '../libc/fdpass';
 
 const active = new Set<Promise<unknown>>();
 let clients = 0;
 let server: net.Server;
+let pool: StagePool | undefined;
+const ID = /^[0-9a-f]{64}$/;
 let me: Identity;
 let anchor: Identity | undefined;
 // The client that started us connects right after "ready": until a first client came (or
@@ -53,10 +63,12 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
   }
   if (anchor) recordAnchor({ ...anchor, supervisor: me });
   fs.rmSync(SUPERVISOR_SOCKET, { force: true }); // a dead predecessor's: we hold the lock, it is not in use
-  server = net.createServer(onClient);
+  // paused: the first message is read with recvmsg (it may carry fds), not by libuv
+  server = net.createServer({ pauseOnConnect: true }, onClient);
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(SUPERVISOR_SOCKET, resolve); });
   fs.chmodSync(SUPERVISOR_SOCKET, 0o600);
   report({ ready: true });
+  pool = poolSize() ? new StagePool(poolSize()) : undefined;
   // the containers a dead predecessor left running
   for (const id of collect()) track(adopt(id, me));
   setTimeout(() => { waitingForFirst = false; maybeExit(); }, FIRST_CLIENT_MS).unref();
@@ -68,30 +80,40 @@ function track(p: Promise<unknown>) {
   p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); });
 }
 
+/** BOX_POOL: how many pre-booted stages to keep (0: none). */
+function poolSize(): number {
+  const n = Number(process.env.BOX_POOL ?? 1);
+  return Number.isInteger(n) && n >= 0 && n <= 64 ? n : 1;
+}
+
 function onClient(conn: net.Socket) {
   clients++;
   waitingForFirst = false;
-  let buf = '';
+  const fd: number = (conn as any)._handle.fd;
+  // the client sends its request right after connecting: a bounded wait, in this thread
+  const first = recvFds(fd, 3, 2000);
   let closed = false;
-  const send = (m: object) => { if (!conn.destroyed) conn.write(JSON.stringify(m) + '\n'); };
-  const gone = () => { if (!closed) { closed = true; clients--; maybeExit(); } };
+  let onGone: () => void = () => {};
+  const clientGone = new Promise<void>((r) => { onGone = r; });
+  const gone = () => { if (!closed) { closed = true; clients--; onGone(); maybeExit(); } };
   conn.on('close', gone);
   conn.on('error', () => conn.destroy());
-  conn.setEncoding('utf8');
-  conn.on('data', (d: string) => {
-    buf += d;
-    const nl = buf.indexOf('\n');
-    if (nl < 0) return;
-    let req: any;
-    try { req = JSON.parse(buf.slice(0, nl)); } catch { conn.destroy(); return; }
-    buf = buf.slice(nl + 1);
-    if (typeof req.run === 'string' && (req.verb === 'run' || req.verb === 'create')) {
-      track(superviseContainer(req.run, req.verb, me, anchor, send));
-    } else {
-      send({ error: 'box: supervisor: unknown request', status: 125 });
-      conn.end();
-    }
-  });
+  conn.resume(); // nothing more comes from the client; this notices when it goes
+  const send = (m: object, fds: number[] = []) => {
+    if (closed || conn.destroyed) return;
+    try { sendFds(fd, Buffer.from(JSON.stringify(m) + '\n'), fds); } catch { conn.destroy(); }
+  };
+  let req: any;
+  try { req = first && JSON.parse(first.data.toString().split('\n')[0]); } catch { /* not ours */ }
+  if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
+    track(superviseContainer(req.run, req.verb, me, anchor, send, pool));
+  } else if (typeof req?.attach === 'string' && ID.test(req.attach) && Array.isArray(req.stdio)) {
+    track(runAttached(req.attach, req.stdio, first!.fds, me, pool, send, clientGone));
+  } else {
+    for (const f of first?.fds ?? []) fs.closeSync(f);
+    send({ error: 'box: supervisor: unknown request', status: 125 });
+    conn.destroy();
+  }
 }
 
 /** Nothing supervised and nobody talking: unpublish the socket, release the anchor, go. */
@@ -99,6 +121,7 @@ function maybeExit() {
   if (active.size || clients || waitingForFirst || !server) return;
   fs.rmSync(SUPERVISOR_SOCKET, { force: true }); // new clients start a successor from here on
   server.close();
+  pool?.close(); // SIGKILLs the idle stages now (they would die with us anyway: parent-death signal)
   if (anchor) {
     forgetAnchor(anchor.pid);
     signalProcess(anchor.pid, anchor.start, 9);
