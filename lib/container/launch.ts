@@ -16,6 +16,7 @@ import { libc } from '../libc/seam';
 import { CLONE } from '../libc/constants';
 import { EXE_FD } from '../inside/protocol';
 import { DEFAULT_PATH } from '../util/defaults';
+import { directArgs } from '../bundle/head';
 
 const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
 
@@ -31,7 +32,7 @@ export interface Stage { child: ChildProcess; fdSock: number }
  * tsx's require hook when this process got its hooks another way (uvu -r tsx).
  */
 export function selfArgs(): string[] {
-  const bundle: string[] | undefined = (globalThis as any).__boxSelf;
+  const bundle: string[] | undefined = (globalThis as any).__boxSelf ?? chosenBundle;
   if (bundle) return bundle;
   const hooks: string[] = [];
   const argv = process.execArgv;
@@ -43,10 +44,17 @@ export function selfArgs(): string[] {
   return [...hooks, path.join(__dirname, '..', '..', 'box.ts')];
 }
 
+let chosenBundle: string[] | undefined;
+/** Running from source, start helpers from this built ./box instead (tests: tsx stages are slow). */
+export function useBundle(file: string) {
+  chosenBundle = directArgs(file);
+}
+
 /**
- * The environment of box's helper processes that keep the caller's (supervisor, unpacker):
+ * The environment of box's helper processes that keep the caller's (the layer unpacker):
  * NODE_EXTRA_CA_CERTS renamed BOX_EXTRA_CA_CERTS, since Node would load it at their start-up
- * (~90 ms) and only the registry client needs it (lib/bundle/extra-ca.ts). Stages get stageEnv.
+ * (~90 ms) and only the registry client needs it (lib/bundle/extra-ca.ts). Stages and the
+ * supervisor get stageEnv.
  */
 export function selfEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (!env.NODE_EXTRA_CA_CERTS) return env;
@@ -61,7 +69,8 @@ function stageExecutable(): number {
   return exe;
 }
 
-function stageEnv(): Record<string, string> {
+/** A stage's (and the supervisor's) environment: PATH and box's own settings, nothing else of the caller's. */
+export function stageEnv(): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH };
   for (const k of STAGE_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   return env;

@@ -4,6 +4,7 @@
 // → a seccomp listener forwarded on the way → EOF or "started" → exit — so that sequence,
 // its failure handling and the final flush of the relays live here, once.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { ChildProcess, StdioOptions } from 'node:child_process';
 import { spawnStage, SpawnOptions } from './launch';
@@ -14,6 +15,7 @@ import { receivePty, Pty } from '../terminal/tty';
 import { recvFd } from '../libc/fdpass';
 import { forwardListener } from '../seccomp/listener';
 import { SeccompFilter } from '../seccomp';
+import { stdioPlan, handOver } from './handoff';
 
 /** How the user's side is wired to a container's process: `box run`, the supervisor's log, `box exec`, a library caller. */
 export interface IO {
@@ -30,7 +32,11 @@ export class Stage {
   private readonly chan: Channel;
   private readonly fdSock: number;
 
-  constructor(verb: '__init' | '__exec', private readonly what: string, stdio: StdioOptions, opts: SpawnOptions) {
+  /**
+   * `lateStdio`: spawned with /dev/null on 0–2 before its container was known (a pooled
+   * `__init`, lib/container/pool.ts); takeStdio hands it the container's.
+   */
+  constructor(verb: '__init' | '__exec', private readonly what: string, stdio: StdioOptions, opts: SpawnOptions, readonly lateStdio = false) {
     const { child, fdSock } = spawnStage(verb, stdio, opts);
     this.child = child;
     this.fdSock = fdSock;
@@ -39,6 +45,17 @@ export class Stage {
   }
 
   send(m: object) { this.chan.send(m); }
+
+  /** A pooled stage: queue the container's stdio on the fd socket (before the config that lists it); the targets, for StageConfig.stdio. */
+  takeStdio(stdio: StdioOptions): number[] | undefined {
+    return this.lateStdio ? handOver(stdioPlan(stdio), this.fdSock, this.child) : undefined;
+  }
+
+  /** Whether this stage keeps its owner's event loop alive: an idle pooled one must not. */
+  hold(on: boolean) {
+    const chan = this.child.stdio[3] as net.Socket;
+    if (on) { this.child.ref(); chan.ref(); } else { this.child.unref(); chan.unref(); }
+  }
 
   /** The next message; a seccomp listener fd announced on the way is passed to the profile's agent first. */
   async next(filter: SeccompFilter | undefined, c: { id: string; status: string }): Promise<any> {

@@ -14,13 +14,23 @@ import { ContainerError } from './errors';
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
   onRunning?(): void;
+  detached?: boolean;              // the supervisor's: the container must outlive it
 }
 
-/** Run the container to its end; its exit status. A setup failure throws ContainerError('setup') with the stage's status. */
-export async function runContainer(state: ContainerState, io: RunIO): Promise<number> {
-  const stage = new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
+/**
+ * Run the container to its end; its exit status. A setup failure throws ContainerError('setup')
+ * with the stage's status. `pooled`: a stage taken from a StagePool (lib/container/pool.ts),
+ * already booted in its own fresh pid namespace; it gets io.stdio with its config.
+ */
+export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage): Promise<number> {
+  const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
     return await run(state, io, stage);
+  } catch (e) {
+    // a stage that never got as far as its cgroups (a pooled one, before its config) would
+    // wait for a config forever in a process that lives on (the library): end it
+    if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
+    throw e;
   } finally {
     stage.close();
   }
@@ -32,12 +42,22 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   const join = cg.joinPlan(spec.resources);
   const { child } = stage;
   io.onSpawn?.(child);
-  try {
-    cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
-  } catch { /* the stage died already: its exit status tells */ }
 
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
+  let stdio: number[] | undefined;
+  try {
+    stdio = stage.takeStdio(io.stdio); // a pooled stage's stdio: queued before the config that lists it
+  } catch (e: any) {
+    try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    throw await stage.failure({ error: e.message });
+  }
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio, detached: io.detached };
   stage.send(cfg);
+  // Joining cgroups waits for the kernel (an RCU grace period, ~10 ms): after the config, so
+  // that it overlaps the stage's Node start-up (cold) or its set-up (pooled: booted already).
+  // Synchronous, so done before "ready" is even read, let alone "start" sent.
+  try {
+    cg.enter(child.pid!, join.early); // only what binds no limit on box's own Node (see joinPlan)
+  } catch { /* the stage died already: its exit status tells */ }
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
 

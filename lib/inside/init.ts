@@ -1,6 +1,6 @@
 // The `__init` stage: PID 1 of the container's new pid namespace, started by box with
 // fd 3 as its channel and fd 4 as its fd socket. One synchronous thread of work, in order:
-//   non-dumpable → config → host facts read (cap_last_cap) → cgroup.procs opened → new
+//   non-dumpable → config (a pooled stage: then its stdio, on fd 4) → host facts read (cap_last_cap) → cgroup.procs opened → new
 //   mount/uts/ipc/net namespaces → with --init, tini into a sealed memfd (its bytes come
 //   from ./box, a host path) → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
 //   hostname → loopback → pty opened inside, master sent to box → "ready" → wait for
@@ -35,6 +35,7 @@ export function stageInit(): never {
     libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
     libc.setBlocking(CHANNEL_FD);
     const cfg: StageConfig = readMessage();
+    takeStdio(cfg.stdio);
     const oci = cfg.oci;
     // OCI: `create` exits while this waits for `start`; the engine's monitor (a subreaper) becomes the parent
     if (oci) libc.prctl(PR.SET_PDEATHSIG, 0);
@@ -74,6 +75,9 @@ export function stageInit(): never {
     }
     const start: StartMessage = readMessage();
     if (!start.start) libc.exit(125);
+    // detached: from here on the container outlives its supervisor (a successor adopts it);
+    // until now, a supervisor's death ended a stage nobody had started
+    if (cfg.detached) libc.prctl(PR.SET_PDEATHSIG, 0);
     return finish(cfg, pty, cgroupFds, lastCap);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;
@@ -81,6 +85,19 @@ export function stageInit(): never {
     if (gated) { try { libc.write(2, `box: ${e.message}\n`); } catch { /* no stderr */ } }
     else try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
     libc.exit(status);
+  }
+}
+
+/**
+ * A pooled stage was spawned with /dev/null on 0–2, before anyone knew the container: box
+ * queued the container's stdio on fd 4 before the config. Taken before any namespace
+ * changes, so they are the same kind of host fds a cold stage is spawned with.
+ */
+function takeStdio(targets: number[] | undefined) {
+  for (const n of targets ?? []) {
+    const fd = libc.recvFd(FD_SOCKET);
+    libc.dup2(fd, n);
+    libc.close(fd);
   }
 }
 

@@ -1,7 +1,8 @@
 // The stage protocol, both ends. A stage (`__init`, `__exec`) is started with:
 //   fd 3  a socketpair with box: newline-delimited JSON messages, and EOF — which, after
 //         "start", means execve closed it (close-on-exec): the command is running;
-//   fd 4  a unix socket for SCM_RIGHTS (the pty master, the namespaces, a seccomp listener);
+//   fd 4  a unix socket for SCM_RIGHTS (the pty master, the namespaces, a seccomp listener;
+//         box → a pooled stage: its stdio, queued before the config that says so);
 //   fd 5  the read-only node the stage was executed from (lib/container/launch.ts).
 // The host end (`Channel`) is asynchronous: box's event loop also relays stdio. The stage's
 // end is synchronous: the stage is one thread doing one thing at a time.

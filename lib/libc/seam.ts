@@ -15,7 +15,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as c from './index';
 import * as paths from './paths';
 import { openPtyInside, PtyPair } from './pty';
-import { sendFd, socketPair } from './fdpass';
+import { sendFd, recvFd, socketPair } from './fdpass';
 import { loadSeccomp, setNoNewPrivs } from './seccomp';
 import { sealedExecutable, readOnlyClone, execveatFd } from './exe';
 import * as proc from './process';
@@ -64,6 +64,8 @@ export interface Libc {
   closeRangeCloexec(from: number): void;
   socketPair(): [number, number];
   sendFd(sock: number, fd: number): void;
+  /** One fd box queued on the socket before saying so (a pooled stage's stdio). */
+  recvFd(sock: number): number;
   // session and terminal
   setsid(): number;
   setControllingTty(fd: number): void;
@@ -117,7 +119,7 @@ export const koffiLibc: Libc = {
   chown: (p, uid, gid) => fs.chownSync(p, uid, gid),
   fchown: (fd, uid, gid) => fs.fchownSync(fd, uid, gid),
   dup2: c.dup2, setCloexec: c.setCloexec, setBlocking: c.setBlocking, closeRangeCloexec: c.closeRangeCloexec,
-  socketPair, sendFd: (sock, fd) => sendFd(sock, fd),
+  socketPair, sendFd: (sock, fd) => sendFd(sock, fd), recvFd,
   setsid: c.setsid, setControllingTty: c.setControllingTty, openPtyInside,
   prctl: c.prctl, limitCapabilities: c.limitCapabilities, setIds: c.setIds, setNoNewPrivs, loadSeccomp,
   capGet: proc.capGet, capSet: proc.capSet, getrlimit: proc.getrlimit, setrlimit: proc.setrlimit, umask: (m) => Number(c.umask(m)),

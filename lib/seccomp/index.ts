@@ -29,6 +29,8 @@ export type SeccompChoice = { kind: 'builtin' } | { kind: 'unconfined' } | { kin
 
 export interface LoadOptions { noNewPrivileges: boolean; init: boolean; denyWins?: boolean }
 
+const memo = new Map<string, SeccompFilter>();
+
 export function seccompFilter(choice: SeccompChoice, caps: string[], privileged: boolean, load: LoadOptions): SeccompFilter | undefined {
   if (privileged || choice.kind === 'unconfined') return undefined; // Docker: --privileged runs without a filter
   const kernel = fs.readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
@@ -36,14 +38,17 @@ export function seccompFilter(choice: SeccompChoice, caps: string[], privileged:
   const codeHash = (globalThis as any).__boxCodeHash as string | undefined;
   const input = choice.kind === 'file' ? choice.profile : 'builtin';
   const key = codeHash && crypto.createHash('sha256').update(JSON.stringify([codeHash, process.arch, kernel.split('.').slice(0, 2), [...caps].sort(), load, input])).digest('hex');
-  const cached = key ? readCache(key) : undefined;
-  if (cached) return cached;
+  // a long-lived process (the library) compiles each profile once: ~20 ms a run otherwise
+  const memoKey = JSON.stringify([kernel, [...caps].sort(), load, input]);
+  const cached = memo.get(memoKey) ?? (key ? readCache(key) : undefined);
+  if (cached) { memo.set(memoKey, cached); return cached; }
   const profile = choice.kind === 'file' ? choice.profile : dockerDefaultProfile();
   const resolved = resolveProfile(profile, { caps, kernel, denyWins: load.denyWins });
   checkActions(profile);
   const filter = toFilter(resolved);
   checkStartable(Buffer.from(filter.program, 'base64'), load);
   if (key) writeCache(key, filter);
+  memo.set(memoKey, filter);
   return filter;
 }
 

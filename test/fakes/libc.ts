@@ -92,6 +92,7 @@ export class FakeLibc {
       dup2: (_from, to) => to, setCloexec: () => {}, setBlocking: () => {}, closeRangeCloexec: () => {},
       socketPair: () => [fd('socket (box)'), fd('socket (stage)')],
       sendFd: () => {},
+      recvFd: (sock) => fd(`fd received on ${sock}`),
       setsid: () => 1, setControllingTty: () => {},
       openPtyInside: () => ({ master: fd('/dev/pts/ptmx'), slave: fd('/dev/pts/0'), index: 0 }),
       prctl: () => 0, limitCapabilities: () => {}, setIds: () => {}, setNoNewPrivs: () => {},

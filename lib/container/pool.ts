@@ -1,0 +1,95 @@
+// A pool of pre-booted `__init` stages. Most of a container's start is the stage's own Node
+// start-up (and koffi's); a pool does that ahead of time, so a run only hands a waiting stage
+// its config (and its stdio, lib/container/handoff.ts). Containment holds as for a cold stage:
+//  - each stage is spawned exactly as runContainer's cold one (launch.ts): born alone in a
+//    fresh pid namespace, so no container can see it, and it can see nothing but itself;
+//  - it holds nothing of any container: /dev/null on 0–2, its own channel and fd socket,
+//    box's stage environment; it learns of its container only from the config, and is
+//    taken once and never comes back (runContainer closes it);
+//  - it has the owner's death signal (stageInit's first step) and reads EOF on its channel
+//    when the owner goes: an owner that dies takes its idle stages with it.
+// Idle stages do not keep the owner's event loop alive; one that dies while idle is dropped
+// and replaced (up to a few in a row, so that a stage that cannot boot is not respawned forever).
+import { Stage } from './stage';
+import { readStat } from '../util/proc';
+
+/** Consecutive idle deaths after which the pool stops replacing (a run then starts cold). */
+const MAX_IDLE_DEATHS = 5;
+
+/** The part of a Stage the pool uses (a fake in test/unit/pool.test.ts). */
+export interface PooledStage { child: { pid?: number; kill(signal: NodeJS.Signals): boolean }; exited: Promise<number>; hold(on: boolean): void; close(): void }
+
+export class StagePool<S extends PooledStage = Stage> {
+  private idle: S[] = [];
+  private refill?: NodeJS.Immediate;
+  private idleDeaths = 0;
+  private closed = false;
+
+  /** Keep `size` stages booted (0: none, every run starts cold). `make` spawns one (tests give a fake). */
+  constructor(readonly size: number, private readonly make: () => S = () => pooledStage() as unknown as S) {
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`StagePool: size must be an integer ≥ 0, not ${size}`);
+    this.fill();
+  }
+
+  /** The pids of the idle stages. */
+  get pids(): number[] { return this.idle.map((s) => s.child.pid!); }
+
+  /** A waiting stage, now the caller's (its own to close), or undefined when none is idle. A replacement starts after this returns. */
+  take(): S | undefined {
+    let s: S | undefined;
+    while ((s = this.idle.shift()) && !alive(s.child.pid)) this.forget(s); // died; its exit event is still on its way
+    if (s) { this.idleDeaths = 0; s.hold(true); }
+    this.fillSoon();
+    return s;
+  }
+
+  /** SIGKILL the idle stages and wait until each is reaped; no more are made. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.refill) clearImmediate(this.refill);
+    const idle = this.idle;
+    this.idle = [];
+    for (const s of idle) {
+      s.hold(true); // else the caller's loop may end before the exit is seen, and the stage stays a zombie
+      s.child.kill('SIGKILL'); // by pid: the stage's own, never reused while unreaped
+    }
+    await Promise.all(idle.map(async (s) => { await s.exited; s.close(); }));
+  }
+
+  private fillSoon() {
+    if (this.closed || this.refill || this.idle.length >= this.size) return;
+    this.refill = setImmediate(() => { this.refill = undefined; this.fill(); }); // never on the taker's path
+    this.refill.unref();
+  }
+
+  private fill() {
+    while (!this.closed && this.idle.length < this.size && this.idleDeaths < MAX_IDLE_DEATHS) {
+      const s = this.make();
+      s.hold(false);
+      this.idle.push(s);
+      s.exited.then(() => {
+        if (!this.idle.includes(s)) return; // taken: its run handles its end
+        this.forget(s);
+        this.idleDeaths++;
+        this.fillSoon();
+      });
+    }
+  }
+
+  private forget(s: S) {
+    this.idle = this.idle.filter((x) => x !== s);
+    s.close();
+  }
+}
+
+/** An `__init` stage as runContainer's cold path spawns it, but with /dev/null for stdio (it gets the container's with its config). */
+export function pooledStage(): Stage {
+  return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true }, true);
+}
+
+/** Running and not a zombie: the pool's exit handler has not run yet for a stage that just died. */
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  const st = readStat(pid);
+  return !!st && st.state !== 'Z' && st.state !== 'X';
+}

@@ -1,0 +1,115 @@
+// The warm stage pool (lib/container/pool.ts) for real: containers run from pre-booted
+// stages with pipes, with a terminal and with stdin; a pooled stage is alone in a fresh pid
+// namespace while idle, is replaced when it dies idle, leaves nothing after close(), and
+// dies with its owner (PR_SET_PDEATHSIG).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { lib, waiting, exists, pidNs } from '../helpers/library';
+import { until, ENV, BOX, alive } from '../helpers/box';
+
+const { StagePool, run, start } = lib;
+
+async function pool(k: number) {
+  const p = new StagePool(k);
+  await until(() => p.pids.length === k && p.pids.every(waiting), 20000, 'idle stages waiting for a config');
+  return p;
+}
+
+test('a pooled run with pipes: the pooled stage becomes the container; stdout, stderr, exit code; ps shows only its own processes', async () => {
+  const p = await pool(1);
+  try {
+    const [pid] = p.pids;
+    const c = await start({ image: 'busybox', command: ['sh', '-c', 'echo out; echo err >&2; ps -o pid,args; exit 7'], rm: true }, { pool: p });
+    assert.is(c.pid, pid, 'PID 1 of the container is the pooled stage, exec\'d');
+    let out = '', err = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.stderr.on('data', (d) => { err += d; });
+    assert.is(await c.wait(), 7);
+    assert.is(err, 'err\n');
+    const lines = out.trim().split('\n');
+    assert.is(lines[0], 'out');
+    const procs = lines.slice(2).map((l) => l.trim().split(/\s+/));
+    assert.equal(procs.map((f) => f[0]), ['1', procs[1][0]], out);
+    assert.ok(procs[0].slice(1).join(' ').startsWith('sh -c echo out'), out);
+    assert.match(procs[1].slice(1).join(' '), /^(\{ps\} |ps)/, out); // busybox shows {comm} before a forked sh's args
+  } finally {
+    await p.close();
+  }
+});
+
+test('a pooled run with stdin and with -t', async () => {
+  const p = await pool(1);
+  try {
+    const piped = await run({ image: 'busybox', command: ['sh', '-c', 'cat; echo " done"'], rm: true }, { pool: p, input: 'typed' });
+    assert.is(piped.stdout.toString(), 'typed done\n', `stderr: ${piped.stderr}`);
+    await until(() => p.pids.length === 1 && waiting(p.pids[0]), 20000, 'a replacement');
+    const [pid] = p.pids;
+    const c = await start({ image: 'busybox', command: ['sh', '-c', 'tty; echo $TERM'], tty: true, rm: true }, { pool: p });
+    assert.is(c.pid, pid, `the pooled stage (pool now: ${p.pids})`);
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    assert.is(await c.wait(), 0);
+    assert.is(out.replace(/\r/g, ''), '/dev/pts/0\nxterm\n');
+  } finally {
+    await p.close();
+  }
+});
+
+test('an idle stage is alone in a fresh pid namespace (PID 1 there, not the owner\'s, not another stage\'s)', async () => {
+  const p = await pool(2);
+  try {
+    const own = pidNs(process.pid).ns;
+    const seen = p.pids.map((pid) => pidNs(pid));
+    for (const s of seen) {
+      assert.is(s.nspid.length, pidNs(process.pid).nspid.length + 1);
+      assert.is(s.nspid[s.nspid.length - 1], 1);
+      assert.is.not(s.ns, own);
+    }
+    assert.is.not(seen[0].ns, seen[1].ns);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a stage killed while idle is dropped and replaced, and the next run uses the replacement', async () => {
+  const p = await pool(1);
+  try {
+    const [dead] = p.pids;
+    process.kill(dead, 'SIGKILL');
+    const next = await until(() => p.pids.length === 1 && p.pids[0] !== dead && waiting(p.pids[0]) && p.pids[0], 20000, 'a replacement');
+    await until(() => !exists(dead), 5000, 'the killed stage reaped');
+    const c = await start({ image: 'busybox', command: ['true'], rm: true }, { pool: p });
+    assert.is(c.pid, next);
+    assert.is(await c.wait(), 0);
+  } finally {
+    await p.close();
+  }
+});
+
+test('close() leaves nothing: every idle stage killed and reaped, none made after', async () => {
+  const p = await pool(3);
+  const pids = p.pids;
+  await p.close();
+  for (const pid of pids) assert.not.ok(exists(pid), `stage ${pid} still in /proc`);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(p.pids, []);
+});
+
+test('the owner SIGKILLed: its idle stages die with it (PR_SET_PDEATHSIG, even stopped, so not by reading EOF)', async () => {
+  const owner = spawn(process.execPath, [path.join(__dirname, '..', 'helpers', 'pool-owner.js'), '2'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...ENV, BOX_SELF: BOX } });
+  try {
+    let out = '';
+    owner.stdout!.on('data', (d) => { out += d; });
+    const pids: number[] = JSON.parse(await until(() => out.includes('\n') && out, 30000, 'the owner\'s pool'));
+    assert.is(pids.length, 2);
+    for (const pid of pids) process.kill(pid, 'SIGSTOP'); // a stopped stage cannot act on its channel's EOF
+    owner.kill('SIGKILL');
+    for (const pid of pids) await until(() => !alive(pid) || /^\S+ \(.*\) Z/.test(require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8')), 5000, `stage ${pid} killed by its owner's death`);
+  } finally {
+    owner.kill('SIGKILL');
+  }
+});
+
+test.run();
