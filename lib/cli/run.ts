@@ -6,6 +6,7 @@ import { createContainer } from '../container/create';
 import { runContainer } from '../container/start';
 import { teardown } from '../container/teardown';
 import { detach } from '../container/supervisor';
+import { runAttached } from '../supervisor/client';
 import { attachedIO } from '../terminal/stdio';
 import { forwardSignals } from '../util/signals';
 
@@ -57,6 +58,9 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`${state.id}\n`);
     return 0;
   }
+  // a supervisor runs (detached containers): its warm pool starts this one faster
+  const pooled = await runAttached(state, state.spec.tty, state.spec.stdin);
+  if (pooled !== undefined) return pooled;
   let stage: number | undefined;
   const unforward = forwardSignals(() => stage); // from the start to the stage; after execve, to the container's PID 1
   try {

@@ -2,14 +2,14 @@
 // which kills it and lets its owner (box run or the supervisor) tear down — or tears down
 // itself when the owner is gone too. Then the record and the name go.
 import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/store';
-import { collect } from '../state/collect';
+import { collectAndAdopt } from '../supervisor/client';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
-import { get, isRunning, waitFor } from './query';
+import { get, isRunning, waitFor, ended } from './query';
 import { signalPid1 } from './kill';
 
 export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
-  collect();
+  collectAndAdopt();
   const s = get(ref);
   const live = isRunning(s) || (s.status === 'created' && ownerAlive(s));
   if (live) {
@@ -17,7 +17,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
     signalPid1(s, 9); // a created container's stage may not be in its cgroups yet (limits bind at start)
     const cg = managerForDirs(s.cgroups);
     cg.killAll();
-    await waitFor(s.id, (now) => !now || !ownerAlive(now), 10000); // its owner tears down
+    await waitFor(s.id, ended, 10000); // its owner tears down (a shared supervisor lives on: the record says when)
     cg.destroy();
   }
   const now = load(s.id);
@@ -26,7 +26,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
 
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
 export function prune(): ContainerState[] {
-  collect();
+  collectAndAdopt();
   const gone = list().filter((s) => s.status !== 'created' && !isRunning(s));
   for (const s of gone) removeRecord(s);
   return gone;

@@ -14,6 +14,7 @@ import { ContainerError } from './errors';
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
   onRunning?(): void;
+  detached?: boolean;              // the supervisor's: the container must outlive it
 }
 
 /**
@@ -49,7 +50,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
     try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ }
     throw await stage.failure({ error: e.message });
   }
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio };
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio, detached: io.detached };
   stage.send(cfg);
   // Joining cgroups waits for the kernel (an RCU grace period, ~10 ms): after the config, so
   // that it overlaps the stage's Node start-up (cold) or its set-up (pooled: booted already).

@@ -76,3 +76,48 @@ export function connectUnix(path: string): number {
   }
   return fd;
 }
+
+const cmsgSpace = (n: number) => (16 + 4 * n + 7) & ~7;
+
+/** Send `data` with up to a few fds in one message (one sendmsg: they arrive together). */
+export function sendFds(sock: number, data: Buffer, fds: number[]) {
+  msgTypes();
+  const ctl = fds.length ? Buffer.alloc(cmsgSpace(fds.length)) : null;
+  if (ctl) {
+    ctl.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
+    ctl.writeInt32LE(SOL_SOCKET, 8);
+    ctl.writeInt32LE(SCM_RIGHTS, 12);
+    fds.forEach((fd, i) => ctl.writeInt32LE(fd, 16 + 4 * i));
+  }
+  const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control: ctl, controllen: ctl ? ctl.length : 0, flags: 0 };
+  for (;;) {
+    const r = func('long sendmsg(int fd, const box_msghdr *msg, int flags)')(sock, msg, 0x4000 /* MSG_NOSIGNAL */);
+    if (r >= 0) return;
+    const errno = koffi().errno();
+    if (errno !== 4 /* EINTR */ && errno !== 11 /* EAGAIN: a full buffer, briefly */) check(r, 'sendmsg(SCM_RIGHTS)');
+  }
+}
+
+/**
+ * Receive one message and the fds that came with it (close-on-exec), waiting up to `ms`
+ * for it (poll: the socket may be non-blocking, e.g. libuv's). Undefined on EOF or timeout.
+ */
+export function recvFds(sock: number, max: number, ms: number): { data: Buffer; fds: number[] } | undefined {
+  msgTypes();
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(sock, 0);
+  pfd.writeInt16LE(1 /* POLLIN */, 4);
+  const ready = func('int poll(_Inout_ void *fds, unsigned long n, int timeout)')(pfd, 1, ms);
+  if (ready <= 0) return undefined;
+  const ctl = Buffer.alloc(cmsgSpace(max));
+  const buf = Buffer.alloc(65536);
+  const msg = { name: null, namelen: 0, iov: { base: buf, len: buf.length }, iovlen: 1, control: ctl, controllen: ctl.length, flags: 0 };
+  const n = func('long recvmsg(int fd, _Inout_ box_msghdr *msg, int flags)')(sock, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n <= 0) return undefined;
+  const fds: number[] = [];
+  if (msg.controllen >= 16 && ctl.readInt32LE(8) === SOL_SOCKET && ctl.readInt32LE(12) === SCM_RIGHTS) {
+    const len = Number(ctl.readBigUInt64LE(0));
+    for (let off = 16; off + 4 <= len; off += 4) fds.push(ctl.readInt32LE(off));
+  }
+  return { data: buf.subarray(0, Number(n)), fds };
+}

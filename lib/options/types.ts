@@ -42,6 +42,7 @@ export interface StageConfig {
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   stdio?: number[];         // a pooled stage (spawned before its stdio was known): the fds (of 0–2) whose replacements box queued on fd 4, in this order
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
+  detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
 }
 
 /**

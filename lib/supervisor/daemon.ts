@@ -1,0 +1,130 @@
+// `__supervisor`: one Node process per store (BOX_ROOT) that owns every detached container
+// (`run -d`, `create`) — their logs, exit codes, OOM records and teardown — instead of one
+// Node process per container (~20 MB each). Started on demand by the first client that
+// needs it (client.ts), under its anchor (anchor.ts); exits as soon as it supervises
+// nothing and no client is talking to it. Its containers survive its death (their output
+// goes through FIFOs, their exit statuses wait in zombies under the anchor) and the next
+// supervisor adopts them (adopt.ts).
+//
+// It also keeps a warm pool of pre-booted stages (BOX_POOL, default 1; lib/container/pool.ts)
+// for the containers it starts, detached ones and attached `box run`s handed to it.
+//
+// Protocol on RUN/supervisor.sock (root only: the directory is 0700): one message from the
+// client (a JSON line, with fds as SCM_RIGHTS), replies as JSON lines, then the client closes.
+//   {run: ID, verb: 'run'|'create'}  →  {running} | {created} | {error, status}
+//   {attach: ID, stdio: [targets]} + the client's fds for them
+//        →  {attached, pid} (+ the pty master with -t) … {exit: status}   (attached.ts)
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as libc from '../libc';
+import { RUN, SUPERVISOR_SOCKET } from '../state/paths';
+import { recordAnchor, forgetAnchor, releaseAnchors } from '../state/anchors';
+import { collect } from '../state/collect';
+import { processStart, signalProcess } from '../util/proc';
+import { superviseContainer, Identity } from './container';
+import { runAttached } from './attached';
+import { adopt } from './adopt';
+import { StagePool } from '../container/pool';
+import { recvFds, sendFds } from '../libc/fdpass';
+
+const active = new Set<Promise<unknown>>();
+let clients = 0;
+let server: net.Server;
+let pool: StagePool | undefined;
+const ID = /^[0-9a-f]{64}$/;
+let me: Identity;
+let anchor: Identity | undefined;
+// The client that started us connects right after "ready": until a first client came (or
+// a few seconds passed), having nothing to supervise is no reason to exit.
+let waitingForFirst = true;
+const FIRST_CLIENT_MS = 5000;
+
+/** Tell the client that started us how it went (fd 3, inherited through the anchor), once. */
+function report(m: object) {
+  try { fs.writeSync(3, JSON.stringify(m) + '\n'); fs.closeSync(3); } catch { /* no client waits */ }
+}
+
+export async function serve(anchorPid: string | undefined): Promise<number | undefined> {
+  process.title = 'box-supervisor';
+  me = { pid: process.pid, start: processStart(process.pid)! };
+  // our anchor, if our parent is the one that said so (started by hand, the parent is a shell: never kill that)
+  const parentStart = processStart(process.ppid);
+  anchor = parentStart && String(process.ppid) === anchorPid ? { pid: process.ppid, start: parentStart } : undefined;
+  // One supervisor per store: the one holding this lock for its whole life. A second one
+  // (two clients raced to start one) says so and goes; its client connects to the first.
+  fs.mkdirSync(RUN, { recursive: true, mode: 0o700 });
+  const lockFile = path.join(RUN, 'supervisor.lock');
+  const lock = fs.openSync(lockFile, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  if (!libc.tryFlockExclusive(lock, lockFile)) {
+    report({ busy: true });
+    if (anchor) signalProcess(anchor.pid, anchor.start, 9); // ours holds nothing yet
+    return 0;
+  }
+  if (anchor) recordAnchor({ ...anchor, supervisor: me });
+  fs.rmSync(SUPERVISOR_SOCKET, { force: true }); // a dead predecessor's: we hold the lock, it is not in use
+  // paused: the first message is read with recvmsg (it may carry fds), not by libuv
+  server = net.createServer({ pauseOnConnect: true }, onClient);
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(SUPERVISOR_SOCKET, resolve); });
+  fs.chmodSync(SUPERVISOR_SOCKET, 0o600);
+  report({ ready: true });
+  pool = poolSize() ? new StagePool(poolSize()) : undefined;
+  // the containers a dead predecessor left running
+  for (const id of collect()) track(adopt(id, me));
+  setTimeout(() => { waitingForFirst = false; maybeExit(); }, FIRST_CLIENT_MS).unref();
+  return undefined; // the event loop keeps us; maybeExit() ends the process
+}
+
+function track(p: Promise<unknown>) {
+  active.add(p);
+  p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); });
+}
+
+/** BOX_POOL: how many pre-booted stages to keep (0: none). */
+function poolSize(): number {
+  const n = Number(process.env.BOX_POOL ?? 1);
+  return Number.isInteger(n) && n >= 0 && n <= 64 ? n : 1;
+}
+
+function onClient(conn: net.Socket) {
+  clients++;
+  waitingForFirst = false;
+  const fd: number = (conn as any)._handle.fd;
+  // the client sends its request right after connecting: a bounded wait, in this thread
+  const first = recvFds(fd, 3, 2000);
+  let closed = false;
+  let onGone: () => void = () => {};
+  const clientGone = new Promise<void>((r) => { onGone = r; });
+  const gone = () => { if (!closed) { closed = true; clients--; onGone(); maybeExit(); } };
+  conn.on('close', gone);
+  conn.on('error', () => conn.destroy());
+  conn.resume(); // nothing more comes from the client; this notices when it goes
+  const send = (m: object, fds: number[] = []) => {
+    if (closed || conn.destroyed) return;
+    try { sendFds(fd, Buffer.from(JSON.stringify(m) + '\n'), fds); } catch { conn.destroy(); }
+  };
+  let req: any;
+  try { req = first && JSON.parse(first.data.toString().split('\n')[0]); } catch { /* not ours */ }
+  if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
+    track(superviseContainer(req.run, req.verb, me, anchor, send, pool));
+  } else if (typeof req?.attach === 'string' && ID.test(req.attach) && Array.isArray(req.stdio)) {
+    track(runAttached(req.attach, req.stdio, first!.fds, me, pool, send, clientGone));
+  } else {
+    for (const f of first?.fds ?? []) fs.closeSync(f);
+    send({ error: 'box: supervisor: unknown request', status: 125 });
+    conn.destroy();
+  }
+}
+
+/** Nothing supervised and nobody talking: unpublish the socket, release the anchor, go. */
+function maybeExit() {
+  if (active.size || clients || waitingForFirst || !server) return;
+  fs.rmSync(SUPERVISOR_SOCKET, { force: true }); // new clients start a successor from here on
+  server.close();
+  pool?.close(); // SIGKILLs the idle stages now (they would die with us anyway: parent-death signal)
+  if (anchor) {
+    forgetAnchor(anchor.pid);
+    signalProcess(anchor.pid, anchor.start, 9);
+  }
+  process.exit(0);
+}

@@ -1,0 +1,134 @@
+// The shared supervisor (lib/supervisor/): one Node process per store owns every detached
+// container, under an anchor that keeps exit statuses when it dies; it exits when it
+// supervises nothing; its containers survive its SIGKILL and the next box adopts them,
+// with their output and exit codes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { box, boxAsync, until, exitOf, STATE, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM } from '../helpers/box';
+import { runInPty, PROMPT } from '../helpers/pty';
+
+const record = (id: string) => JSON.parse(fs.readFileSync(path.join(STATE, 'containers', id, 'state.json'), 'utf8'));
+const stat = (pid: number) => { try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return ''; } };
+const zombie = (pid: number) => /^\S+ \(.*\) Z/.test(stat(pid));
+const running = (pid: number) => stat(pid) !== '' && !zombie(pid);
+const ppid = (pid: number) => Number(stat(pid).slice(stat(pid).lastIndexOf(')') + 2).split(' ')[1]);
+const anchors = () => { try { return fs.readdirSync(path.join(STATE, 'run', 'anchors')); } catch { return []; } };
+const detached = (args: string[]) => {
+  const r = box(['run', '-d', ...args]);
+  assert.is(r.status, 0, r.stderr);
+  return r.stdout.trim();
+};
+const gone = () => until(() => storeProcesses(SUPERVISOR_PROCS).length === 0 && anchors().length === 0, 30000, `the supervisor and its anchor to exit (${storeProcesses(SUPERVISOR_PROCS)}, ${anchors()})`);
+
+test('one supervisor owns every detached container, under its anchor, and exits when it owns none', async () => {
+  const names = ['sv-a', 'sv-b', 'sv-c'];
+  try {
+    const ids = names.map((n) => detached(['--name', n, 'busybox', 'sh', '-c', UNTIL_TERM]));
+    const owners = new Set(ids.map((id) => record(id).owner.pid));
+    assert.is(owners.size, 1, 'one owner for all');
+    const [sup] = owners;
+    assert.equal(storeProcesses(/box-supervisor/), [sup]);
+    const anchor = ppid(sup);
+    assert.equal(storeProcesses(/box-anchor/), [anchor]);
+    assert.match(fs.readFileSync(`/proc/${anchor}/cmdline`, 'utf8'), /^box-anchor\0infinity\0$/); // `sleep`, not a Node process
+    for (const id of ids) assert.is(ppid(record(id).pid), sup, 'the supervisor is each container\'s parent');
+    assert.is(box(['stop', ...names]).status, 0);
+    await gone();
+  } finally {
+    removeAll(...names);
+  }
+});
+
+test('SIGKILL of the supervisor: containers run on, output is kept, exit codes are recorded, the anchor is released', async () => {
+  try {
+    // sv-keep runs through the gap and is adopted; sv-gone exits during it (its status waits in a zombie)
+    const keep = detached(['--name', 'sv-keep', 'busybox', 'sh', '-c', 'trap "echo during" USR2; trap "echo after; exit 7" USR1; echo before; while :; do sleep 0.1; done']);
+    const goneId = detached(['--name', 'sv-gone', 'busybox', 'sh', '-c', 'trap "exit 9" USR1; while :; do sleep 0.1; done']);
+    await until(() => box(['logs', 'sv-keep']).stdout === 'before\n', 30000, 'the first line');
+    const sup = record(keep).owner.pid;
+    const anchor = ppid(sup);
+    process.kill(sup, 'SIGKILL');
+    await until(() => !running(sup), 30000, 'the supervisor to die');
+    assert.ok(running(record(keep).pid) && running(record(goneId).pid), 'both containers outlive it');
+    // the kernel hands a dead process's children over once its last thread is gone (the zombie leader comes first)
+    await until(() => ppid(record(keep).pid) === anchor && ppid(record(goneId).pid) === anchor, 30000, 'the anchor to take them');
+    // while nobody supervises: output goes into the container's FIFO, an exit into a zombie
+    assert.is(box(['kill', '-s', 'USR2', 'sv-keep']).status, 0);
+    assert.is(box(['kill', '-s', 'USR1', 'sv-gone']).status, 0);
+    const gonePid = record(goneId).pid;
+    await until(() => zombie(gonePid), 30000, 'sv-gone to exit');
+    // any box that collects records sv-gone's exit and starts a successor that adopts sv-keep
+    assert.match(box(['ps', '-a']).stdout, /Exited \(9\).*sv-gone/);
+    await until(() => record(keep).owner.pid !== sup && running(record(keep).owner.pid), 30000, 'a new supervisor to adopt sv-keep');
+    assert.is(box(['kill', '-s', 'USR1', 'sv-keep']).status, 0);
+    await until(() => record(keep).status === 'exited', 30000, 'sv-keep to exit');
+    assert.is(record(keep).exitCode, 7);
+    assert.is(box(['logs', 'sv-keep']).stdout, 'before\nduring\nafter\n');
+    assert.ok(!running(anchor), 'the old anchor is released once nothing it held is unread');
+    await gone();
+  } finally {
+    removeAll('sv-keep', 'sv-gone');
+  }
+});
+
+test('a created container is held by the supervisor until box start; rm of it lets the supervisor go', async () => {
+  try {
+    assert.is(box(['create', '--name', 'sv-created', 'busybox', 'true']).status, 0);
+    assert.is(storeProcesses(/box-supervisor/).length, 1);
+    assert.is(box(['rm', 'sv-created']).status, 0);
+    await gone();
+  } finally {
+    removeAll('sv-created');
+  }
+});
+
+/** The supervisor's idle pooled stages: its children still running box's `__init`. */
+const idleStages = (sup: number) => storeProcesses(/\b__init\b/).filter((p) => ppid(p) === sup);
+
+test('box run on the supervisor\'s warm pool: isolation, exit status, stdin, -t; a killed client takes its container along; a killed idle stage is replaced', async () => {
+  try {
+    const keep = detached(['--name', 'sv-pool-keep', 'busybox', 'sh', '-c', UNTIL_TERM]);
+    const sup = record(keep).owner.pid;
+    const [idle] = await until(() => (idleStages(sup).length ? idleStages(sup) : undefined), 30000, 'a pooled stage');
+    // run by the supervisor on that stage: its record's owner, the stage's pid
+    const r = box(['run', '--name', 'sv-pooled', 'busybox', 'sh', '-c', 'ps -o pid,args; exit 5']);
+    assert.is(r.status, 5, r.stderr);
+    assert.match(r.stdout, /^\s*1 .*sh -c ps -o pid,args; exit 5$/m, 'PID 1 is the command');
+    assert.is(r.stdout.trim().split('\n').length, 3, `only the container's own processes: ${r.stdout}`);
+    const pooled = JSON.parse(box(['inspect', 'sv-pooled']).stdout)[0];
+    assert.is(pooled.State.ExitCode, 5);
+    assert.is(record(pooled.Id).owner.pid, sup, 'the supervisor ran it');
+    assert.ok(!running(idle) || !idleStages(sup).includes(idle), 'on the stage that was idle');
+    assert.is(box(['rm', 'sv-pooled']).status, 0);
+    // stdin, as the cold path: the client's own fd, handed over
+    const cat = box(['run', '-i', '--rm', 'busybox', 'cat'], { input: 'piped through\n' });
+    assert.is(cat.stdout, 'piped through\n', cat.stderr);
+    // -t: the pty master comes back to the client, which relays the terminal
+    const t = runInPty(['run', '-it', '--rm', 'busybox', 'sh']);
+    await t.waitFor(PROMPT);
+    t.write('tty; exit 4\r');
+    await t.waitFor(/\/dev\/pts\/0\r\n/);
+    assert.is((await exitOf(t.proc)).code, 4);
+    t.close();
+    // a client SIGKILLed while its container runs: the supervisor kills and tears it down
+    const victim = boxAsync(['run', '--name', 'sv-victim', 'busybox', 'sleep', '300']);
+    const vid = await until(() => { const r = box(['inspect', 'sv-victim']); const c = r.status === 0 && JSON.parse(r.stdout)[0]; return c && c.State.Running && c.Id; }, 30000, 'sv-victim to run');
+    const vpid = record(vid).pid;
+    victim.kill('SIGKILL');
+    await until(() => !running(vpid) && record(vid).status === 'exited', 30000, 'sv-victim to be killed and torn down');
+    assert.is(box(['rm', 'sv-victim']).status, 0);
+    // an idle pooled stage SIGKILLed: replaced, and runs go on
+    const [next] = await until(() => (idleStages(sup).length ? idleStages(sup) : undefined), 30000, 'a pooled stage');
+    process.kill(next, 'SIGKILL');
+    await until(() => idleStages(sup).some((p) => p !== next), 30000, 'a replacement stage');
+    assert.is(box(['run', '--rm', 'busybox', 'true']).status, 0);
+    assert.is(box(['stop', 'sv-pool-keep']).status, 0);
+    await gone();
+  } finally {
+    removeAll('sv-pool-keep', 'sv-pooled', 'sv-victim');
+  }
+});
+
+test.run();
