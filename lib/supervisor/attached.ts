@@ -20,20 +20,24 @@ export type Send = (m: object, fds?: number[]) => void;
 export async function runAttached(id: string, targets: number[], fds: number[], me: Identity, pool: StagePool | undefined, send: Send, clientGone: Promise<void>): Promise<void> {
   const state = load(id);
   try {
-    if (!state || state.status !== 'created' || targets.length !== fds.length) { send({ error: `box: container ${id.slice(0, 12)} cannot be run here`, status: 125 }); return; }
+    // a created container a client made and still owns — not one this supervisor holds for `box start`
+    if (!state || state.status !== 'created' || state.owner.pid === me.pid || targets.length !== fds.length) { send({ error: `box: container ${id.slice(0, 12)} cannot be run here`, status: 125 }); return; }
     patch(state, { owner: me });
     const stdio: StdioOptions = ['ignore', 'ignore', 'ignore'];
     if (!state.spec.tty) targets.forEach((t, i) => { if (t >= 0 && t <= 2) stdio[t] = fds[i]; });
     let pid: number | undefined;
-    let ended = false;
-    // the client went away (SIGKILLed, its terminal closed): the container goes too
-    clientGone.then(() => { if (!ended && pid) signalProcess(pid, processStart(pid), 9); });
+    let ended = false, abandoned = false;
+    // the client went away (SIGKILLed, its terminal closed) — before its stage was even
+    // spawned, or while the container runs: the container goes too
+    const end = () => { if (abandoned && !ended && pid) signalProcess(pid, processStart(pid), 9); };
+    clientGone.then(() => { abandoned = true; end(); });
     let status = 125;
     try {
       status = await runContainer(state, {
         stdio,
-        onSpawn: (child) => { pid = child.pid; },
+        onSpawn: (child) => { pid = child.pid; end(); },
         attach(child, pty) {
+          end();
           // the client's fds are the container's now; with a terminal it relays the master itself
           send({ attached: true, pid: child.pid }, pty ? [pty.master] : []);
           if (pty) fs.closeSync(pty.master);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { box, boxAsync, until, exitOf, STATE, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM } from '../helpers/box';
+import { box, boxAsync, until, exitOf, STATE, CG_PARENT, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM } from '../helpers/box';
 import { runInPty, PROMPT } from '../helpers/pty';
 
 const record = (id: string) => JSON.parse(fs.readFileSync(path.join(STATE, 'containers', id, 'state.json'), 'utf8'));
@@ -128,6 +128,38 @@ test('box run on the supervisor\'s warm pool: isolation, exit status, stdin, -t;
     await gone();
   } finally {
     removeAll('sv-pool-keep', 'sv-pooled', 'sv-victim');
+  }
+});
+
+test('clients SIGKILLed at every moment of the hand-over leave nothing once the next box has collected', async () => {
+  const names = Array.from({ length: 10 }, (_, i) => `sv-h${i}`);
+  try {
+    const keep = detached(['--name', 'sv-h-keep', 'busybox', 'sh', '-c', UNTIL_TERM]);
+    const sup = record(keep).owner.pid;
+    for (const [i, name] of names.entries()) {
+      const p = boxAsync(['run', '--name', name, 'busybox', 'sleep', '300']);
+      await new Promise((r) => setTimeout(r, 40 * i)); // from before the request to after the start
+      p.kill('SIGKILL');
+      await exitOf(p);
+    }
+    box(['ps', '-a']); // collects what a client died with before handing it over
+    for (const name of names) {
+      const r = box(['inspect', name]);
+      if (r.status !== 0) continue; // never made, or removed
+      const c = JSON.parse(r.stdout)[0];
+      await until(() => { const now = JSON.parse(box(['inspect', name]).stdout)[0]; return now && !now.State.Running && now.State.Status !== 'created'; }, 30000, `${name} to end (${JSON.stringify(c.State)})`);
+      assert.ok(!c.State.Pid || !running(c.State.Pid) || (await until(() => !running(c.State.Pid), 30000, `${name}'s PID 1 to die`)));
+    }
+    // a container's processes carry its environment, not box's: found by this suite's cgroup parent
+    const inSuite = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u0000300\u0000' && fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(CG_PARENT); } catch { return false; }
+    });
+    assert.equal(inSuite, [], 'no container of a dead client runs');
+    assert.is(box(['stop', 'sv-h-keep']).status, 0);
+    await gone();
+    assert.ok(!running(sup));
+  } finally {
+    removeAll('sv-h-keep', ...names);
   }
 });
 
