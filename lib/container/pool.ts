@@ -24,6 +24,8 @@ export class StagePool<S extends PooledStage = Stage> {
   private refill?: NodeJS.Immediate;
   private idleDeaths = 0;
   private closed = false;
+  /** Why the pool stopped making stages, if a spawn failed. */
+  error?: Error;
 
   /** Keep `size` stages booted (0: none, every run starts cold). `make` spawns one (tests give a fake). */
   constructor(readonly size: number, private readonly make: () => S = () => pooledStage() as unknown as S) {
@@ -64,7 +66,14 @@ export class StagePool<S extends PooledStage = Stage> {
 
   private fill() {
     while (!this.closed && this.idle.length < this.size && this.idleDeaths < MAX_IDLE_DEATHS) {
-      const s = this.make();
+      let s: S;
+      try {
+        s = this.make();
+      } catch (e: any) {
+        this.error = e; // runs start cold (and fail there, with a ContainerError, if stages cannot start at all)
+        this.idleDeaths = MAX_IDLE_DEATHS;
+        return;
+      }
       s.hold(false);
       this.idle.push(s);
       s.exited.then(() => {

@@ -21,17 +21,19 @@ export async function superviseContainer(id: string, verb: 'run' | 'create', me:
   // a request sent again after a supervisor died with it: the record was collected meanwhile
   if (!state || state.status !== 'created') { reply({ error: `box: container ${id.slice(0, 12)} was removed before it started`, status: 125 }); return; }
   patch(state, { owner: me, supervised: true, anchor });
-  const log = openLog(id);
-  const ends = state.spec.tty ? [] : containerEnds(id); // with a terminal, the pty carries the output
+  let log: number | undefined;
+  const ends: number[] = [];
   let status = 125;
   try {
+    log = openLog(id);
+    if (!state.spec.tty) ends.push(...containerEnds(id)); // with a terminal, the pty carries the output
     status = await runContainer(state, {
       stdio: state.spec.tty ? ['ignore', 'ignore', 'ignore'] : ['ignore', ends[0], ends[1]],
       detached: true,
       attach(_child, pty) {
         for (const fd of ends.splice(0)) fs.closeSync(fd); // the container holds them now
         const sources: [Readable, string][] = pty ? [[new tty.ReadStream(pty.master), 'stdout']] : readers(id);
-        return relay(sources, log);
+        return relay(sources, log!);
       },
       beforeStart: verb === 'create' ? async () => {
         reply({ created: true });
@@ -45,7 +47,7 @@ export async function superviseContainer(id: string, verb: 'run' | 'create', me:
     reply({ error: e.message, status });
   } finally {
     for (const fd of ends) fs.closeSync(fd);
-    fs.closeSync(log);
+    if (log !== undefined) fs.closeSync(log);
     state.exitCode = status;
     teardown(state);
   }

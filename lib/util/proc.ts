@@ -26,11 +26,12 @@ export function parseStat(text: string): ProcStat | undefined {
   if (open < 0 || close < open) return undefined;
   const f = text.slice(close + 2).trim().split(' '); // f[0] is field 3 (state)
   if (f.length < 20) return undefined;
-  return {
+  const st: ProcStat = {
     pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close),
     state: f[0], ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]), starttime: f[19],
-    exitCode: f.length >= 50 ? Number(f[49]) : undefined,
   };
+  if (f.length >= 50) st.exitCode = Number(f[49]);
+  return st;
 }
 
 export function readStat(pid: number): ProcStat | undefined {
@@ -56,8 +57,13 @@ export function processStart(pid: number): string | undefined {
 export function zombieStatus(pid: number, start: string | undefined): number | undefined {
   const st = readStat(pid);
   if (!st || st.state !== 'Z' || st.starttime !== start || st.exitCode === undefined) return undefined;
-  const sig = st.exitCode & 0x7f;
-  return sig ? 128 + sig : (st.exitCode >> 8) & 0xff;
+  return fromWaitStatus(st.exitCode);
+}
+
+/** A wait(2) status as Docker's exit code: the code, or 128+N for death by signal N. */
+export function fromWaitStatus(raw: number): number {
+  const sig = raw & 0x7f;
+  return sig ? 128 + sig : (raw >> 8) & 0xff;
 }
 
 const ESRCH = 3, EPERM = 1, ENOSYS = 38;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { lib, waiting, exists, pidNs } from '../helpers/library';
-import { until, ENV, BOX, alive } from '../helpers/box';
+import { until, sleep, ENV, BOX, alive } from '../helpers/box';
 
 const { StagePool, run, start } = lib;
 
@@ -48,9 +48,12 @@ test('a pooled run with stdin and with -t', async () => {
     const [pid] = p.pids;
     const c = await start({ image: 'busybox', command: ['sh', '-c', 'tty; echo $TERM'], tty: true, rm: true }, { pool: p });
     assert.is(c.pid, pid, `the pooled stage (pool now: ${p.pids})`);
+    await sleep(300); // read late: the command is over and its terminal gone (EIO); its output must still be there
     let out = '';
     c.stdout.on('data', (d) => { out += d; });
+    const ended = new Promise((r) => c.stdout.on('end', r));
     assert.is(await c.wait(), 0);
+    await ended;
     assert.is(out.replace(/\r/g, ''), '/dev/pts/0\nxterm\n');
   } finally {
     await p.close();

@@ -78,6 +78,19 @@ test('pool: stages that keep dying idle are not respawned forever', async () => 
   await pool.close();
 });
 
+test('pool: a spawn that throws stops the pool (runs start cold), never an exception in the caller\'s loop', async () => {
+  let n = 0;
+  const pool = new StagePool<FakeStage>(2, () => { if (n++ > 0) throw new Error('EAGAIN'); return new FakeStage(); });
+  assert.is(pool.error?.message, 'EAGAIN');
+  assert.ok(pool.take()); // a stage handed out: worth one more try, which fails too
+  await tick();
+  assert.is(n, 3);
+  assert.is(pool.take(), undefined);
+  await tick();
+  assert.is(n, 3, 'no retry on every take once nothing works');
+  await pool.close();
+});
+
 test('pool: close() SIGKILLs every idle stage, waits for its exit, closes it, and makes no more', async () => {
   const { pool, made } = fakePool(3);
   const taken = pool.take()!;

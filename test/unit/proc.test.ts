@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, ChildProcess } from 'node:child_process';
-import { parseStat, readStat, processStart, signalProcess } from '../../lib/util/proc';
+import { parseStat, readStat, processStart, signalProcess, fromWaitStatus } from '../../lib/util/proc';
 
 // a real line of a process named "a) b (c" (pid 4242, state S, ppid 1, utime 7, stime 3, starttime 123456)
 const LINE = '4242 (a) b (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 123456 2490368 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n';
@@ -15,6 +15,16 @@ test('parseStat: the comm ends at the last ")", even when it holds ") (" itself'
   assert.equal(parseStat(LINE), { pid: 4242, comm: 'a) b (c', state: 'S', ppid: 1, utime: 7, stime: 3, starttime: '123456' });
   assert.is(parseStat('12 (x) R 1 2'), undefined); // cut short
   assert.is(parseStat(''), undefined);
+});
+
+test('parseStat: field 52, a zombie\'s wait status; as Docker\'s exit code', () => {
+  // the same process as a zombie that exited with 7: 52 fields, the last its wait status (7 << 8)
+  const zombie = LINE.replace(') S ', ') Z ').trimEnd() + ' 0 0 0 0 0 0 0 0 0 0 0 1792\n';
+  assert.is(parseStat(zombie)!.exitCode, 1792);
+  assert.is(fromWaitStatus(1792), 7);
+  assert.is(fromWaitStatus(9), 137);     // SIGKILL
+  assert.is(fromWaitStatus(15 | 0x80), 143); // SIGTERM, core dumped
+  assert.is(fromWaitStatus(0), 0);
 });
 
 const children: ChildProcess[] = [];
