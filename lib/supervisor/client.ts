@@ -97,7 +97,11 @@ export async function runAttached(state: ContainerState, tty: boolean, stdin: bo
   let sock: net.Socket | undefined;
   let unforward = () => {};
   try {
-    sendFds(fd, Buffer.from(JSON.stringify({ attach: state.id, stdio: targets }) + '\n'), targets);
+    try {
+      sendFds(fd, Buffer.from(JSON.stringify({ attach: state.id, stdio: targets }) + '\n'), targets);
+    } catch {
+      return undefined; // EPIPE: it closed the connection unread, on its way out; run it cold
+    }
     const first = recvFds(fd, 1, 24 * 3600 * 1000); // the container's set-up; signals wait meanwhile
     const lines = first ? first.data.toString().split('\n').filter(Boolean) : [];
     const hello = lines.length ? JSON.parse(lines[0]) : null;
