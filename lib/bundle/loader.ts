@@ -84,6 +84,24 @@ function saveCodeCache() {
   if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
   try { writeFileAtomic(cacheFile, script.createCachedData(), 0o600); } catch { /* read-only: no cache */ }
   cachedData = Buffer.alloc(0);
+  pruneCodeCaches();
+}
+
+/**
+ * A new build's first cache: drop other builds' caches unused for a week (each build has its
+ * own hash, so the directory would otherwise grow with every upgrade). Another box in use
+ * beside this one rewrites its cache when it finds it gone.
+ */
+function pruneCodeCaches() {
+  const WEEK = 7 * 24 * 3600 * 1000;
+  try {
+    const mine = `code-${BOX_MANIFEST.codeHash.slice(0, 16)}-`;
+    for (const n of fs.readdirSync(dir!)) {
+      if (!/^code-[0-9a-f]{16}-[\w-]+\.v8$/.test(n) || n.startsWith(mine)) continue;
+      const f = path.join(dir!, n);
+      if (Date.now() - fs.statSync(f).mtimeMs > WEEK) fs.rmSync(f, { force: true });
+    }
+  } catch { /* not ours to list: leave it */ }
 }
 (globalThis as any).__boxSaveCodeCache = saveCodeCache; // the stage calls it before execve
 if (cacheFile) process.once('exit', (status) => { if (status === 0) saveCodeCache(); }); // a mistyped verb leaves no cache
