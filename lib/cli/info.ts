@@ -7,6 +7,7 @@ import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { ACTIONS } from '../seccomp/profile';
 import { seccompActionAvailable } from '../libc/seccomp';
+import { runningSupervisor } from '../state/anchors';
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'];
 
@@ -51,6 +52,7 @@ export function probe() {
     overlayfs: overlaySupported(),
     pivotRoot: pivotRootUsable(),
     seccomp: seccompSupport(),
+    supervisor: runningSupervisor() ?? null, // this store's (BOX_ROOT), lib/supervisor/
   };
 }
 
@@ -74,6 +76,7 @@ export function info(args: string[]): number {
     ...(p.cgroup.v2 ? [`  v2 ${'(' + (p.cgroup.v2.controllers.join(',') || 'no controllers') + ')'} ${p.cgroup.v2.mountpoint}`] : []),
     `Overlayfs:     ${yes(p.overlayfs)}`,
     `pivot_root:    ${yes(p.pivotRoot)}${p.pivotRoot ? '' : ' (chroot fallback)'}`,
+    `Supervisor:    ${p.supervisor ? `running (pid ${p.supervisor.pid}; detached containers, and box run on its warm pool)` : 'not running (the first run -d or create starts it)'}`,
     `Seccomp:       ${p.seccomp.enabled ? `yes (default profile: builtin, Docker's; actions: ${p.seccomp.actions.join(' ')})` : 'no (containers run without a syscall filter)'}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

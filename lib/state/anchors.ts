@@ -49,3 +49,9 @@ export function releaseAnchors() {
     forgetAnchor(a.pid);
   }
 }
+
+/** The store's running supervisor, if any (its anchor's record names it). */
+export function runningSupervisor(): { pid: number } | undefined {
+  const a = anchors().find((x) => processStart(x.supervisor.pid) === x.supervisor.start);
+  return a && { pid: a.supervisor.pid };
+}
