@@ -13,6 +13,7 @@ import { newId, reserveName, save, ContainerState } from '../state/store';
 import { processStart } from '../util/proc';
 import { containerDir, CONTAINERS } from '../state/paths';
 import { collectAndAdopt } from '../supervisor/client';
+import { markLive } from '../state/live';
 import { cgroupManager } from '../cgroup/manager';
 import { overlaySupported } from '../image/overlay';
 import { randomName } from '../state/names';
@@ -49,6 +50,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
 
   const dir = containerDir(id);
   fs.mkdirSync(CONTAINERS, { recursive: true, mode: 0o700 });
+  markLive(id, false); // before the directory: a creator killed before its first record leaves something collect() finds
   fs.mkdirSync(dir, { mode: 0o700 });
   try {
     spec.name = claimName(req.spec.name, id);

@@ -6,11 +6,11 @@
 // them: a store's exited records are never read here, however many there are.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { list, load, ownerAlive, orphaned, update, removeRecord, ContainerState } from './store';
+import { list, load, ownerAlive, orphaned, update, removeRecord, releaseName, ContainerState } from './store';
 import { releaseAnchors } from './anchors';
 import { zombieStatus } from '../util/proc';
 import { managerForDirs, parentDirs } from '../cgroup/manager';
-import { CONTAINERS, containerDir } from './paths';
+import { CONTAINERS, NAMES, containerDir } from './paths';
 import { withLock, withContainerLock } from './lock';
 import { liveIds, markLive, unmarkLive, indexComplete, markComplete } from './live';
 
@@ -36,8 +36,10 @@ function collectLocked(): string[] {
   for (const id of liveIds()) {
     const s = load(id);
     if (!s) {
-      // no record: removed (the entry goes last), or being created (the directory comes first)
+      // no record: removed (the entry goes last), being created (entry, directory, name,
+      // then the record), or its creator died before the record: reclaimed after a while
       if (!fs.existsSync(containerDir(id))) unmarkLive(id);
+      else if (unrecordedFor(id) > UNRECORDED_MS) removeUnrecorded(id);
       else live.add(id);
     } else if (!isLive(s)) {
       unmarkLive(id); // a writer died between the record and the index
@@ -62,6 +64,20 @@ function collectLocked(): string[] {
   }
   releaseAnchors(); // after the reclaims above: they read the exit statuses the anchors held
   return adopt;
+}
+
+/** A creation takes well under a second from its directory to its first record. */
+const UNRECORDED_MS = 60000;
+const unrecordedFor = (id: string) => { try { return Date.now() - fs.statSync(containerDir(id)).mtimeMs; } catch { return 0; } };
+
+/** A directory whose creator died before writing its record: it, and the name it may have reserved, go. */
+function removeUnrecorded(id: string) {
+  withContainerLock(id, () => {
+    if (load(id)) return;
+    try { for (const n of fs.readdirSync(NAMES)) releaseName(n, id); } catch { /* no names yet */ }
+    fs.rmSync(containerDir(id), { recursive: true, force: true });
+  });
+  unmarkLive(id);
 }
 
 /** A live record whose owner is dead: checked again under the container's lock (`box rm` may be at it too). */

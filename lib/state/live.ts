@@ -15,13 +15,15 @@ export const LIVE = path.join(ROOT, 'live');
 const COMPLETE = path.join(LIVE, '.complete');
 const entry = (id: string) => path.join(LIVE, id);
 
-/** Index a container as live; true if it was not yet (its first record). `durable`: fsync the directory. */
+/** Index a container as live; true if it was not yet. `durable`: fsync the directory (also when the entry was there). */
 export function markLive(id: string, durable: boolean): boolean {
-  if (fs.existsSync(entry(id))) return false;
-  fs.mkdirSync(LIVE, { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(entry(id), 'a', 0o600));
+  const made = !fs.existsSync(entry(id));
+  if (made) {
+    fs.mkdirSync(LIVE, { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(entry(id), 'a', 0o600));
+  }
   if (durable) syncDir(LIVE);
-  return true;
+  return made;
 }
 
 export function unmarkLive(id: string) {

@@ -122,8 +122,10 @@ export function patch(s: ContainerState, changes: Partial<ContainerState>) {
 function write(s: ContainerState) {
   const dir = containerDir(s.id);
   if (!fs.existsSync(dir)) return;
-  const first = isLive(s) && markLive(s.id, true); // indexed before the record says live
-  writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(s, null, 1), 0o600, { durable: first || !isLive(s) });
+  const file = path.join(dir, 'state.json');
+  const first = isLive(s) && !fs.existsSync(file);
+  if (first) markLive(s.id, true); // indexed (durably) before the record says live; createContainer indexed it before its directory
+  writeFileAtomic(file, JSON.stringify(s, null, 1), 0o600, { durable: first || !isLive(s) });
   if (!isLive(s)) unmarkLive(s.id); // after the record says it is not
 }
 

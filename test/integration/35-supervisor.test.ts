@@ -144,7 +144,25 @@ test('clients SIGKILLed at every moment of the hand-over leave nothing once the 
       p.kill('SIGKILL');
       await exitOf(p);
     }
+    // a client killed between its container's directory and its first record leaves a
+    // directory collection reclaims once it is a minute old: make them that old
+    const dirs = path.join(STATE, 'containers');
+    const unrecorded = fs.readdirSync(dirs).filter((d) => !fs.existsSync(path.join(dirs, d, 'state.json')));
+    const old = new Date(Date.now() - 120000);
+    for (const d of unrecorded) fs.utimesSync(path.join(dirs, d), old, old);
     box(['ps', '-a']); // collects what a client died with before handing it over
+    for (const d of unrecorded) assert.ok(!fs.existsSync(path.join(dirs, d)), `${d}: an unrecorded directory left`);
+    // the same, made by hand as a creator leaves it (index entry, directory, name), so it surely is tested
+    const id = 'f'.repeat(64);
+    fs.writeFileSync(path.join(STATE, 'live', id), '');
+    fs.mkdirSync(path.join(dirs, id));
+    fs.symlinkSync(id, path.join(STATE, 'names', 'sv-unrecorded'));
+    assert.match(box(['ps', '-a']).stdout, /CONTAINER ID/);
+    assert.ok(fs.existsSync(path.join(dirs, id)), 'a fresh one is being created: kept');
+    fs.utimesSync(path.join(dirs, id), old, old);
+    box(['ps', '-a']);
+    assert.ok(!fs.existsSync(path.join(dirs, id)) && !fs.existsSync(path.join(STATE, 'live', id)), 'an old unrecorded directory and its index entry are collected');
+    assert.ok(!fs.existsSync(path.join(STATE, 'names', 'sv-unrecorded')), 'and the name it reserved');
     for (const name of names) {
       const r = box(['inspect', name]);
       if (r.status !== 0) continue; // never made, or removed

@@ -19,7 +19,7 @@ test('parseStat: the comm ends at the last ")", even when it holds ") (" itself'
 
 test('parseStat: field 52, a zombie\'s wait status; as Docker\'s exit code', () => {
   // the same process as a zombie that exited with 7: 52 fields, the last its wait status (7 << 8)
-  const zombie = LINE.replace(') S ', ') Z ').trimEnd() + ' 0 0 0 0 0 0 0 0 0 0 0 1792\n';
+  const zombie = LINE.replace(') S ', ') Z ').trimEnd() + ' 0 0 0 0 0 0 0 1792\n';
   assert.is(parseStat(zombie)!.exitCode, 1792);
   assert.is(fromWaitStatus(1792), 7);
   assert.is(fromWaitStatus(9), 137);     // SIGKILL
