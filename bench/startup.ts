@@ -3,7 +3,8 @@
 // and `box exec` into a running container next to `runc exec`. --baseline PATH times another box
 // executable (e.g. a build of an older commit) in the same rounds, so a change's cost is measured
 // side by side under the same load. Every box uses a private BOX_ROOT in a temp dir, never the user's store.
-//   npx tsx bench/startup.ts [--runs N] [--json] [--baseline PATH]   (root; runc/unshare are skipped if absent)
+//   node --import tsx bench/startup.ts [--runs N] [--json] [--baseline PATH]   (root; runc/unshare are skipped if absent;
+//   not `npx tsx`, whose parent SIGKILLs a child busy in spawnSync on Ctrl-C, before its clean-up)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
