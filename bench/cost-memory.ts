@@ -10,6 +10,7 @@ import { Podman, RUNC, BIN, missing } from '../test/helpers/engines';
 import { BoxStore, BOX } from './box-store';
 import { pids, cmdline, isZombie, pssKb } from './procs';
 
+/** startSec: how long starting the containers added since the previous step took. */
 export interface MemRow { engine: 'box' | 'podman'; n: number; procs: number; pssKb: number; startSec: number }
 type Log = (line: string) => void;
 
@@ -41,15 +42,15 @@ function call(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ st
 async function steps(engine: MemRow['engine'], ns: number[], start: () => Promise<string>, overhead: () => number[], log: Log, stop: () => boolean): Promise<MemRow[]> {
   const rows: MemRow[] = [];
   const ids: string[] = [];
-  const t0 = Date.now();
   for (const n of ns) {
+    const t0 = Date.now(), before = ids.length;
     await grow(ids, n, start, stop);
     if (stop()) break;
     const startSec = (Date.now() - t0) / 1000;
     await sleep(2000);
     const ps = overhead();
     rows.push({ engine, n, procs: ps.length, pssKb: sumPss(ps), startSec });
-    log(`${engine}: ${n} detached containers started in ${startSec.toFixed(1)} s (${PARALLEL} at a time); ${ps.length} processes, ${(sumPss(ps) / 1024).toFixed(1)} MiB PSS`);
+    log(`${engine}: ${n} detached containers (${n - before} started in ${startSec.toFixed(1)} s, ${PARALLEL} at a time): ${ps.length} ${engine === 'box' ? 'box' : 'conmon'} processes, ${(sumPss(ps) / 1024).toFixed(1)} MiB PSS`);
   }
   return rows;
 }

@@ -32,10 +32,15 @@ export class OciRuntime {
   readonly root: string;
   private readonly ids = new Set<string>();
   private base: any;
+  // crun makes its default state dir even when given --root (`crun --version` does): removed at the end if it was not there before
+  private readonly runDir: string;
+  private readonly hadRunDir: boolean;
 
   /** bin: runc or crun; its state root and bundle dirs go under tmp. */
   constructor(readonly bin: 'runc' | 'crun', private readonly tmp: string) {
     this.root = path.join(tmp, `${bin}-state`);
+    this.runDir = `/run/${bin}`;
+    this.hadRunDir = fs.existsSync(this.runDir);
   }
 
   /** Why this runtime cannot run here, or '' (runs `<bin> spec` for the base config on the way). */
@@ -87,8 +92,9 @@ export class OciRuntime {
     try { return r.status === 0 ? JSON.parse(r.stdout).status : ''; } catch { return ''; }
   }
 
-  /** Delete every container we created that the state root still holds. */
+  /** Delete every container we created that the state root still holds (and the default state dir the runtime made). */
   cleanup() {
     if (fs.existsSync(this.root)) for (const id of fs.readdirSync(this.root)) if (this.ids.has(id)) this.call('delete', '-f', id);
+    if (!this.hadRunDir) try { fs.rmdirSync(this.runDir); } catch { /* not made, or in use by now */ }
   }
 }
