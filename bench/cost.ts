@@ -249,9 +249,11 @@ async function rounds() {
     for (const r of rows) for (const v of r.variants) {
       if (interrupted) return;
       let step: Step;
-      const pre = v.before ? await v.before(i) : '';
-      step = pre ? { ms: 0, error: `set-up: ${pre}` } : await v.run(i);
-      if (v.after) await v.after(i);
+      try {
+        const pre = v.before ? await v.before(i) : '';
+        step = pre ? { ms: 0, error: `set-up: ${pre}` } : await v.run(i);
+      } catch (e) { step = { ms: 0, error: (e as Error).message }; }   // a library that throws, say: a failed round, not the end
+      if (v.after) await v.after(i).catch(() => {});
       if (interrupted) return;
       if (!step.error) { if (i >= 0) v.times.push(step.ms); continue; }
       if (v.failed++ === 0) { v.error = step.error; console.error(`${r.key} ${v.runtime}: ${step.error}`); }
