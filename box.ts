@@ -45,7 +45,8 @@ Run 'box COMMAND --help' for more information on a command.
 const HIDDEN: Record<string, (args: string[]) => any> = {
   __init: () => require('./lib/inside/init').stageInit(),             // a container's PID 1 until execve
   __exec: () => require('./lib/inside/exec').stageExec(),             // joins a container for `box exec`
-  __supervise: (a) => require('./lib/container/supervisor').supervise(a[0], a[1]), // owns a detached container
+  __anchor: () => require('./lib/supervisor/anchor').anchor(),           // subreaper above the supervisor, then `sleep`
+  __supervisor: (a) => require('./lib/supervisor/daemon').serve(a[0]),        // owns every detached container of a store
   __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
 };
 

@@ -12,7 +12,7 @@ import { DEFAULT_PATH } from '../util/defaults';
 import { newId, reserveName, save, ContainerState } from '../state/store';
 import { processStart } from '../util/proc';
 import { containerDir, CONTAINERS } from '../state/paths';
-import { collect } from '../state/collect';
+import { collectAndAdopt } from '../supervisor/client';
 import { cgroupManager } from '../cgroup/manager';
 import { overlaySupported } from '../image/overlay';
 import { randomName } from '../state/names';
@@ -36,7 +36,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   const filter = (caps: string[]) => compileSeccomp(req, caps, verb);
   const seccomp = filter(req.spec.capabilities);
 
-  collect();
+  collectAndAdopt();
   const id = newId();
   const hostname = req.spec.hostname || id.slice(0, 12);
   const spec: ContainerSpec = {

@@ -20,7 +20,7 @@
 export { ContainerError, ContainerErrorCode } from './errors';
 export { createContainer } from './create';
 export { runContainer, RunIO } from './start';
-export { detach, startCreated, supervise, logFile } from './supervisor';
+export { detach, startCreated, logFile } from './supervisor';
 export { exec, ExecOptions } from './exec';
 export { kill, stop, wait, parseSignal } from './kill';
 export { remove, prune } from './remove';

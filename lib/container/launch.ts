@@ -33,7 +33,8 @@ function stageExecutable(): number {
   return exe;
 }
 
-function stageEnv(): Record<string, string> {
+/** A stage's (and the supervisor's) environment: PATH and box's own settings, nothing else of the caller's. */
+export function stageEnv(): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH };
   for (const k of STAGE_ENV) if (process.env[k] !== undefined) env[k] = process.env[k]!;
   return env;

@@ -3,7 +3,7 @@
 // and its PID 1 — the very process recorded, by start time — alive.
 import { find as findRecord, list as listRecords, load, ownerAlive, ContainerState } from '../state/store';
 import { processStart } from '../util/proc';
-import { collect } from '../state/collect';
+import { collectAndAdopt } from '../supervisor/client';
 import { ContainerError } from './errors';
 
 export type { ContainerState } from '../state/store';
@@ -30,7 +30,7 @@ export function get(ref: string): ContainerState {
 
 /** Every container of this store (running ones only unless `all`), newest first; dead owners' leftovers collected first when root. */
 export function list(opts: { all?: boolean } = {}): ContainerState[] {
-  if (process.geteuid!() === 0) collect();
+  if (process.geteuid!() === 0) collectAndAdopt();
   return listRecords().map(current).filter((s) => opts.all || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
 }
 

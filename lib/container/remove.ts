@@ -2,14 +2,14 @@
 // which kills it and lets its owner (box run or the supervisor) tear down — or tears down
 // itself when the owner is gone too. Then the record and the name go.
 import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/store';
-import { collect } from '../state/collect';
+import { collectAndAdopt } from '../supervisor/client';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor } from './query';
 import { signalPid1 } from './kill';
 
 export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
-  collect();
+  collectAndAdopt();
   const s = get(ref);
   const live = isRunning(s) || (s.status === 'created' && ownerAlive(s));
   if (live) {
@@ -26,7 +26,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
 
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
 export function prune(): ContainerState[] {
-  collect();
+  collectAndAdopt();
   const gone = list().filter((s) => s.status !== 'created' && !isRunning(s));
   for (const s of gone) removeRecord(s);
   return gone;

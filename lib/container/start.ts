@@ -14,6 +14,7 @@ import { ContainerError } from './errors';
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
   onRunning?(): void;
+  detached?: boolean;              // the supervisor's: the container must outlive it
 }
 
 /** Run the container to its end; its exit status. A setup failure throws ContainerError('setup') with the stage's status. */
@@ -36,7 +37,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
     cg.enter(child.pid!, join.early); // overlaps the stage's Node start-up (see joinPlan)
   } catch { /* the stage died already: its exit status tells */ }
 
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp };
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, detached: io.detached };
   stage.send(cfg);
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });

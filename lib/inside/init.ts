@@ -74,6 +74,9 @@ export function stageInit(): never {
     }
     const start: StartMessage = readMessage();
     if (!start.start) libc.exit(125);
+    // detached: from here on the container outlives its supervisor (a successor adopts it);
+    // until now, a supervisor's death ended a stage nobody had started
+    if (cfg.detached) libc.prctl(PR.SET_PDEATHSIG, 0);
     return finish(cfg, pty, cgroupFds, lastCap);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;

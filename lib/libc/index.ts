@@ -159,6 +159,13 @@ export function preloadForUntar() {
 export const mkfifo = (p: string, mode: number) => void check(fn('mkfifo')(p, mode), 'mkfifo', p);
 /** An exclusive advisory lock on an open file, held until it is closed (or the process dies). */
 export const flockExclusive = (fd: number, what: string) => void check(fn('flock')(fd, 2 /* LOCK_EX */), 'flock', what);
+/** LOCK_EX|LOCK_NB: false if another open file holds it (EWOULDBLOCK). */
+export function tryFlockExclusive(fd: number, what: string): boolean {
+  if (fn('flock')(fd, 2 | 4 /* LOCK_EX | LOCK_NB */) === 0) return true;
+  const errno = koffi().errno();
+  if (errno === 11 /* EWOULDBLOCK */) return false;
+  throw new SysError('flock', errno, what);
+}
 
 export const dup2 = (a: number, b: number) => check(fn('dup2')(a, b), 'dup2');
 export const close = (fd: number) => void fn('close')(fd);

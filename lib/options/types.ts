@@ -41,6 +41,7 @@ export interface StageConfig {
   cgroupns: boolean;
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
+  detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
 }
 
 /**

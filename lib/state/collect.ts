@@ -6,20 +6,27 @@
 // them: a store's exited records are never read here, however many there are.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { list, load, ownerAlive, update, removeRecord, ContainerState } from './store';
+import { list, load, ownerAlive, orphaned, update, removeRecord, ContainerState } from './store';
+import { releaseAnchors } from './anchors';
+import { zombieStatus } from '../util/proc';
 import { managerForDirs, parentDirs } from '../cgroup/manager';
 import { CONTAINERS, containerDir } from './paths';
 import { withLock, withContainerLock } from './lock';
 import { liveIds, markLive, unmarkLive, indexComplete, markComplete } from './live';
 
-/** One collector at a time: two boxes must not reclaim the same dead container twice. */
-export function collect() {
-  withLock('collect', collectLocked);
+/**
+ * One collector at a time: two boxes must not reclaim the same dead container twice.
+ * Returns the ids of detached containers that run without a supervisor (it died): the
+ * caller starts one to adopt them (lib/supervisor/client.ts).
+ */
+export function collect(): string[] {
+  return withLock('collect', collectLocked);
 }
 
 const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running';
 
-function collectLocked() {
+function collectLocked(): string[] {
+  const adopt: string[] = [];
   if (!indexComplete()) {
     // a store from before the index (or an index deleted): every record, once
     for (const s of list()) if (isLive(s)) markLive(s.id, false);
@@ -36,6 +43,7 @@ function collectLocked() {
       unmarkLive(id); // a writer died between the record and the index
     } else if (ownerAlive(s)) {
       live.add(id);
+      if (orphaned(s)) adopt.push(id);
     } else {
       reclaim(id);
     }
@@ -52,6 +60,8 @@ function collectLocked() {
   for (const id of orphans) {
     try { managerForDirs(parents.map((p) => path.join(p, id)).filter((d) => fs.existsSync(d))).destroy(); } catch { /* next time */ }
   }
+  releaseAnchors(); // after the reclaims above: they read the exit statuses the anchors held
+  return adopt;
 }
 
 /** A live record whose owner is dead: checked again under the container's lock (`box rm` may be at it too). */
@@ -68,9 +78,12 @@ function reclaim(id: string) {
     }
     if (s.spec.rm) return removeRecord(s);
     for (const d of ['work', 'merged']) fs.rmSync(path.join(CONTAINERS, s.id, d), { recursive: true, force: true });
+    // a detached container whose supervisor died: its exit status is still readable while
+    // it is an unreaped zombie under its anchor (lib/state/anchors.ts)
+    const exited = s.supervised && s.pid ? zombieStatus(s.pid, s.pidStart) : undefined;
     update(id, (now) => {
       now.status = 'exited';
-      now.exitCode = now.exitCode ?? 137;
+      now.exitCode = now.exitCode ?? exited ?? 137;
       now.finishedAt = new Date().toISOString();
       now.pid = 0;
     });

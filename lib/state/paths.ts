@@ -8,3 +8,7 @@ export const IMAGES = path.join(ROOT, 'images');
 export const CONTAINERS = path.join(ROOT, 'containers');
 export const NAMES = path.join(ROOT, 'names');
 export const containerDir = (id: string) => path.join(CONTAINERS, id);
+/** The shared supervisor of detached containers (lib/supervisor/): its socket, its log, its anchors' records. */
+export const SUPERVISOR_SOCKET = path.join(RUN, 'supervisor.sock');
+export const SUPERVISOR_LOG = path.join(RUN, 'supervisor.log');
+export const ANCHORS = path.join(RUN, 'anchors');

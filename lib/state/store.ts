@@ -31,6 +31,8 @@ export interface ContainerState {
   pidStart?: string;                    // … and its start time (lib/util/proc.ts): signals go to that process only
   paused?: boolean;                     // frozen by `box pause`
   owner: { pid: number; start: string }; // the box process responsible for tearing it down
+  supervised?: boolean;                  // detached (run -d, create): PID 1 outlives a dead supervisor; the next one adopts it
+  anchor?: { pid: number; start: string }; // the subreaper above the supervisor that spawned it (lib/supervisor/anchor.ts)
   cgroups: string[];
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
   namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
@@ -42,8 +44,24 @@ export function newId(): string {
   return crypto.randomBytes(32).toString('hex');
 }
 
-export function ownerAlive(s: ContainerState): boolean {
+/** The recorded owner process itself is alive. */
+export function ownerProcessAlive(s: ContainerState): boolean {
   return processStart(s.owner.pid) === s.owner.start;
+}
+
+/**
+ * Someone answers for this container: its owner, or — a detached container that outlived
+ * its supervisor — its own PID 1, still running, until a new supervisor adopts it
+ * (lib/supervisor/adopt.ts). Otherwise its record is stale and collection reclaims it.
+ */
+export function ownerAlive(s: ContainerState): boolean {
+  if (ownerProcessAlive(s)) return true;
+  return !!s.supervised && s.status === 'running' && !!s.pid && processStart(s.pid) === s.pidStart;
+}
+
+/** A detached container running without a supervisor (it died): one must adopt it. */
+export function orphaned(s: ContainerState): boolean {
+  return !!s.supervised && s.status === 'running' && !ownerProcessAlive(s) && !!s.pid && processStart(s.pid) === s.pidStart;
 }
 
 export function reserveName(name: string, id: string) {

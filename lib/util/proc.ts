@@ -14,6 +14,7 @@ export interface ProcStat {
   utime: number;      // clock ticks in user mode
   stime: number;      // … and in the kernel
   starttime: string;  // clock ticks after boot; kept as text, as records store it
+  exitCode?: number;  // field 52 (Linux 3.5+): a zombie's wait status, readable by anyone allowed to read /proc/PID/stat
 }
 
 /**
@@ -28,6 +29,7 @@ export function parseStat(text: string): ProcStat | undefined {
   return {
     pid: Number(text.slice(0, open).trim()), comm: text.slice(open + 1, close),
     state: f[0], ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]), starttime: f[19],
+    exitCode: f.length >= 50 ? Number(f[49]) : undefined,
   };
 }
 
@@ -43,6 +45,19 @@ export function readStat(pid: number): ProcStat | undefined {
 export function processStart(pid: number): string | undefined {
   const st = readStat(pid);
   return !st || st.state === 'Z' || st.state === 'X' ? undefined : st.starttime;
+}
+
+/**
+ * The exit status of a zombie that is `start`'s process, Docker's way (128+N for signal N),
+ * from its wait status in /proc: how a detached container's exit is known when its parent
+ * (the supervisor that spawned it) died and another box process records it. Undefined
+ * while it runs, and once it is reaped.
+ */
+export function zombieStatus(pid: number, start: string | undefined): number | undefined {
+  const st = readStat(pid);
+  if (!st || st.state !== 'Z' || st.starttime !== start || st.exitCode === undefined) return undefined;
+  const sig = st.exitCode & 0x7f;
+  return sig ? 128 + sig : (st.exitCode >> 8) & 0xff;
 }
 
 const ESRCH = 3, EPERM = 1, ENOSYS = 38;

@@ -112,6 +112,20 @@ export function boxMounts(): string[] {
  */
 export const UNTIL_TERM = 'trap "exit 0" TERM; while :; do sleep 0.1; done';
 
+/** Live (not zombie) processes of this suite's store whose command line matches `re` (found by BOX_ROOT in their environment). */
+export function storeProcesses(re: RegExp): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      if (/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${p}/stat`, 'utf8'))) return false; // exited, awaiting the host's reaper
+      if (!re.test(fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '))) return false;
+      return fs.readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`BOX_ROOT=${STATE}`); // this suite's, not another store's
+    } catch { return false; }
+  }).map(Number);
+}
+
+/** The store's shared supervisor and its anchor (lib/supervisor/). */
+export const SUPERVISOR_PROCS = /box-supervisor|box-anchor|__anchor|__supervisor/;
+
 /** Remove containers of this suite whether or not they exist or run (for `finally`). */
 export function removeAll(...names: string[]) {
   for (const n of names) box(['rm', '-f', n]);

@@ -1,0 +1,61 @@
+// Adopting a detached container whose supervisor died (daemon.ts, at start): it is not
+// our child — its parent is now the dead supervisor's anchor — so we cannot wait(2) for
+// it. We become its owner, reopen its output FIFOs, hold fds on its namespaces again (for
+// `box exec`), and watch /proc for its exit: the anchor never reaps, so PID 1 stays a
+// zombie whose wait status /proc/PID/stat shows (lib/util/proc.ts zombieStatus). Then the
+// same end as a container we spawned: OOM record, output drained, teardown.
+import * as fs from 'node:fs';
+import { load, patch, orphaned, ContainerState } from '../state/store';
+import { withContainerLock } from '../state/lock';
+import { readStat, zombieStatus } from '../util/proc';
+import { managerForDirs } from '../cgroup/manager';
+import { teardown } from '../container/teardown';
+import { Stage } from '../container/stage';
+import { openLog, readers, relay } from './logs';
+import { Identity } from './container';
+
+const POLL_MS = 200;
+
+export async function adopt(id: string, me: Identity): Promise<void> {
+  const state = withContainerLock(id, () => {
+    const s = load(id);
+    if (!s || !orphaned(s)) return undefined; // exited meanwhile (collection records it) or adopted by another
+    const namespaceFds = reopenNamespaces(s);
+    patch(s, { owner: me, namespaceFds });
+    return s;
+  });
+  if (!state) return;
+  const log = openLog(id);
+  const relays = relay(readers(id), log);
+  try {
+    state.exitCode = await exitOf(state);
+    if (managerForDirs(state.cgroups).stats().oomKills > 0) state.oomKilled = true;
+    await Stage.drain(relays);
+  } finally {
+    fs.closeSync(log);
+    for (const fd of Object.values(state.namespaceFds ?? {})) { try { fs.closeSync(fd); } catch { /* closed */ } }
+    teardown(state);
+  }
+}
+
+/** Our own fds on PID 1's namespaces, each checked against the inode recorded at start. */
+function reopenNamespaces(s: ContainerState): Record<string, number> {
+  const fds: Record<string, number> = {};
+  for (const [n, ino] of Object.entries(s.namespaces ?? {})) {
+    try {
+      const fd = fs.openSync(`/proc/${s.pid}/ns/${n}`, 'r');
+      if (fs.fstatSync(fd).ino === ino) fds[n] = fd; else fs.closeSync(fd);
+    } catch { /* exec falls back to PID 1's own */ }
+  }
+  return fds;
+}
+
+/** PID 1's exit status, once it is a zombie; 137 if someone else reaped it first (an anchor killed by hand). */
+async function exitOf(s: ContainerState): Promise<number> {
+  for (;;) {
+    const st = readStat(s.pid!);
+    if (!st || st.starttime !== s.pidStart) return 137;
+    if (st.state === 'Z') return zombieStatus(s.pid!, s.pidStart) ?? 137;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
