@@ -51,6 +51,21 @@ function sharedSupervisor(store: BoxStore): number {
   return store.processes().find((p) => cmdline(p).some((a) => a.includes('__supervisor') || a.includes('box-supervisor'))) ?? 0;
 }
 
+/**
+ * '' once the store's warm pool holds a stage, else why the "CLI via pool" row is skipped. A
+ * pooled stage is a box process of the store that is neither its supervisor nor its anchor
+ * (`box-anchor infinity`); the pool boots its stages after the supervisor starts, so wait a little.
+ */
+async function poolReady(store: BoxStore): Promise<string> {
+  const sup = sharedSupervisor(store);
+  if (!sup) return 'no shared supervisor after `box run -d` (no box process of the store with `__supervisor` in its command line)';
+  for (let t = 0; t < 50; t++) {
+    if (store.processes().some((p) => p !== sup && cmdline(p)[0] !== 'box-anchor')) return '';
+    await sleep(100);
+  }
+  return `the shared supervisor (pid ${sup}) runs, but no pooled stage among the store's box processes after 5 s (BOX_POOL=0, or no pool yet)`;
+}
+
 // ---- options ----
 
 const argv = process.argv.slice(2);
@@ -109,16 +124,23 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
   });
 }
 
-/** Wait until PID 1 has a SIGTERM handler (SigCgt bit 15): before that, the kernel drops SIGTERM to a pid-ns init. */
-async function handlesTerm(pid: number): Promise<string> {
+/**
+ * Wait until TERM_PID1 is parked in `wait`: a SIGTERM handler (SigCgt bit 15; before it, the
+ * kernel drops SIGTERM to a pid-ns init), its `sleep` child forked, and itself asleep. A TERM
+ * that lands between the trap and the `wait` can be held until the child ends (seen here once
+ * in 11 rounds, with the handler check alone).
+ */
+async function parkedInWait(pid: number): Promise<string> {
   for (let t = 0; t < 200; t++) {
     try {
-      const cgt = BigInt('0x' + (fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^SigCgt:\s+(\w+)/m) || [])[1]);
-      if (cgt & (1n << 14n)) return '';
+      const cgt = BigInt('0x' + ((fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^SigCgt:\s+(\w+)/m) || [])[1] ?? '0'));
+      const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      if (cgt & (1n << 14n) && children && state === 'S') return '';
     } catch { return `PID 1 (${pid}) is gone`; }
     await sleep(10);
   }
-  return `PID 1 (${pid}) installed no SIGTERM handler in 2 s`;
+  return `PID 1 (${pid}) not waiting with a SIGTERM handler after 2 s`;
 }
 
 // PID 1 for the stop row: exits at once on SIGTERM (`wait` returns on a trapped signal; a
@@ -166,8 +188,9 @@ async function setup() {
   const keep = warm.sync('run', '-d', '--name', 'keep', 'busybox', 'sleep', '1d');
   if (!keep.ok) throw new Error(`box run -d (warm store) failed: exit ${keep.status}: ${keep.stderr.trim()}`);
   const keepId = keep.stdout.trim();
-  if (sharedSupervisor(warm)) variant(poolRow, 'box', { run: () => timed(BOX, ['run', '--rm', 'busybox', 'true'], warm.env) });
-  else poolRow.skipped.box = 'no shared supervisor after `box run -d` (no box process of the store with `__supervisor` in its command line)';
+  const noPool = await poolReady(warm);
+  if (!noPool) variant(poolRow, 'box', { run: () => timed(BOX, ['run', '--rm', 'busybox', 'true'], warm.env) });
+  else poolRow.skipped.box = noPool;
   if (sharedSupervisor(cold)) console.error('warning: a supervisor runs for the cold store');
 
   const lib = await libraryRunner(warm.root);
@@ -191,7 +214,7 @@ async function setup() {
       const r = await warm.call('run', '-d', 'busybox', ...TERM_PID1);
       if (!r.ok) return `box run -d: exit ${r.status}: ${r.stderr.trim()}`;
       stopIds[i + 1] = r.stdout.trim();
-      return handlesTerm(warm.pidOf(stopIds[i + 1]));
+      return parkedInWait(warm.pidOf(stopIds[i + 1]));
     },
     run: (i) => timed(BOX, ['stop', stopIds[i + 1]], warm.env),
     async after(i) { if (stopIds[i + 1]) await warm.call('rm', '-f', stopIds[i + 1]); },
@@ -219,7 +242,7 @@ async function setup() {
       async before(i) {
         const id = rt.id(`stop-${i}`), pidFile = path.join(tmp, `${id}.pid`);
         const r = await timed(bin, rt.argv('run', '-d', '--pid-file', pidFile, '--bundle', rt.bundle(id, TERM_PID1), id), process.env, true);
-        return r.error ?? handlesTerm(Number(fs.readFileSync(pidFile, 'utf8')));
+        return r.error ?? parkedInWait(Number(fs.readFileSync(pidFile, 'utf8')));
       },
       // what `stop` means without an engine: send SIGTERM, then ask the runtime until it says stopped
       async run(i) {
@@ -308,7 +331,7 @@ const NOTES = [
   'runc/crun `run`: `run --bundle` of the same busybox rootfs (read-only, no terminal, fresh id and cgroup each round), measured once per round and shared by the three `run --rm` rows',
   '`exec`: `box exec ID true` vs `runc exec ID /bin/true`, into one long-running container each',
   '`run -d`: until the command returns; box prints the id once the container runs, runc `run -d --pid-file` with a console-less bundle',
-  '`stop`: PID 1 = `sh -c \'trap "exit 0" TERM; sleep 1d & wait\'`, timed once it has its TERM handler; box: `box stop ID`; runc/crun have no stop verb: `kill ID TERM`, then `state ID` called back to back until "stopped"',
+  '`stop`: PID 1 = `sh -c \'trap "exit 0" TERM; sleep 1d & wait\'`, timed once it waits with its TERM handler set; box: `box stop ID`; runc/crun have no stop verb: `kill ID TERM`, then `state ID` called back to back until "stopped"',
   'memory: PSS (smaps_rollup) of every box process of the store that is not a container\'s (supervisors, anchor, pool stages) / N; conmon: PSS of the conmon processes of a private podman instance running the same rootfs with runc (nothing of runc stays resident) / N',
 ];
 
