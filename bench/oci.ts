@@ -5,10 +5,11 @@
 // in-ctr: RSS of the container's own processes (the workload `sleep`; more means the runtime left something inside).
 // The instances are test/helpers/engines.ts's (private dirs, cgroup parents; removed at the end).
 //   npx tsx bench/oci.ts [--runs N] [--containers N] [--box PATH] [--json]   (root; an engine that is not installed is skipped)
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Podman, Docker, Engine, Result, RUNC, missing, cgroupDirOf } from '../test/helpers/engines';
+import { pids as procs, cmdline, rssKb } from './procs';
+import { quantile } from './stats';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => { const i = argv.indexOf(name); const v = i >= 0 ? Number(argv[i + 1]) : def; if (!Number.isInteger(v) || v < 1) throw new Error(`${name} wants a positive integer`); return v; };
@@ -22,11 +23,7 @@ if (process.geteuid!() !== 0) { console.error('bench/oci.ts: must run as root (t
 interface Row { engine: string; runtime: string; runs: number; failed: number; median: number | null; p90: number | null; rssKb: { monitor: number; runtime: number; total: number; inside: number } | null }
 const rows: Row[] = [];
 const skipped: string[] = [];
-const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : null; };
 
-const procs = () => fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
-const cmdline = (p: number) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean); } catch { return []; } };
-const rssKb = (p: number) => { try { return Number((fs.readFileSync(`/proc/${p}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m) || [])[1] || 0); } catch { return 0; } };
 const inCgroup = (p: number, dir: string | undefined) => { try { return !!dir && cgroupDirOf(p, 'memory') === dir; } catch { return false; } };
 
 /**

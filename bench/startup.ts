@@ -3,12 +3,15 @@
 // and `box exec` into a running container next to `runc exec`. --baseline PATH times another box
 // executable (e.g. a build of an older commit) in the same rounds, so a change's cost is measured
 // side by side under the same load. Every box uses a private BOX_ROOT in a temp dir, never the user's store.
-//   npx tsx bench/startup.ts [--runs N] [--json] [--baseline PATH]   (root; runc/unshare are skipped if absent)
+//   node --import tsx bench/startup.ts [--runs N] [--json] [--baseline PATH]   (root; runc/unshare are skipped if absent;
+//   not `npx tsx`, whose parent SIGKILLs a child busy in spawnSync on Ctrl-C, before its clean-up)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CG_PARENT, removeRuncCgroups, removeTmp } from './cleanup';
+import { removeRuncCgroups, removeTmp } from './cleanup';
+import { OciRuntime, CG_PREFIX, busyboxRootfs, onPath } from './oci-bundle';
+import { quantile, ratio } from './stats';
 
 const argv = process.argv.slice(2);
 const runsArg = argv.indexOf('--runs');
@@ -21,7 +24,6 @@ if (BASELINE !== null) try { fs.accessSync(BASELINE, fs.constants.X_OK); } catch
 if (process.geteuid!() !== 0) { console.error('bench/startup.ts: must run as root (box, runc and unshare need it)'); process.exit(1); }
 
 const REPO = path.resolve(__dirname, '..');
-const onPath = (cmd: string) => (process.env.PATH || '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
 const run = (cmd: string, args: string[], env = process.env) => spawnSync(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 
 // args(i) runs before the clock starts, so per-iteration set-up (runc's config) is not timed.
@@ -33,8 +35,7 @@ const add = (c: Omit<Case, 'times' | 'failed'>) => cases.push({ ...c, times: [],
 
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-bench-'));
-const runcIds = new Set<string>();   // every id we handed to runc, for `runc delete -f` on the way out
-const runcRoot = path.join(tmp, 'runc-state');   // private runc state, never /run/runc
+const runc = new OciRuntime('runc', tmp);   // private state root and bundles in tmp
 // The box executables under test, each with its own private store (BOX_ROOT) in tmp; id: the
 // long-running container `box exec` enters, removed with `box rm -f` on the way out.
 const boxes = [{ suffix: '', exe: path.join(REPO, 'box') }, ...(BASELINE ? [{ suffix: ' (baseline)', exe: BASELINE }] : [])]
@@ -49,36 +50,20 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 async function main() {
   // The same rootfs box uses for `busybox` (images/busybox.tar.gz), extracted once for runc and unshare.
-  const bundle = path.join(tmp, 'bundle');
-  const rootfs = path.join(bundle, 'rootfs');
-  fs.mkdirSync(rootfs, { recursive: true });
-  const tar = run('tar', ['-xzf', path.join(REPO, 'images/busybox.tar.gz'), '-C', rootfs]);
-  if (tar.status !== 0) throw new Error(`extracting busybox.tar.gz failed: ${tar.stderr}`);
+  const rootfs = busyboxRootfs(tmp);
 
   for (const b of boxes) add({ name: `box${b.suffix}`, cmd: b.exe, env: b.env, args: () => ['run', '--rm', 'busybox', 'true'] });
 
-  if (!onPath('runc')) skipped.push({ name: 'runc', reason: 'runc not on PATH (apt-get install runc)' });
+  const noRunc = runc.unavailable();
+  if (noRunc) skipped.push({ name: 'runc', reason: noRunc });
   else {
-    const spec = run('runc', ['spec', '--bundle', bundle]);
-    if (spec.status !== 0) skipped.push({ name: 'runc', reason: `runc spec failed: ${spec.stderr.trim()}` });
-    else {
-      const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-      config.process.args = ['/bin/true'];
-      config.process.terminal = false;
-      config.root = { path: rootfs, readonly: true };
-      const id = (i: number) => `box-bench-${process.pid}-${i}`;
-      add({ name: 'runc', cmd: 'runc',
-        args(i) {   // a fresh container id and cgroup each iteration
-          // ABSOLUTE cgroupsPath under our own parent: a relative one would nest under the caller's
-          // cgroup, and this shell sits in a memory cgroup owned by the machine that we must not touch.
-          config.linux.cgroupsPath = `/${CG_PARENT}/runc-${process.pid}-${i}`;
-          fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
-          runcIds.add(id(i));
-          return ['--root', runcRoot, 'run', '--bundle', bundle, id(i)];
-        },
-        onFail: (i) => { run('runc', ['--root', runcRoot, 'delete', '-f', id(i)]); },
-      });
-    }
+    add({ name: 'runc', cmd: 'runc',
+      args(i) {   // a fresh container id and cgroup each iteration
+        const id = runc.id(`run-${i}`);
+        return runc.argv('run', '--bundle', runc.bundle(id, ['/bin/true']), id);
+      },
+      onFail: (i) => { runc.call('delete', '-f', runc.id(`run-${i}`)); },
+    });
   }
 
   // `box exec` into one long-running container per box, started here (untimed).
@@ -91,20 +76,15 @@ async function main() {
 
   // `runc exec` into one container started with `runc run --detach` on the same bundle (untimed).
   if (cases.some((c) => c.name === 'runc')) {
-    const execId = `box-bench-${process.pid}-exec`;
-    const config = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
-    config.process.args = ['/bin/sleep', '100000'];
-    config.process.terminal = false;   // runc spec's default is a tty, which --detach would need a console socket for
-    config.linux.cgroupsPath = `/${CG_PARENT}/runc-${process.pid}-exec`;   // absolute, as above
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
-    runcIds.add(execId);
+    const execId = runc.id('exec');
+    const bundle = runc.bundle(execId, ['/bin/sleep', '100000']);
     // Detached without a terminal, runc hands its own stdio to the container: pipes would keep
     // spawnSync waiting for an EOF that never comes, so stdin/stdout go nowhere and stderr to a file.
     const log = path.join(tmp, 'runc-detach.log');
     const fd = fs.openSync(log, 'w');
-    const r = spawnSync('runc', ['--root', runcRoot, 'run', '--detach', '--bundle', bundle, execId], { cwd: REPO, stdio: ['ignore', 'ignore', fd] });
+    const r = spawnSync('runc', runc.argv('run', '--detach', '--bundle', bundle, execId), { cwd: REPO, stdio: ['ignore', 'ignore', fd] });
     fs.closeSync(fd);
-    if (r.status === 0) add({ name: 'runc exec', cmd: 'runc', vs: 'runc exec', args: () => ['--root', runcRoot, 'exec', execId, '/bin/true'] });
+    if (r.status === 0) add({ name: 'runc exec', cmd: 'runc', vs: 'runc exec', args: () => runc.argv('exec', execId, '/bin/true') });
     else skipped.push({ name: 'runc exec', reason: `runc run --detach failed (exit ${r.status ?? r.signal}): ${fs.readFileSync(log, 'utf8').trim()}` });
   }
 
@@ -138,12 +118,10 @@ async function main() {
     if (r.status === 0) boxRssKb = Number(r.stderr.trim().split('\n').pop());
   }
 
-  const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]; };
-  const medianOf = (name: string) => { const c = cases.find((c) => c.name === name); return c?.times.length ? quantile(c.times, 0.5) : null; };
-  const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+  const medianOf = (name: string) => quantile(cases.find((c) => c.name === name)?.times ?? [], 0.5);
   const results = cases.map((c) => {
-    const median = c.times.length ? quantile(c.times, 0.5) : null;
-    return { name: c.name, runs: c.times.length, failed: c.failed, median, p90: c.times.length ? quantile(c.times, 0.9) : null,
+    const median = quantile(c.times, 0.5);
+    return { name: c.name, runs: c.times.length, failed: c.failed, median, p90: quantile(c.times, 0.9),
       min: c.times.length ? Math.min(...c.times) : null, vsRunc: ratio(median, medianOf(c.vs ?? 'runc')) };
   });
   // new/baseline median ratio, for `run` and `exec`: above 1 means the new box is slower.
@@ -170,8 +148,8 @@ function cleanup() {
   // any runc container still known to our private state, the cgroup dirs runc made under /box-bench
   // (and /box-bench itself if we created it), then the temp dir with the private stores.
   for (const b of boxes) if (b.id) { const r = run(b.exe, ['rm', '-f', b.id], b.env); if (r.status !== 0) console.error(`warning: box rm -f ${b.id} (${b.exe}): ${r.stderr.trim()}`); }
-  if (fs.existsSync(runcRoot)) for (const id of fs.readdirSync(runcRoot)) if (runcIds.has(id)) run('runc', ['--root', runcRoot, 'delete', '-f', id]);
-  removeRuncCgroups(`runc-${process.pid}-`);
+  runc.cleanup();
+  removeRuncCgroups(CG_PREFIX);
   removeTmp(tmp);
 }
 
