@@ -7,7 +7,9 @@
 // supervisor adopts them (adopt.ts).
 //
 // It also keeps a warm pool of pre-booted stages (BOX_POOL, default 1; lib/container/pool.ts)
-// for the containers it starts, detached ones and attached `box run`s handed to it.
+// for the containers it starts, detached ones and attached `box run`s handed to it — while
+// it is used: a pool nobody took from for a minute is let go (an idle stage is ~13 MB), and
+// the next container brings it back.
 //
 // Protocol on RUN/supervisor.sock (root only: the directory is 0700): one message from the
 // client (a JSON line, with fds as SCM_RIGHTS), replies as JSON lines, then the client closes.
@@ -32,6 +34,8 @@ const active = new Set<Promise<unknown>>();
 let clients = 0;
 let server: net.Server;
 let pool: StagePool | undefined;
+let poolUsed = 0;
+const POOL_IDLE_MS = 60000;
 const ID = /^[0-9a-f]{64}$/;
 let me: Identity;
 let anchor: Identity | undefined;
@@ -68,7 +72,9 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(SUPERVISOR_SOCKET, resolve); });
   fs.chmodSync(SUPERVISOR_SOCKET, 0o600);
   report({ ready: true });
-  pool = poolSize() ? new StagePool(poolSize()) : undefined;
+  setInterval(() => {
+    if (pool && Date.now() - poolUsed > POOL_IDLE_MS) { pool.close(); pool = undefined; }
+  }, POOL_IDLE_MS / 4).unref();
   // the containers a dead predecessor left running
   for (const id of collect()) track(adopt(id, me));
   setTimeout(() => { waitingForFirst = false; maybeExit(); }, FIRST_CLIENT_MS).unref();
@@ -78,6 +84,13 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
 function track(p: Promise<unknown>) {
   active.add(p);
   p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); });
+}
+
+/** The pool for a container about to start (made now if it was let go: this one starts cold, the next warm). */
+function warmPool(): StagePool | undefined {
+  poolUsed = Date.now();
+  if (!pool && poolSize()) pool = new StagePool(poolSize());
+  return pool;
 }
 
 /** BOX_POOL: how many pre-booted stages to keep (0: none). */
@@ -106,9 +119,9 @@ function onClient(conn: net.Socket) {
   let req: any;
   try { req = first && JSON.parse(first.data.toString().split('\n')[0]); } catch { /* not ours */ }
   if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
-    track(superviseContainer(req.run, req.verb, me, anchor, send, pool));
+    track(superviseContainer(req.run, req.verb, me, anchor, send, warmPool()));
   } else if (typeof req?.attach === 'string' && ID.test(req.attach) && Array.isArray(req.stdio)) {
-    track(runAttached(req.attach, req.stdio, first!.fds, me, pool, send, clientGone));
+    track(runAttached(req.attach, req.stdio, first!.fds, me, warmPool(), send, clientGone));
   } else {
     for (const f of first?.fds ?? []) fs.closeSync(f);
     send({ error: 'box: supervisor: unknown request', status: 125 });
