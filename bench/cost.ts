@@ -36,7 +36,7 @@ async function libraryRunner(root: string): Promise<{ run(): Promise<string>; cl
   try { lib = await (new Function('u', 'return import(u)'))(pathToFileURL(file).href); } catch (e) { return `import box.mjs: ${(e as Error).message.split('\n')[0]}`; }
   if (typeof lib.run !== 'function') return 'box.mjs exports no run()';
   if (typeof lib.StagePool !== 'function') return 'box.mjs exports no StagePool (adapt libraryRunner() in bench/cost.ts)';
-  const pool = new lib.StagePool();
+  const pool = new lib.StagePool(1);
   return {
     async run() {   // '' on success, else what went wrong
       const r = await lib.run(['--rm', 'busybox', 'true'], { pool });

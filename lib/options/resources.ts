@@ -132,13 +132,14 @@ export function parseResources(v: Record<string, string | undefined>, ncpu: numb
 
 /** What this host offers, for --cpus and --cpuset-* checks (online CPUs and memory nodes). */
 export function hostCpus(): { ncpu: number; cpus: number[]; mems: number[] } {
-  const list = (f: string, dflt: string) => {
-    let text = dflt;
-    try { text = require('node:fs').readFileSync(f, 'utf8').trim() || dflt; } catch { /* no sysfs */ }
-    return parseCpuList('cpu list', text);
+  // the default only without sysfs: os.cpus() reads /proc/stat, /proc/cpuinfo and every CPU's cpufreq
+  const list = (f: string, dflt: () => string) => {
+    let text = '';
+    try { text = require('node:fs').readFileSync(f, 'utf8').trim(); } catch { /* no sysfs */ }
+    return parseCpuList('cpu list', text || dflt());
   };
-  const cpus = list('/sys/devices/system/cpu/online', `0-${require('node:os').cpus().length - 1}`);
-  return { ncpu: cpus.length, cpus, mems: list('/sys/devices/system/node/online', '0') };
+  const cpus = list('/sys/devices/system/cpu/online', () => `0-${require('node:os').cpus().length - 1}`);
+  return { ncpu: cpus.length, cpus, mems: list('/sys/devices/system/node/online', () => '0') };
 }
 
 function range(n: number): number[] {
