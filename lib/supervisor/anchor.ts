@@ -6,7 +6,7 @@
 // /proc/PID/stat until the next supervisor (or any box that collects) records it. Then the
 // anchor is released (lib/state/anchors.ts) and init reaps what it held.
 // Node sets PR_SET_CHILD_SUBREAPER on itself (it survives execve), spawns the supervisor,
-// and becomes `sleep infinity`: a few hundred kB instead of a Node process.
+// and becomes `sleep` for 68 years: a few hundred kB instead of a Node process.
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import * as libc from '../libc';
@@ -28,5 +28,6 @@ export function anchor(): number | undefined {
   libc.resetSignals();      // a disposition Node set to SIG_IGN (SIGPIPE) would survive execve; SIGCHLD must be default, never ignored (ignored = auto-reaped)
   libc.closeRangeCloexec(3); // the client's pipe included: its EOF must come from the supervisor alone
   // BOX_ROOT only, to say whose it is (a test suite finds its own store's processes by it)
-  return libc.execve(sleep, ['box-anchor', 'infinity'], process.env.BOX_ROOT ? [`BOX_ROOT=${process.env.BOX_ROOT}`] : []);
+  // 68 years, not "infinity": busybox's sleep (a host may have only that) reads plain seconds
+  return libc.execve(sleep, ['box-anchor', '2147483647'], process.env.BOX_ROOT ? [`BOX_ROOT=${process.env.BOX_ROOT}`] : []);
 }
