@@ -40,7 +40,12 @@ export async function superviseContainer(id: string, verb: 'run' | 'create', me:
         await waitForStart(startFifo(id));
       } : undefined,
       onSpawn: (child) => { state.pid = child.pid; state.pidStart = processStart(child.pid!); },
-      onRunning: () => { if (verb === 'run') reply({ running: true }); },
+      onRunning: () => {
+        if (verb === 'run') reply({ running: true });
+        // kept on disk (exec loads the same program), not in memory: a compiled seccomp filter
+        // is the bulk of a record, and this process holds one record per container it supervises
+        delete state.seccomp;
+      },
     }, pool?.take());
   } catch (e: any) {
     status = e.status ?? 125;
