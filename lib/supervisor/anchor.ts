@@ -14,11 +14,15 @@ import { PR } from '../libc/constants';
 import { selfArgs } from '../container/launch';
 
 const SLEEP = ['/bin/sleep', '/usr/bin/sleep'];
+// A small young generation: the supervisor is long-lived and allocates little at a time, and
+// V8 otherwise grows the semi-spaces to 16 MB each (measured: 23.4 → 16.1 MB of anonymous
+// memory with 90 containers supervised, the same at 10).
+const SUPERVISOR_V8_FLAGS = '--max-semi-space-size=1';
 
 export function anchor(): number | undefined {
   libc.prctl(PR.SET_CHILD_SUBREAPER, 1);
   // fd 2: the supervisor's log; fd 3: the pipe its first words go back to the client on
-  spawn(process.execPath, [...selfArgs(), '__supervisor', String(process.pid)], { stdio: ['ignore', 'ignore', 2, 3], env: process.env });
+  spawn(process.execPath, [SUPERVISOR_V8_FLAGS, ...selfArgs(), '__supervisor', String(process.pid)], { stdio: ['ignore', 'ignore', 2, 3], env: process.env });
   const sleep = SLEEP.find((p) => fs.existsSync(p));
   if (!sleep) {
     // no coreutils: stay Node, which reaps only the children it spawned itself (libuv waits by pid)
