@@ -6,7 +6,19 @@ import * as path from 'node:path';
 
 export const TOP = path.resolve(__dirname, '..', '..');
 export const BOX = path.join(TOP, 'box');
-export const STATE = process.env.BOX_TEST_ROOT || (process.env.BOX_TEST_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'box-test-')));
+const givenRoot = process.env.BOX_TEST_ROOT;
+export const STATE = givenRoot || (process.env.BOX_TEST_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'box-test-')));
+// Made here (a suite or a bench run alone, not under test/run.mjs, which removes its own):
+// removed when this process ends — unless something is still mounted under it (a container
+// a failed test left: removing through its mounts could reach what they bind).
+if (!givenRoot) {
+  process.on('exit', () => {
+    try {
+      const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => { const mp = l.split(' ')[4]; return mp === STATE || mp?.startsWith(`${STATE}/`); });
+      if (!mounted) fs.rmSync(STATE, { recursive: true, force: true });
+    } catch { /* left for the next look */ }
+  });
+}
 export const ENV = { ...process.env, BOX_ROOT: STATE };
 
 export interface Result { status: number; stdout: string; stderr: string; signal: NodeJS.Signals | null }
