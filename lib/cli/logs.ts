@@ -4,7 +4,7 @@ import { parseCommand } from '../options/flags';
 import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { get, isRunning } from '../container/query';
-import { logFile } from '../container/supervisor';
+import { logFile } from '../supervisor/logs';
 
 export async function logs(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('logs', args, {

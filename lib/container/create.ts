@@ -12,7 +12,7 @@ import { DEFAULT_PATH } from '../util/defaults';
 import { newId, reserveName, save, ContainerState } from '../state/store';
 import { processStart } from '../util/proc';
 import { containerDir, CONTAINERS } from '../state/paths';
-import { collectAndAdopt } from '../supervisor/client';
+import { collectAndAdopt } from '../supervisor/orphans';
 import { markLive } from '../state/live';
 import { cgroupManager } from '../cgroup/manager';
 import { overlaySupported } from '../image/overlay';

@@ -3,7 +3,7 @@
 // and its PID 1 — the very process recorded, by start time — alive.
 import { find as findRecord, list as listRecords, load, ownerAlive, ContainerState } from '../state/store';
 import { processStart } from '../util/proc';
-import { collectAndAdopt } from '../supervisor/client';
+import { collectAndAdopt } from '../supervisor/orphans';
 import { ContainerError } from './errors';
 
 export type { ContainerState } from '../state/store';

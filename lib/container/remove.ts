@@ -2,7 +2,7 @@
 // which kills it and lets its owner (box run or the supervisor) tear down — or tears down
 // itself when the owner is gone too. Then the record and the name go.
 import { load, list, removeRecord, ownerAlive, ContainerState } from '../state/store';
-import { collectAndAdopt } from '../supervisor/client';
+import { collectAndAdopt } from '../supervisor/orphans';
 import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor, ended } from './query';

@@ -12,7 +12,6 @@ import { RUN, SUPERVISOR_SOCKET, SUPERVISOR_LOG } from '../state/paths';
 import { selfArgs, stageEnv } from '../container/launch';
 import { Channel } from '../inside/protocol';
 import { ContainerError } from '../container/errors';
-import { collect } from '../state/collect';
 import { ContainerState, load } from '../state/store';
 import { connectUnix, sendFds, recvFds } from '../libc/fdpass';
 import { stdioModes } from '../terminal/stdio';
@@ -46,15 +45,6 @@ export async function startSupervisor(): Promise<any> {
   } finally {
     fs.closeSync(log);
   }
-}
-
-/**
- * collect() (lib/state/collect.ts), and when it names detached containers running without
- * a supervisor (it died), start one without waiting: it adopts them as it starts.
- */
-export function collectAndAdopt() {
-  if (!collect().length) return;
-  startSupervisor().catch(() => { /* the next box invocation tries again */ });
 }
 
 /**
