@@ -132,11 +132,6 @@ export function runArgs(o: RunOptions): string[] {
 /** Run a container to its end and collect its output. Always torn down as `box run` does (the record kept unless `rm`). */
 export async function run(what: RunOptions | string[], how: RunExtras = {}): Promise<RunResult> {
   const out: Buffer[] = [], err: Buffer[] = [];
-  const collect = (from: Readable, into: Buffer[]) => new Promise<void>((done) => {
-    from.on('data', (d: Buffer) => into.push(d));
-    from.on('error', () => done()); // a pty's EIO: the container is gone
-    from.on('close', () => done());
-  });
   const { state, warnings, tty: withTty, stdin } = prepare(what, how);
   const io: RunIO = {
     stdio: withTty ? ['ignore', 'ignore', 'ignore'] : [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -196,11 +191,6 @@ export async function exec(ref: string, command: string[] | ExecOptions, input?:
   const o: ExecOptions = Array.isArray(command) ? { command } : command;
   if (o.detach) throw new ContainerError('invalid', 'box exec: detach is not supported here');
   const out: Buffer[] = [], err: Buffer[] = [];
-  const collect = (from: Readable, into: Buffer[]) => new Promise<void>((done) => {
-    from.on('data', (d: Buffer) => into.push(d));
-    from.on('error', () => done());
-    from.on('close', () => done());
-  });
   const withStdin = !!o.stdin || input !== undefined;
   const exitCode = await library(() => execIn(get(ref), { ...o, stdin: withStdin }, {
     stdio: o.tty ? ['ignore', 'ignore', 'ignore'] : [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
@@ -215,6 +205,15 @@ export async function exec(ref: string, command: string[] | ExecOptions, input?:
     },
   }));
   return { exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+/** Gather a stream's chunks until it closes (or a pty's EIO: the container is gone). */
+function collect(from: Readable, into: Buffer[]): Promise<void> {
+  return new Promise<void>((done) => {
+    from.on('data', (d: Buffer) => into.push(d));
+    from.on('error', () => done());
+    from.on('close', () => done());
+  });
 }
 
 /** Parse and create: the record, the layer, the cgroups. */
