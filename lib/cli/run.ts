@@ -1,14 +1,13 @@
 // box run [OPTIONS] IMAGE [COMMAND [ARG...]]
 // Attached: create the container, run it with the user's terminal or stdio, forward
 // signals, tear down, exit with its status. With -d a supervisor does the running.
-import { parseRun } from '../options/run';
-import { createContainer } from '../container/create';
-import { runContainer } from '../container/start';
-import { teardown } from '../container/teardown';
-import { detach } from '../container/supervisor';
-import { runAttached } from '../supervisor/client';
-import { attachedIO } from '../terminal/stdio';
-import { forwardSignals } from '../util/signals';
+// When a supervisor runs, an attached run is handed to it whole (its warm pool starts the
+// container; lib/supervisor/run-client.ts): then this process only parses the flags and
+// passes its fds on, so what only the cold path and -d need is required when they run —
+// esbuild turns such a require() into a lazy module init, and the code cache of the `run`
+// verb then holds only what runs.
+import { parseRun, RunRequest } from '../options/run';
+import { runPooled } from '../supervisor/run-client';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -51,16 +50,28 @@ Options:
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
   if (req.help) { process.stdout.write(RUN_USAGE); return 0; }
+  if (!req.detach) {
+    const pooled = await runPooled(req);
+    if (pooled !== undefined) return pooled;
+  }
+  return runHere(req);
+}
+
+/** Create the container in this process: `run -d` (then a supervisor runs it), or attached and cold. */
+async function runHere(req: RunRequest): Promise<number> {
+  const { createContainer } = require('../container/create') as typeof import('../container/create');
   const warn = (w: string) => process.stderr.write(`WARNING: ${w}\n`);
   const state = createContainer(req, 'run', warn);
   if (req.detach) {
+    const { detach } = require('../container/supervisor') as typeof import('../container/supervisor');
     await detach(state, 'run');
     process.stdout.write(`${state.id}\n`);
     return 0;
   }
-  // a supervisor runs (detached containers): its warm pool starts this one faster
-  const pooled = await runAttached(state, state.spec.tty, state.spec.stdin);
-  if (pooled !== undefined) return pooled;
+  const { runContainer } = require('../container/start') as typeof import('../container/start');
+  const { teardown } = require('../container/teardown') as typeof import('../container/teardown');
+  const { attachedIO } = require('../terminal/stdio') as typeof import('../terminal/stdio');
+  const { forwardSignals } = require('../util/signals') as typeof import('../util/signals');
   let stage: number | undefined;
   const unforward = forwardSignals(() => stage); // from the start to the stage; after execve, to the container's PID 1
   try {

@@ -107,7 +107,10 @@ export function recvFds(sock: number, max: number, ms: number): { data: Buffer; 
   const pfd = Buffer.alloc(8);
   pfd.writeInt32LE(sock, 0);
   pfd.writeInt16LE(1 /* POLLIN */, 4);
-  const ready = func('int poll(_Inout_ void *fds, unsigned long n, int timeout)')(pfd, 1, ms);
+  const until = Date.now() + ms;
+  let ready: number;
+  // a signal (a forwarded one, the profiler's) interrupts poll: wait on for what is left
+  while ((ready = func('int poll(_Inout_ void *fds, unsigned long n, int timeout)')(pfd, 1, Math.max(0, until - Date.now()))) < 0 && koffi().errno() === 4 /* EINTR */);
   if (ready <= 0) return undefined;
   const ctl = Buffer.alloc(cmsgSpace(max));
   const buf = Buffer.alloc(65536);

@@ -44,8 +44,8 @@ export interface RunRequest {
   seccomp: SeccompChoice;   // compiled at create, against the capabilities the container ends up with
 }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
+export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
 
 /** Parse argv after `run`. The image is not resolved here; the command may still be empty (image default). */
 export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, host = hostCpus()): RunRequest & { help: boolean } {

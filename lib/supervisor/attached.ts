@@ -1,30 +1,51 @@
 // An attached `box run` through the supervisor's warm pool (the client is lib/cli/run.ts,
-// via client.ts runAttached): the client made the container (record, layer, cgroups) and
-// handed over its own stdio fds; the supervisor runs it on a pre-booted stage with those
-// fds as the container's 0–2 — so no relay is needed — or, with -t, passes the pty master
-// back for the client to relay the user's terminal. The client waits for {exit}; if it
-// dies first, the container is killed and torn down here, as its parent-death signal
+// via run-client.ts runPooled): the client parsed the flags and sent the request as data
+// with its own stdio fds; the supervisor creates the container (record, layer, cgroups), runs
+// it on a pre-booted stage with those fds as the container's 0–2 — so no relay is needed —
+// or, with -t, passes the pty master back for the client to relay the user's terminal, and
+// tears it down. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
+// client dies first, the container is killed and torn down here, as its parent-death signal
 // would have done on the cold path.
 import * as fs from 'node:fs';
 import { StdioOptions } from 'node:child_process';
-import { load, patch } from '../state/store';
 import { processStart, signalProcess } from '../util/proc';
+import { createContainer } from '../container/create';
 import { runContainer } from '../container/start';
 import { teardown } from '../container/teardown';
 import { StagePool } from '../container/pool';
+import { BoxError } from '../libc/errors';
+import { ContainerState } from '../state/store';
 import { Identity } from './container';
+import { checkRunRequest } from './run-request';
+import { KNOBS } from './run-client';
 
 export type Send = (m: object, fds?: number[]) => void;
 
-/** `fds`: the client's, for the container's fds `targets` (the others get /dev/null). */
-export async function runAttached(id: string, targets: number[], fds: number[], me: Identity, pool: StagePool | undefined, send: Send, clientGone: Promise<void>): Promise<void> {
-  const state = load(id);
+/** The one line the CLI prints for an error (box.ts does the same for the cold path). */
+function errorLine(e: any): string {
+  const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
+  return `${known ? '' : 'box: '}${e?.message ?? e}`;
+}
+
+/** `msg`: the client's request (run-client.ts runMessage); `fds`: its fds for the container's fds msg.stdio (the others get /dev/null). */
+export async function runAttached(msg: any, fds: number[], me: Identity, pool: StagePool | undefined, send: Send, clientGone: Promise<void>): Promise<void> {
   try {
-    // a created container a client made and still owns — not one this supervisor holds for `box start`
-    if (!state || state.status !== 'created' || state.owner.pid === me.pid || targets.length !== fds.length) { send({ error: `box: container ${id.slice(0, 12)} cannot be run here`, status: 125 }); return; }
-    patch(state, { owner: me });
+    // made here as the client would have made it: a client whose settings differ runs it itself
+    if (!msg.knobs || KNOBS.some((k) => msg.knobs[k] !== (process.env[k] ?? ''))) { send({ cold: true }); return; }
+    let state: ContainerState;
+    try {
+      const req = checkRunRequest(msg.runAttached, msg.imagePath);
+      const targets = msg.stdio;
+      const ok = Array.isArray(targets) && targets.length === fds.length && new Set(targets).size === targets.length &&
+        targets.every((t: unknown) => t === 0 || t === 1 || t === 2) && (!req.spec.tty || !targets.length);
+      if (!ok) throw new BoxError('box: supervisor: invalid run request (stdio)');
+      state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }));
+    } catch (e: any) {
+      send({ error: errorLine(e), status: e?.status ?? 125 });
+      return;
+    }
     const stdio: StdioOptions = ['ignore', 'ignore', 'ignore'];
-    if (!state.spec.tty) targets.forEach((t, i) => { if (t >= 0 && t <= 2) stdio[t] = fds[i]; });
+    (msg.stdio as number[]).forEach((t, i) => { stdio[t] = fds[i]; });
     let pid: number | undefined;
     let ended = false, abandoned = false;
     // the client went away (SIGKILLed, its terminal closed) — before its stage was even
@@ -46,11 +67,11 @@ export async function runAttached(id: string, targets: number[], fds: number[], 
       }, pool?.take());
     } catch (e: any) {
       status = e.status ?? 125;
-      send({ error: e.message, status });
+      send({ error: errorLine(e), status });
     } finally {
       ended = true;
       state.exitCode = status;
-      teardown(state);
+      teardown(state, (w) => send({ warning: `box: warning: ${w}` }));
     }
     send({ exit: status });
   } finally {

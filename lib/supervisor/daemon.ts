@@ -14,8 +14,9 @@
 // Protocol on RUN/supervisor.sock (root only: the directory is 0700): one message from the
 // client (a JSON line, with fds as SCM_RIGHTS), replies as JSON lines, then the client closes.
 //   {run: ID, verb: 'run'|'create'}  →  {running} | {created} | {error, status}
-//   {attach: ID, stdio: [targets]} + the client's fds for them
-//        →  {attached, pid} (+ the pty master with -t) … {exit: status}   (attached.ts)
+//   {runAttached: RunRequest, imagePath, stdio: [targets], knobs} + the client's fds for them
+//        →  {warning}… {error, status} | {attached, pid} (+ the pty master with -t) … {exit: status}
+//           | {cold} (the client runs it itself)   (attached.ts, run-client.ts)
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -26,6 +27,7 @@ import { collect } from '../state/collect';
 import { processStart, signalProcess } from '../util/proc';
 import { superviseContainer, Identity } from './container';
 import { runAttached } from './attached';
+import { UNKNOWN_REQUEST } from './run-client';
 import { adopt } from './adopt';
 import { StagePool } from '../container/pool';
 import { recvFds, sendFds } from '../libc/fdpass';
@@ -104,7 +106,7 @@ function onClient(conn: net.Socket) {
   waitingForFirst = false;
   const fd: number = (conn as any)._handle.fd;
   // the client sends its request right after connecting: a bounded wait, in this thread
-  const first = recvFds(fd, 3, 2000);
+  const first = readRequest(fd);
   let closed = false;
   let onGone: () => void = () => {};
   const clientGone = new Promise<void>((r) => { onGone = r; });
@@ -117,16 +119,38 @@ function onClient(conn: net.Socket) {
     try { sendFds(fd, Buffer.from(JSON.stringify(m) + '\n'), fds); } catch { conn.destroy(); }
   };
   let req: any;
-  try { req = first && JSON.parse(first.data.toString().split('\n')[0]); } catch { /* not ours */ }
+  try { req = first && JSON.parse(first.data.toString()); } catch { /* not ours */ }
   if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
     track(superviseContainer(req.run, req.verb, me, anchor, send, warmPool()));
-  } else if (typeof req?.attach === 'string' && ID.test(req.attach) && Array.isArray(req.stdio)) {
-    track(runAttached(req.attach, req.stdio, first!.fds, me, warmPool(), send, clientGone));
+  } else if (req?.runAttached && typeof req.runAttached === 'object') {
+    track(runAttached(req, first!.fds, me, warmPool(), send, clientGone));
   } else {
     for (const f of first?.fds ?? []) fs.closeSync(f);
-    send({ error: 'box: supervisor: unknown request', status: 125 });
+    send({ error: UNKNOWN_REQUEST, status: 125 });
     conn.destroy();
   }
+}
+
+const MAX_REQUEST = 16 << 20;
+/**
+ * The client's one request line and the fds sent with it. A long one (a run's environment, its
+ * seccomp profile) may come in several reads; the fds come with the first.
+ */
+function readRequest(fd: number): { data: Buffer; fds: number[] } | undefined {
+  const first = recvFds(fd, 3, 2000);
+  if (!first) return undefined;
+  const parts = [first.data];
+  let size = first.data.length;
+  while (!parts[parts.length - 1].includes(10) && size < MAX_REQUEST) {
+    const more = recvFds(fd, 0, 2000);
+    if (!more) break;
+    for (const f of more.fds) fs.closeSync(f);
+    parts.push(more.data);
+    size += more.data.length;
+  }
+  const data = Buffer.concat(parts);
+  const nl = data.indexOf(10);
+  return { data: nl < 0 ? data : data.subarray(0, nl), fds: first.fds };
 }
 
 /** Nothing supervised and nobody talking: unpublish the socket, release the anchor, go. */

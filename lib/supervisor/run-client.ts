@@ -1,0 +1,128 @@
+// The client's side of an attached `box run` on the supervisor's warm pool (attached.ts is
+// the other side). This is most of what a pooled run costs, so it does little and loads
+// little: the caller parsed the flags (parseRun: -e NAME, --env-file and the seccomp
+// profile are resolved in this process, against its environment and cwd); this sends the
+// request as data with this process's stdio fds, prints what comes back, forwards signals
+// to the container's PID 1 and returns its exit status. The supervisor creates, runs and
+// tears the container down, and resolves nothing in its own cwd or environment for us.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { isatty } from 'node:tty';
+import { SUPERVISOR_SOCKET } from '../state/paths';
+import { connectUnix, sendFds, recvFds } from '../libc/fdpass';
+import { BoxError } from '../libc/errors';
+import { forwardSignals } from '../util/signals';
+import type { RunRequest } from '../options/run';
+
+/** What an older supervisor answers a request it does not know: run it cold then. */
+export const UNKNOWN_REQUEST = 'box: supervisor: unknown request';
+/** The settings that change how a container is made (tests set them per client): the supervisor runs cold what it would make otherwise. */
+export const KNOBS = ['BOX_NO_OVERLAY', 'BOX_OLD_KERNEL'] as const;
+
+/** The request as sent: an image given as a relative path travels as an absolute one too (the store is asked first, as resolveImage does). */
+export function runMessage(req: RunRequest, stdio: number[]): object {
+  const { image } = req.spec;
+  const imagePath = !image.startsWith('/') && (image.startsWith('.') || image.includes('/')) ? path.resolve(image) : undefined;
+  const { help: _help, ...data } = req as RunRequest & { help?: boolean };
+  return { runAttached: data, imagePath, stdio, knobs: Object.fromEntries(KNOBS.map((k) => [k, process.env[k] ?? ''])) };
+}
+
+/**
+ * Run `req` on the supervisor's pool; its exit status. Undefined when this process must run
+ * it itself, cold, as before: no supervisor, one on its way out (the request was not read),
+ * an older one, or a run that needs relays of its own (a non-tty container on the user's
+ * terminal: it must not get the host's tty; lib/terminal/stdio.ts).
+ */
+export async function runPooled(req: RunRequest): Promise<number | undefined> {
+  const { tty, stdin } = req.spec;
+  if (!tty && (isatty(1) || isatty(2) || (stdin && isatty(0)))) return undefined;
+  if (!fs.existsSync(SUPERVISOR_SOCKET)) return undefined;
+  let fd: number;
+  try { fd = connectUnix(SUPERVISOR_SOCKET); } catch { return undefined; }
+  // the container's 0–2 are these very fds (no relay); with -t it gets a pty and none of them
+  const targets = tty ? [] : stdin ? [0, 1, 2] : [1, 2];
+  let sock: net.Socket | undefined;
+  let unforward = () => {};
+  try {
+    try {
+      sendFds(fd, Buffer.from(JSON.stringify(runMessage(req, targets)) + '\n'), targets);
+    } catch {
+      return undefined; // EPIPE: it closed the connection unread, on its way out
+    }
+    const lines = new Lines();
+    const fds: number[] = [];
+    let heard = false;
+    // Until the container runs: read here, synchronously (signals wait meanwhile; the pty
+    // master comes with {attached}, and libuv's reads would drop it)
+    let m: any;
+    for (;;) {
+      m = lines.next();
+      if (m === undefined) {
+        const got = recvFds(fd, 1, 24 * 3600 * 1000);
+        if (!got) { m = null; break; }
+        fds.push(...got.fds);
+        lines.push(got.data);
+        continue;
+      }
+      if ((m.cold || m.error === UNKNOWN_REQUEST) && !heard) return undefined; // nothing was made
+      heard = true;
+      if (typeof m.warning === 'string') { process.stderr.write(`${m.warning}\n`); continue; }
+      break;
+    }
+    if (!m) {
+      if (!heard) return undefined; // it was exiting and never read this: nothing was made
+      throw new BoxError('box: the supervisor went away while setting up the container');
+    }
+    if (m.error) throw new BoxError(String(m.error), m.status ?? 125);
+    if (m.exit !== undefined) return m.exit;
+    const pid: number = m.pid;
+    unforward = forwardSignals(() => pid);
+    let relay: Promise<void> | undefined;
+    if (tty && fds.length) {
+      const t = require('../terminal/tty');
+      t.syncSize(fds[0]);
+      relay = t.relayPty({ master: fds[0], index: -1 }, stdin);
+    }
+    // then the event loop's: signals are forwarded while the container runs
+    sock = new net.Socket({ fd, readable: true, writable: false });
+    const end = await new Promise<any>((resolve) => {
+      const take = () => {
+        for (let e = lines.next(); e !== undefined; e = lines.next()) {
+          if (typeof e?.warning === 'string') process.stderr.write(`${e.warning}\n`);
+          else if (e?.exit !== undefined || e?.error) return resolve(e);
+        }
+      };
+      sock!.on('data', (d: Buffer) => { lines.push(d); take(); });
+      sock!.on('close', () => resolve(null));
+      sock!.on('error', () => { /* then close */ });
+      take();
+    });
+    if (relay) await drain(relay);
+    if (!end) throw new BoxError('box: the supervisor exited while the container ran');
+    if (end.error) throw new BoxError(String(end.error), end.status ?? 125);
+    return end.exit;
+  } finally {
+    unforward();
+    if (sock) sock.destroy(); else fs.closeSync(fd);
+  }
+}
+
+/** JSON lines as they arrive in pieces. */
+class Lines {
+  private partial = '';
+  private queue: any[] = [];
+  push(d: Buffer) {
+    const parts = (this.partial + d.toString()).split('\n');
+    this.partial = parts.pop()!;
+    for (const p of parts) if (p) this.queue.push(JSON.parse(p));
+  }
+  next(): any { return this.queue.shift(); }
+}
+
+/** The pty relay ends by itself on EIO once the container is gone; what it wrote last gets 2 s to arrive. */
+async function drain(relay: Promise<void>) {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([relay, new Promise((r) => { timer = setTimeout(r, 2000); })]);
+  clearTimeout(timer);
+}
