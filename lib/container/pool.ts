@@ -36,12 +36,17 @@ export class StagePool<S extends PooledStage = Stage> {
   /** The pids of the idle stages. */
   get pids(): number[] { return this.idle.map((s) => s.child.pid!); }
 
-  /** A waiting stage, now the caller's (its own to close), or undefined when none is idle. A replacement starts after this returns. */
-  take(): S | undefined {
+  /**
+   * A waiting stage, now the caller's (its own to close), or undefined when none is idle. A
+   * replacement starts after this returns, or once `refillAfter` settles: a booting stage is
+   * a Node start-up of CPU, which on a small host slows the very run that took one.
+   */
+  take(refillAfter?: Promise<unknown>): S | undefined {
     let s: S | undefined;
     while ((s = this.idle.shift()) && !alive(s.child.pid)) this.forget(s); // died; its exit event is still on its way
     if (s) { this.idleDeaths = 0; s.hold(true); }
-    this.fillSoon();
+    if (refillAfter && s) refillAfter.then(() => this.fillSoon(), () => this.fillSoon());
+    else this.fillSoon();
     return s;
   }
 
