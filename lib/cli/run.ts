@@ -52,6 +52,9 @@ export async function run(args: string[]): Promise<number> {
   if (req.help) { process.stdout.write(RUN_USAGE); return 0; }
   if (!req.detach) {
     const pooled = await runPooled(req);
+    // without -t nothing went through process.stdout: exit now, not once it drained (box.ts
+    // exit(); making the stream of a piped stdout loads Node's `net`, ~4 ms)
+    if (pooled !== undefined && !req.spec.tty) process.exit(pooled);
     if (pooled !== undefined) return pooled;
   }
   return runHere(req);

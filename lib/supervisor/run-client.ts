@@ -5,12 +5,13 @@
 // request as data with this process's stdio fds, prints what comes back, forwards signals
 // to the container's PID 1 and returns its exit status. The supervisor creates, runs and
 // tears the container down, and resolves nothing in its own cwd or environment for us.
+//   Node's `net` and `tty` modules alone take ~5 ms to load, more than koffi, which this
+// needs anyway to pass fds: the socket is koffi's, and read through fs (a libuv pool thread).
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { isatty } from 'node:tty';
 import { SUPERVISOR_SOCKET } from '../state/paths';
 import { connectUnix, sendFds, recvFds } from '../libc/fdpass';
+import { func } from '../libc/core';
 import { BoxError } from '../libc/errors';
 import { forwardSignals } from '../util/signals';
 import type { RunRequest } from '../options/run';
@@ -36,13 +37,13 @@ export function runMessage(req: RunRequest, stdio: number[]): object {
  */
 export async function runPooled(req: RunRequest): Promise<number | undefined> {
   const { tty, stdin } = req.spec;
+  const isatty = func('int isatty(int fd)');
   if (!tty && (isatty(1) || isatty(2) || (stdin && isatty(0)))) return undefined;
   if (!fs.existsSync(SUPERVISOR_SOCKET)) return undefined;
   let fd: number;
   try { fd = connectUnix(SUPERVISOR_SOCKET); } catch { return undefined; }
   // the container's 0–2 are these very fds (no relay); with -t it gets a pty and none of them
   const targets = tty ? [] : stdin ? [0, 1, 2] : [1, 2];
-  let sock: net.Socket | undefined;
   let unforward = () => {};
   try {
     try {
@@ -67,7 +68,7 @@ export async function runPooled(req: RunRequest): Promise<number | undefined> {
       }
       if ((m.cold || m.error === UNKNOWN_REQUEST) && !heard) return undefined; // nothing was made
       heard = true;
-      if (typeof m.warning === 'string') { process.stderr.write(`${m.warning}\n`); continue; }
+      if (typeof m.warning === 'string') { warn(m.warning); continue; }
       break;
     }
     if (!m) {
@@ -84,28 +85,34 @@ export async function runPooled(req: RunRequest): Promise<number | undefined> {
       t.syncSize(fds[0]);
       relay = t.relayPty({ master: fds[0], index: -1 }, stdin);
     }
-    // then the event loop's: signals are forwarded while the container runs
-    sock = new net.Socket({ fd, readable: true, writable: false });
-    const end = await new Promise<any>((resolve) => {
-      const take = () => {
-        for (let e = lines.next(); e !== undefined; e = lines.next()) {
-          if (typeof e?.warning === 'string') process.stderr.write(`${e.warning}\n`);
-          else if (e?.exit !== undefined || e?.error) return resolve(e);
-        }
-      };
-      sock!.on('data', (d: Buffer) => { lines.push(d); take(); });
-      sock!.on('close', () => resolve(null));
-      sock!.on('error', () => { /* then close */ });
-      take();
-    });
+    // then in the event loop's time, so that signals are forwarded while the container runs
+    let end: any;
+    while ((end = lines.next() ?? (await readMore(fd, lines))) !== null) {
+      if (typeof end.warning === 'string') warn(end.warning);
+      else if (end.exit !== undefined || end.error) break;
+    }
     if (relay) await drain(relay);
     if (!end) throw new BoxError('box: the supervisor exited while the container ran');
     if (end.error) throw new BoxError(String(end.error), end.status ?? 125);
     return end.exit;
   } finally {
     unforward();
-    if (sock) sock.destroy(); else fs.closeSync(fd);
+    fs.closeSync(fd);
   }
+}
+
+const warn = (w: string) => fs.writeSync(2, `${w}\n`);
+
+/** Read what the supervisor sent next (in a pool thread: the socket blocks); the next message, or null at EOF. */
+function readMore(fd: number, lines: Lines): Promise<any> {
+  const buf = Buffer.allocUnsafe(65536);
+  return new Promise((resolve) => {
+    fs.read(fd, buf, 0, buf.length, null, (err, n) => {
+      if (err || !n) return resolve(null);
+      lines.push(buf.subarray(0, n));
+      resolve(lines.next() ?? readMore(fd, lines));
+    });
+  });
 }
 
 /** JSON lines as they arrive in pieces. */
