@@ -63,7 +63,14 @@ function blob(name: string, bytes: Buffer, compress: boolean): string {
   return `{ sha256: ${JSON.stringify(sha256(bytes))}, size: ${bytes.length}, data: () => globalThis.__boxPart(${JSON.stringify(name)}) }`;
 }
 
+let embeddedText: string | undefined;
+/** lib/embedded.ts as generated data; its parts are added once, whichever builds ask for it. */
 function embeddedModule(): string {
+  embeddedText ??= makeEmbeddedModule();
+  return embeddedText;
+}
+
+function makeEmbeddedModule(): string {
   const koffi = ARCHES.map((a) => `${JSON.stringify(a)}: ${blob(`koffi-${a}`, koffiNative(a), true)}`).join(',\n');
   const busybox = fs.readFileSync(path.join(top, 'images', 'busybox.tar.gz'));
   // Node's arch names, Debian's file names (images/init/fetch.sh).
@@ -157,11 +164,15 @@ async function main() {
   // tsx: development only (lib/container/launch.ts selfArgs), never reached in the bundle
   const main = await esbuild.build({ ...common, entryPoints: [path.join(top, 'box.ts')], plugins: [embed], metafile: true, external: ['tsx/cjs'] });
   const code = Buffer.from(memoizeToESM(main.outputFiles![0].text.replace(/^#!.*\n/, '')));
-  parts.unshift({ name: 'code', b64: code.toString('base64') });
+  // `box run`'s own small part, tried first by the loader (lib/cli/run-fast.ts): the modules an
+  // attached run on the supervisor's pool needs, a copy of their code in box's
+  const fast = await esbuild.build({ ...common, entryPoints: [path.join(top, 'lib', 'cli', 'run-fast.ts')], plugins: [embed], metafile: true });
+  const fastCode = Buffer.from(memoizeToESM(fast.outputFiles![0].text));
+  parts.unshift({ name: 'code', b64: code.toString('base64') }, { name: 'run-fast', b64: fastCode.toString('base64') });
   // The payload ends the file; each part's offset is counted back from the end of the file.
   const MARKER = '\n/*BOX-PAYLOAD\n';
   const payload = MARKER + parts.map((p) => p.b64 + '\n').join('') + '*/\n';
-  const manifest: { codeHash: string; parts: Record<string, [number, number]> } = { codeHash: sha256(code), parts: {} };
+  const manifest: { codeHash: string; parts: Record<string, [number, number]> } = { codeHash: sha256(Buffer.concat([code, fastCode])), parts: {} };
   let at = MARKER.length;
   for (const p of parts) {
     manifest.parts[p.name] = [payload.length - at, p.b64.length];
@@ -176,7 +187,7 @@ async function main() {
   // (no .js name), so this names its exports over require('./box').
   fs.writeFileSync(path.join(top, 'box.mjs'), await esmWrapper());
   const size = fs.statSync(outfile).size;
-  console.log(`built box: ${(size / 1024).toFixed(0)} KiB (${Object.keys(main.metafile!.inputs).length} inputs; code ${(code.length / 1024).toFixed(0)} KiB)`);
+  console.log(`built box: ${(size / 1024).toFixed(0)} KiB (${Object.keys(main.metafile!.inputs).length} inputs; code ${(code.length / 1024).toFixed(0)} KiB; run's fast part ${(fastCode.length / 1024).toFixed(0)} KiB, ${Object.keys(fast.metafile!.inputs).length} inputs)`);
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });

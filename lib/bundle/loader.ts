@@ -70,21 +70,29 @@ function part(name: string): string {
 // may never exit through us, and its argv says nothing of a role: no cache there.
 const role = !main ? undefined : /^(__)?[a-z]{1,12}$/.test(process.argv[2] ?? '') ? process.argv[2] : 'cli';
 const dir = role && cacheDirs().find(safeDir);
-const cacheFile = dir && path.join(dir, `code-${BOX_MANIFEST.codeHash.slice(0, 16)}-${role}.v8`);
-let cachedData: Buffer | undefined;
-try {
-  if (cacheFile) cachedData = fs.readFileSync(cacheFile);
-} catch { /* first run */ }
+const saves: (() => void)[] = [];
 
-const code = Buffer.from(part('code'), 'base64').toString('utf8');
-const script = new vm.Script(Module.wrap(code), { filename: file, cachedData });
+/** Compile one code part (with the code cache of `cacheRole`) and run it as the CommonJS module `m`. */
+function load(name: string, cacheRole: string | undefined, m: { exports: any }) {
+  const cacheFile = dir && cacheRole && path.join(dir, `code-${BOX_MANIFEST.codeHash.slice(0, 16)}-${cacheRole}.v8`);
+  let cachedData: Buffer | undefined;
+  try {
+    if (cacheFile) cachedData = fs.readFileSync(cacheFile);
+  } catch { /* first run */ }
+  const code = Buffer.from(part(name), 'base64').toString('utf8');
+  const script = new vm.Script(Module.wrap(code), { filename: file, cachedData });
+  // Save the code cache (with every function compiled so far) when there is none yet
+  saves.push(() => {
+    if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+    try { writeFileAtomic(cacheFile, script.createCachedData(), 0o600); } catch { /* read-only: no cache */ }
+    cachedData = Buffer.alloc(0);
+    pruneCodeCaches();
+  });
+  script.runInThisContext().call(m.exports, m.exports, req, m, file, path.dirname(file));
+}
 
-/** Save the code cache (with every function compiled so far) when there is none yet. */
 function saveCodeCache() {
-  if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
-  try { writeFileAtomic(cacheFile, script.createCachedData(), 0o600); } catch { /* read-only: no cache */ }
-  cachedData = Buffer.alloc(0);
-  pruneCodeCaches();
+  for (const save of saves) save();
 }
 
 /**
@@ -104,7 +112,21 @@ function pruneCodeCaches() {
   } catch { /* not ours to list: leave it */ }
 }
 (globalThis as any).__boxSaveCodeCache = saveCodeCache; // the stage calls it before execve
-if (cacheFile) process.once('exit', (status) => { if (status === 0) saveCodeCache(); }); // a mistyped verb leaves no cache
+if (dir) process.once('exit', (status) => { if (status === 0) saveCodeCache(); }); // a mistyped verb leaves no cache
 
-script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
-if (direct) mod.loaded = true;
+function loadBox() {
+  load('code', role, mod);
+  if (direct) mod.loaded = true;
+}
+
+// `box run` tries its own small part first (lib/cli/run-fast.ts): an attached run handed to
+// the store's supervisor needs ~10% of box's code, and reading, decoding and compiling all of
+// it was a third of what such a run cost its client. Whatever that part does not do (it says
+// so before it made anything), box's code does, as for any verb.
+if (main && role === 'run' && BOX_MANIFEST.parts['run-fast']) {
+  const fast = { exports: {} as any };
+  load('run-fast', 'run-fast', fast);
+  fast.exports.runFast(process.argv.slice(3)).then((done: boolean) => { if (!done) loadBox(); });
+} else {
+  loadBox();
+}

@@ -1,0 +1,32 @@
+// `box run`'s first try in the shipped ./box: a code part of its own (scripts/build.ts, ~40 KB
+// against box's ~400 KB to read, decode and compile), which the loader (lib/bundle/loader.ts)
+// runs before box's code. It does an attached run handed whole to the store's supervisor
+// (lib/supervisor/run-client.ts) and exits with its status. Anything else — -d, --help, a
+// flag error, a terminal that needs relays, no supervisor or one on its way out — answers
+// false before anything was made, and the loader goes on with box's code, which does it the
+// usual way (lib/cli/run.ts; a flag error is found again there and printed as usual).
+import { parseRun } from '../options/run';
+import { runPooled } from '../supervisor/run-client';
+import { BoxError } from '../libc/errors';
+
+/** True when the run was done here (the process is exiting with its status); false: nothing was done. */
+export async function runFast(args: string[]): Promise<boolean> {
+  let req;
+  try { req = parseRun(args); } catch { return false; }
+  if (req.help || req.detach) return false;
+  let status: number | undefined;
+  try {
+    status = await runPooled(req);
+  } catch (e: any) {
+    // box.ts's way: the one line (box's own errors come whole), then the status
+    const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
+    process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
+    status = typeof e?.status === 'number' ? e.status : 125;
+  }
+  if (status === undefined) return false;
+  const code = status;
+  // with -t the pty's output went through process.stdout: exit once it drained
+  if (req.spec.tty) process.stdout.write('', () => process.exit(code));
+  else process.exit(code);
+  return true;
+}
