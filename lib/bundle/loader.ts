@@ -11,7 +11,8 @@
 // replaced (an upgrade) while this process runs; except in the helpers that enter a container
 // or an image (__init, __exec, __untar), which hold no fd on a host file longer than a read.
 // Either way the code part is compiled with a V8 code cache kept in the private cache
-// directory, one per role (the CLI, the container stage), made on first use.
+// directory, one per role (the CLI, the container stage), made on first use. `box run` first
+// tries a small part of its own (run-fast, below).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
@@ -122,8 +123,9 @@ function loadBox() {
 // `box run` tries its own small part first (lib/cli/run-fast.ts): an attached run handed to
 // the store's supervisor needs ~10% of box's code, and reading, decoding and compiling all of
 // it was a third of what such a run cost its client. Whatever that part does not do (it says
-// so before it made anything), box's code does, as for any verb.
-if (main && role === 'run' && BOX_MANIFEST.parts['run-fast']) {
+// so before it made anything), box's code does, as for any verb. Not as a *runc name: that
+// `run` is the OCI runtime's (box.ts).
+if (main && role === 'run' && BOX_MANIFEST.parts['run-fast'] && !/runc$/.test(process.argv[1] ?? '')) {
   const fast = { exports: {} as any };
   load('run-fast', 'run-fast', fast);
   fast.exports.runFast(process.argv.slice(3)).then((done: boolean) => { if (!done) loadBox(); });
