@@ -21,10 +21,14 @@ export const UNKNOWN_REQUEST = 'box: supervisor: unknown request';
 /** The settings that change how a container is made (tests set them per client): the supervisor runs cold what it would make otherwise. */
 export const KNOBS = ['BOX_NO_OVERLAY', 'BOX_OLD_KERNEL'] as const;
 
-/** The request as sent: an image given as a relative path travels as an absolute one too (the store is asked first, as resolveImage does). */
+/**
+ * The request as sent. An image that may be a relative path travels as the absolute path it
+ * names here too, if that exists (the supervisor asks its store first, as resolveImage does).
+ */
 export function runMessage(req: RunRequest, stdio: number[]): object {
   const { image } = req.spec;
-  const imagePath = !image.startsWith('/') && (image.startsWith('.') || image.includes('/')) ? path.resolve(image) : undefined;
+  const pathish = !image.startsWith('/') && (image.startsWith('.') || image.includes('/'));
+  const imagePath = pathish && fs.existsSync(image) ? path.resolve(image) : undefined;
   const { help: _help, ...data } = req as RunRequest & { help?: boolean };
   return { runAttached: data, imagePath, stdio, knobs: Object.fromEntries(KNOBS.map((k) => [k, process.env[k] ?? ''])) };
 }

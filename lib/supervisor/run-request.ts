@@ -61,6 +61,9 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   } else if (sc?.kind !== 'builtin' && sc?.kind !== 'unconfined') bad('seccomp');
   if (s.seccomp !== (data.seccomp.kind === 'file' ? data.seccomp.path : data.seccomp.kind)) bad('seccomp');
   // resolveImage's order: the store, then a path — relative to the client's cwd, never ours
-  if (!s.image.startsWith('/') && (s.image.startsWith('.') || (s.image.includes('/') && !findImage(s.image)))) s.image = absolute(imagePath, 'image path');
+  if (!s.image.startsWith('/') && (s.image.startsWith('.') || (s.image.includes('/') && !findImage(s.image)))) {
+    if (imagePath === undefined) throw new BoxError(`box run: image "${s.image}": no such file or directory`); // resolveImage's words
+    s.image = absolute(imagePath, 'image path');
+  }
   return { detach: false, entrypoint: data.entrypoint, seccomp: data.seccomp, spec: s };
 }

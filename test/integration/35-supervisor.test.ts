@@ -6,7 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { box, boxAsync, until, exitOf, STATE, CG_PARENT, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM } from '../helpers/box';
+import * as os from 'node:os';
+import { box, boxAsync, until, exitOf, STATE, CG_PARENT, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM, boxCgroups, stateEntries } from '../helpers/box';
 import { runInPty, PROMPT } from '../helpers/pty';
 
 const record = (id: string) => JSON.parse(fs.readFileSync(path.join(STATE, 'containers', id, 'state.json'), 'utf8'));
@@ -131,6 +132,78 @@ test('box run on the supervisor\'s warm pool: isolation, exit status, stdin, -t;
     await gone();
   } finally {
     removeAll('sv-pool-keep', 'sv-pooled', 'sv-victim');
+  }
+});
+
+test('box run through the pool is created by the supervisor from the client\'s request: its errors, names, environment and cwd are the client\'s; a SIGKILLed client\'s --rm container leaves nothing', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-sv-req-'));
+  try {
+    const keep = detached(['--name', 'sv-req-keep', 'busybox', 'sh', '-c', UNTIL_TERM]);
+    const sup = record(keep).owner.pid;
+    await until(() => idleStages(sup).length > 0, 30000, 'a pooled stage');
+    const before = stateEntries().sort();
+    // made by the supervisor: the record's owner from the start
+    const r = box(['run', '--name', 'sv-req-made', 'busybox', 'true']);
+    assert.is(r.status, 0, r.stderr);
+    const made = JSON.parse(box(['inspect', 'sv-req-made']).stdout)[0];
+    assert.is(record(made.Id).owner.pid, sup);
+    assert.is(box(['rm', 'sv-req-made']).status, 0);
+    // errors found there come back as the cold path prints them, with its status; nothing is left
+    const missing = box(['run', '--rm', 'sv-no-such-image', 'true']);
+    assert.is(missing.status, 125);
+    assert.is(missing.stderr, 'box run: unable to find image "sv-no-such-image": not in the store (box images), not the builtin "busybox", not a path (box pull sv-no-such-image fetches it)\n');
+    const noCmd = box(['run', '--rm', '--entrypoint', '', 'busybox']);
+    assert.is(noCmd.status, 125);
+    assert.match(noCmd.stderr, /^box run: no command specified/);
+    const conflict = box(['run', '--rm', '--name', 'sv-req-keep', 'busybox', 'true']);
+    assert.is(conflict.status, 125);
+    assert.match(conflict.stderr, /Conflict\. The container name "\/sv-req-keep" is already in use/);
+    const badFlag = box(['run', '--rm', '--cpus', '1000', 'busybox', 'true']);
+    assert.is(badFlag.status, 125);
+    assert.match(badFlag.stderr, /^box run: Range of CPUs is from 0\.01/);
+    const relVolume = box(['run', '--rm', '-v', 'data:/data', 'busybox', 'true']);
+    assert.is(relVolume.status, 125);
+    assert.match(relVolume.stderr, /invalid volume "data:\/data": the host path must be absolute/);
+    const exit127 = box(['run', '--rm', 'busybox', 'sv-no-such-command']);
+    assert.is(exit127.status, 127, exit127.stderr);
+    assert.equal(stateEntries().sort(), before, 'no record left by a failed run');
+    // the client's environment (-e NAME, --env-file relative to its cwd), never the supervisor's
+    fs.writeFileSync(path.join(tmp, 'vars'), 'SV_FROM_FILE=file\nSV_FROM_CLIENT\n');
+    const env = box(['run', '--rm', '-e', 'SV_FROM_CLIENT', '-e', 'PATH', '-e', 'SV_UNSET', '--env-file', './vars', 'busybox', 'sh', '-c', 'echo "$SV_FROM_CLIENT|$SV_FROM_FILE|${SV_UNSET-unset}|$PATH"'],
+      { cwd: tmp, env: { SV_FROM_CLIENT: 'client', PATH: `/sv/client/bin:${process.env.PATH}` } });
+    assert.is(env.stdout, `client|file|unset|/sv/client/bin:${process.env.PATH}\n`, env.stderr);
+    // paths relative to the client's cwd: an image directory, a seccomp profile; -v binds the absolute path it gave
+    const images = path.dirname(path.dirname(record(keep).rootfs.lower[0])); // <store>/images/<busybox>/rootfs
+    const profile = path.join(images, 'sv-profile.json');
+    fs.writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] }));
+    fs.writeFileSync(path.join(tmp, 'file'), 'bound\n');
+    try {
+      const image = `./${path.basename(path.dirname(record(keep).rootfs.lower[0]))}/rootfs`;
+      const rel = box(['run', '--rm', '--security-opt', 'seccomp=sv-profile.json', '-v', `${tmp}:/mnt:ro`, image, 'sh', '-c', 'cat /mnt/file; mkdir /x 2>/dev/null || echo refused'], { cwd: images });
+      assert.is(rel.status, 0, rel.stderr);
+      assert.is(rel.stdout, 'bound\nrefused\n');
+      const missingRel = box(['run', '--rm', './sv-no-such-dir', 'true'], { cwd: images });
+      assert.is(missingRel.status, 125);
+      assert.is(missingRel.stderr, 'box run: image "./sv-no-such-dir": no such file or directory\n');
+    } finally {
+      fs.rmSync(profile, { force: true });
+    }
+    // a client SIGKILLed while its --rm container runs: killed, torn down and removed, nothing left
+    const cgroups = boxCgroups().sort();
+    const victim = boxAsync(['run', '--rm', '--name', 'sv-req-victim', 'busybox', 'sleep', '300']);
+    const vid = await until(() => { const v = box(['inspect', 'sv-req-victim']); const c = v.status === 0 && JSON.parse(v.stdout)[0]; return c && c.State.Running && c.Id; }, 30000, 'sv-req-victim to run');
+    const vpid = record(vid).pid;
+    victim.kill('SIGKILL');
+    await exitOf(victim);
+    await until(() => !running(vpid) && !stateEntries().includes(vid), 30000, 'sv-req-victim to be killed and removed');
+    assert.equal(stateEntries().sort(), before);
+    assert.equal(boxCgroups().sort(), cgroups, 'its cgroups are gone');
+    assert.is.not(box(['inspect', 'sv-req-victim']).status, 0);
+    assert.is(box(['stop', 'sv-req-keep']).status, 0);
+    await gone();
+  } finally {
+    removeAll('sv-req-keep', 'sv-req-made', 'sv-req-victim');
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
 
