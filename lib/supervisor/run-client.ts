@@ -41,9 +41,9 @@ export function runMessage(req: RunRequest, stdio: number[]): object {
  */
 export async function runPooled(req: RunRequest): Promise<number | undefined> {
   const { tty, stdin } = req.spec;
+  if (!fs.existsSync(SUPERVISOR_SOCKET)) return undefined;
   const isatty = func('int isatty(int fd)');
   if (!tty && (isatty(1) || isatty(2) || (stdin && isatty(0)))) return undefined;
-  if (!fs.existsSync(SUPERVISOR_SOCKET)) return undefined;
   let fd: number;
   try { fd = connectUnix(SUPERVISOR_SOCKET); } catch { return undefined; }
   // the container's 0–2 are these very fds (no relay); with -t it gets a pty and none of them
