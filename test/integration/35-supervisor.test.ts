@@ -188,6 +188,15 @@ test('box run through the pool is created by the supervisor from the client\'s r
     } finally {
       fs.rmSync(profile, { force: true });
     }
+    // a signal to the client goes to the container's PID 1
+    const term = boxAsync(['run', '--rm', '--name', 'sv-req-term', 'busybox', 'sh', '-c', 'trap "exit 9" TERM; while :; do sleep 0.1; done']);
+    const termExit = exitOf(term);
+    const tpid = await until(() => { const v = box(['inspect', 'sv-req-term']); const c = v.status === 0 && JSON.parse(v.stdout)[0]; return c && c.State.Running && c.State.Pid; }, 30000, 'sv-req-term to run');
+    assert.is(record(JSON.parse(box(['inspect', 'sv-req-term']).stdout)[0].Id).owner.pid, sup);
+    const caught = () => BigInt(`0x${/^SigCgt:\s+(\w+)/m.exec(fs.readFileSync(`/proc/${tpid}/status`, 'utf8'))?.[1] ?? '0'}`);
+    await until(() => (caught() & (BigInt(1) << BigInt(14))) !== BigInt(0), 30000, 'its TERM trap');
+    term.kill('SIGTERM');
+    assert.is((await termExit).code, 9);
     // a client SIGKILLed while its --rm container runs: killed, torn down and removed, nothing left
     const cgroups = boxCgroups().sort();
     const victim = boxAsync(['run', '--rm', '--name', 'sv-req-victim', 'busybox', 'sleep', '300']);
@@ -202,7 +211,7 @@ test('box run through the pool is created by the supervisor from the client\'s r
     assert.is(box(['stop', 'sv-req-keep']).status, 0);
     await gone();
   } finally {
-    removeAll('sv-req-keep', 'sv-req-made', 'sv-req-victim');
+    removeAll('sv-req-keep', 'sv-req-made', 'sv-req-victim', 'sv-req-term');
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
