@@ -1,11 +1,11 @@
-// The idle supervisor gives memory back (lib/supervisor/trim.ts): after ten quiet seconds
-// it collects, trims malloc and pages out the file pages only it maps — and must then work
-// as before: the log it was writing, exec through the namespace fds it holds, stop.
+// The shared supervisor's memory: after ten quiet seconds it collects, trims malloc and pages
+// out the file pages only it maps (lib/supervisor/trim.ts) — and must then work as before: the
+// log it was writing, exec through the namespace fds it holds, stop; BOX_POOL=0 keeps no pool.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { box, until, STATE, removeAll } from '../helpers/box';
+import { box, until, STATE, ENV, removeAll, storeProcesses, SUPERVISOR_PROCS, childrenOf } from '../helpers/box';
 
 const LOG = path.join(STATE, 'run', 'supervisor.log');
 const trims = () => { try { return fs.readFileSync(LOG, 'utf8').split('\n').filter((l) => / box-supervisor: idle, trimmed: /.test(l)); } catch { return []; } };
@@ -30,6 +30,21 @@ test('after its idle trim the supervisor still logs, execs and stops its contain
     assert.is(JSON.parse(w.stdout)[0].State.ExitCode, 0, 'PID 1 handled SIGTERM');
   } finally {
     removeAll('trim-a');
+  }
+});
+
+test('BOX_POOL=0 given to the first client: its supervisor keeps no pre-booted stage', async () => {
+  await until(() => storeProcesses(SUPERVISOR_PROCS).length === 0, 30000, 'the previous supervisor to exit');
+  try {
+    const r = box(['run', '-d', '--name', 'trim-nopool', 'busybox', 'sleep', '1d'], { env: { ...ENV, BOX_POOL: '0' } });
+    assert.is(r.status, 0, r.stderr);
+    const [sup] = storeProcesses(/box-supervisor/);
+    assert.ok(sup, 'a supervisor runs');
+    const pid1 = JSON.parse(fs.readFileSync(path.join(STATE, 'containers', r.stdout.trim(), 'state.json'), 'utf8')).pid;
+    await new Promise((res) => setTimeout(res, 1500)); // a pool would boot its stage by now
+    assert.equal(childrenOf(sup), [pid1], 'the container, and no pooled stage');
+  } finally {
+    removeAll('trim-nopool');
   }
 });
 
