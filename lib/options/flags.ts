@@ -1,7 +1,7 @@
 // Docker-style option parsing on node:util parseArgs: options stop at the first positional
 // (IMAGE), everything after belongs to the container's command. Errors name the option.
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { BoxError } from '../libc/errors';
+import { FlagError } from '../libc/errors';
 
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,7 +19,7 @@ export function parseCommand(verb: string, args: string[], options: OptionTable,
     const r = parseArgs({ args: joinValues(head, options), options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, any>, positionals: [...r.positionals, ...tail] };
   } catch (e: any) {
-    throw new BoxError(`box ${verb}: ${flagError(e)}`);
+    throw new FlagError(`box ${verb}: ${flagError(e)}`);
   }
 }
 
