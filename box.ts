@@ -51,6 +51,9 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
   __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
 };
 
+/** The verbs that read or change the store (info, version and help do not: any user may run them). */
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image']);
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   if (Object.hasOwn(HIDDEN, verb ?? '')) return HIDDEN[verb](args);
@@ -59,6 +62,11 @@ async function main(argv: string[]): Promise<number> {
   if (verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) {
     const cli = require('./lib/oci/cli');
     if (cli.isOciInvocation(argv, process.argv[1] ?? '')) return cli.oci(argv);
+  }
+  // the store, its records and logs are root's (0700): as another user they would look empty
+  // ("No such container", an empty `ps -a`), which hides the real problem
+  if (STORE_VERBS.has(verb ?? '') && typeof process.geteuid === 'function' && process.geteuid() !== 0) {
+    throw new BoxError(`box ${verb}: permission denied: box manages containers as root (try sudo)`, verb === 'run' || verb === 'create' ? 125 : 1);
   }
   switch (verb) {
     case 'run': return require('./lib/cli/run').run(args);

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop, removeAll } from '../helpers/box';
+import { spawnSync } from 'node:child_process';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop, removeAll, BOX, ENV } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');
@@ -156,6 +157,17 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
     assert.is(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
   }
   assert.equal({ state: stateEntries().length, cg: boxCgroups().length }, before);
+});
+
+const asNobody = (args: string[]) => spawnSync(BOX, args, { env: ENV, encoding: 'utf8', uid: 65534, gid: 65534 });
+const nobody = asNobody(['version']);
+needs(test, nobody.status === 0, `box cannot run as uid 65534 from ${BOX} (${nobody.stderr?.trim() || nobody.error}): a parent directory closed to other users`)('as another user than root: a permission error, not an empty store', () => {
+  for (const [args, status] of [[['ps', '-a'], 1], [['logs', 'x'], 1], [['rm', 'x'], 1], [['run', 'busybox', 'true'], 125]] as [string[], number][]) {
+    const r = asNobody(args);
+    assert.is(r.status, status, args.join(' '));
+    assert.is(r.stderr, `box ${args[0]}: permission denied: box manages containers as root (try sudo)\n`);
+    assert.is(r.stdout, '');
+  }
 });
 
 test('--name: a duplicate name is refused while the first exists', () => {
