@@ -132,6 +132,7 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
     [['run', '--bogus', 'busybox'], /^box run: unknown flag: --bogus\n$/],
     [['run', '--rm', '-e'], /^box run: flag needs an argument: --env\n$/],
     [['run', '--rm', 'nosuchimage'], /^box run: unable to find image "nosuchimage".*\n$/],
+    [['run', '--rm', 'myorg/nosuchapp'], /^box run: unable to find image "myorg\/nosuchapp": not in the store \(box images\), and no such path \(box pull myorg\/nosuchapp fetches it\)\n$/],
     [['run', '--rm', '/nonexistent/rootfs'], /^box run: image "\/nonexistent\/rootfs": no such file or directory\n$/],
     [['run', '--rm', '-v', 'relative:/x', 'busybox'], /^box run: invalid volume "relative:\/x".*\n$/],
     [['run', '--rm', '--cap-add', 'NOPE', 'busybox'], /^box run: --cap-add\/--cap-drop: unknown capability: "NOPE"\n$/],
