@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // box: a small Linux container runtime. This file only dispatches: each verb lives in
-// lib/cli/ (over the Container API, lib/container/). Errors become one line and exit 125.
-import { BoxError } from './lib/libc/errors';
+// lib/cli/ (over the Container API, lib/container/). Errors become one line; exit statuses
+// as Docker's (errorStatus).
+import { BoxError, FlagError } from './lib/libc/errors';
 
 const USAGE = `Usage:  box COMMAND
 
@@ -50,6 +51,9 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
   __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
 };
 
+/** The verbs that read or change the store (info, version and help do not: any user may run them). */
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image']);
+
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
   if (Object.hasOwn(HIDDEN, verb ?? '')) return HIDDEN[verb](args);
@@ -58,6 +62,11 @@ async function main(argv: string[]): Promise<number> {
   if (verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) {
     const cli = require('./lib/oci/cli');
     if (cli.isOciInvocation(argv, process.argv[1] ?? '')) return cli.oci(argv);
+  }
+  // the store, its records and logs are root's (0700): as another user they would look empty
+  // ("No such container", an empty `ps -a`), which hides the real problem
+  if (STORE_VERBS.has(verb ?? '') && typeof process.geteuid === 'function' && process.geteuid() !== 0) {
+    throw new BoxError(`box ${verb}: permission denied: box manages containers as root (try sudo)`, verb === 'run' || verb === 'create' ? 125 : 1);
   }
   switch (verb) {
     case 'run': return require('./lib/cli/run').run(args);
@@ -102,11 +111,26 @@ if (require.main === module) {
       const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
       process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
       if (!known && process.env.BOX_DEBUG) process.stderr.write(`${e?.stack}\n`);
-      exit(e instanceof BoxError ? e.status : 125);
+      exit(errorStatus(process.argv[2], e));
     },
   );
 } else {
   module.exports = require('./lib/library');
+}
+
+/**
+ * Docker's exit statuses for the CLI's own failures: `run` and `create` fail with 125 (126/127:
+ * the command cannot be run); a wrong flag is 125 for every verb; every other verb's failure —
+ * no such container, not running, paused, a bad signal or limit, a missing argument, a failed
+ * pull, an unknown verb — is 1, except exec's set-up failures (125) and 126/127. box's helper
+ * verbs and `box oci` keep their own statuses.
+ */
+function errorStatus(verb: string | undefined, e: any): number {
+  const status = e instanceof BoxError ? e.status : 125;
+  // a wrong flag; exec's command not runnable (126/127) or its set-up refused (a stage failure)
+  if (e instanceof FlagError || status === 126 || status === 127 || e?.code === 'setup') return status;
+  if (verb === 'run' || verb === 'create' || verb === 'oci' || Object.hasOwn(HIDDEN, verb ?? '') || verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) return status;
+  return 1;
 }
 
 /** Exit once stdout has drained: relays and signal handlers must not keep box alive. */

@@ -9,9 +9,15 @@ import * as path from 'node:path';
 import { Podman, RUNC, BIN, missing } from '../test/helpers/engines';
 import { BoxStore, BOX } from './box-store';
 import { pids, cmdline, isZombie, pssKb } from './procs';
+import { TRIM_AFTER_MS } from '../lib/supervisor/trim';
 
-/** startSec: how long starting the containers added since the previous step took. */
-export interface MemRow { engine: 'box' | 'podman'; n: number; procs: number; pssKb: number; startSec: number }
+/**
+ * startSec: how long starting the containers added since the previous step took. pssKb/procs:
+ * 2 s after the last start; idlePssKb/idleProcs: once the engine has settled — box's pool let go
+ * (a minute without use) and its supervisor trimmed (lib/supervisor/trim.ts), as a host with N
+ * long-running containers and no `box run` for a minute is; conmon does not change.
+ */
+export interface MemRow { engine: 'box' | 'podman'; n: number; procs: number; pssKb: number; idleProcs: number; idlePssKb: number; startSec: number }
 type Log = (line: string) => void;
 
 const PARALLEL = 4;
@@ -39,7 +45,7 @@ function call(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ st
 }
 
 /** Measure at each n of ns; the settle pause lets start-up transients (a client's exit, a pool refill) end. */
-async function steps(engine: MemRow['engine'], ns: number[], start: () => Promise<string>, overhead: () => number[], log: Log, stop: () => boolean): Promise<MemRow[]> {
+async function steps(engine: MemRow['engine'], ns: number[], start: () => Promise<string>, overhead: () => number[], log: Log, stop: () => boolean, idle: () => Promise<void>): Promise<MemRow[]> {
   const rows: MemRow[] = [];
   const ids: string[] = [];
   for (const n of ns) {
@@ -49,8 +55,13 @@ async function steps(engine: MemRow['engine'], ns: number[], start: () => Promis
     const startSec = (Date.now() - t0) / 1000;
     await sleep(2000);
     const ps = overhead();
-    rows.push({ engine, n, procs: ps.length, pssKb: sumPss(ps), startSec });
-    log(`${engine}: ${n} detached containers (${n - before} started in ${startSec.toFixed(1)} s, ${PARALLEL} at a time): ${ps.length} ${engine === 'box' ? 'box' : 'conmon'} processes, ${(sumPss(ps) / 1024).toFixed(1)} MiB PSS`);
+    const pss = sumPss(ps);
+    await idle();
+    if (stop()) break;
+    const idlePs = overhead();
+    rows.push({ engine, n, procs: ps.length, pssKb: pss, idleProcs: idlePs.length, idlePssKb: sumPss(idlePs), startSec });
+    const what = engine === 'box' ? 'box' : 'conmon';
+    log(`${engine}: ${n} detached containers (${n - before} started in ${startSec.toFixed(1)} s, ${PARALLEL} at a time): ${ps.length} ${what} processes, ${(pss / 1024).toFixed(1)} MiB PSS; settled: ${idlePs.length} ${what} processes, ${(sumPss(idlePs) / 1024).toFixed(1)} MiB PSS`);
   }
   return rows;
 }
@@ -61,7 +72,11 @@ export async function measureBox(store: BoxStore, ns: number[], log: Log, stop: 
       const r = await store.call('run', '-d', 'busybox', 'sleep', '1d');
       if (!r.ok) throw new Error(`box run -d: exit ${r.status}: ${r.stderr.trim()}`);
       return r.stdout.trim();
-    }, () => store.processes(), log, stop);
+    }, () => store.processes(), log, stop, async () => {
+      // settled: no pooled stage left (the supervisor and its anchor only), then the supervisor's trim
+      for (let t = 0; t < 100 && !stop() && store.processes().length > 2; t++) await sleep(1000);
+      await sleep(TRIM_AFTER_MS + 3000);
+    });
   } catch (e) {
     log(`box memory: ${(e as Error).message}`);
     return [];
@@ -84,7 +99,7 @@ export async function measurePodman(ns: number[], log: Log, stop: () => boolean)
       if (r.status !== 0) throw new Error(`podman run -d: exit ${r.status}: ${r.stderr.trim()}`);
       ids.push(r.stdout.trim());
       return r.stdout.trim();
-    }, conmons, log, stop);
+    }, conmons, log, stop, async () => {});
   } catch (e) {
     log(`podman memory: ${(e as Error).message.split('\n')[0]}`);
     return [];

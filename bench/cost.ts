@@ -317,8 +317,11 @@ function markdown(res: ReturnType<typeof results>, mem: MemRow[], notes: string[
   out.push('', '| detached containers | box processes | box PSS total, MiB | box per container | conmon PSS total (podman + runc), MiB | conmon per container | box / conmon | target |', '|---|--:|--:|--:|--:|--:|--:|--:|');
   for (const n of NS) {
     const b = mem.find((m) => m.engine === 'box' && m.n === n), p = mem.find((m) => m.engine === 'podman' && m.n === n);
-    const per = (m?: MemRow) => (m ? m.pssKb / m.n : null);
-    out.push(`| N=${n} | ${b?.procs ?? '–'} | ${mib(b?.pssKb ?? null)} | ${mib(per(b))} | ${mib(p?.pssKb ?? null)} | ${mib(per(p))} | ${x(ratio(per(b), per(p)))} | ${n === NS[NS.length - 1] ? '≤ 1×' : ''} |`);
+    for (const idle of [false, true]) {
+      const kb = (m?: MemRow) => (m ? (idle ? m.idlePssKb : m.pssKb) : null);
+      const per = (m?: MemRow) => (m ? kb(m)! / m.n : null);
+      out.push(`| N=${n}, ${idle ? 'settled (pool let go, supervisor trimmed)' : '2 s after the last start'} | ${(idle ? b?.idleProcs : b?.procs) ?? '–'} | ${mib(kb(b))} | ${mib(per(b))} | ${mib(kb(p))} | ${mib(per(p))} | ${x(ratio(per(b), per(p)))} | ${idle && n === NS[NS.length - 1] ? '≤ 1×' : ''} |`);
+    }
   }
   // one line per runtime and reason, naming the rows it hit
   const skips = new Map<string, string[]>();
@@ -332,7 +335,7 @@ const NOTES = [
   '`exec`: `box exec ID true` vs `runc exec ID /bin/true`, into one long-running container each',
   '`run -d`: until the command returns; box prints the id once the container runs, runc `run -d --pid-file` with a console-less bundle',
   '`stop`: PID 1 = `sh -c \'trap "exit 0" TERM; sleep 1d & wait\'`, timed once it waits with its TERM handler set; box: `box stop ID`; runc/crun have no stop verb: `kill ID TERM`, then `state ID` called back to back until "stopped"',
-  'memory: PSS (smaps_rollup) of every box process of the store that is not a container\'s (supervisors, anchor, pool stages) / N; conmon: PSS of the conmon processes of a private podman instance running the same rootfs with runc (nothing of runc stays resident) / N',
+  'memory: PSS (smaps_rollup) of every box process of the store that is not a container\'s (supervisors, anchor, pool stages) / N, 2 s after the last start and again once settled: the pooled stage let go after a minute without use and the supervisor trimmed ten seconds later (GC, malloc_trim, MADV_PAGEOUT of the file pages only it maps; lib/supervisor/trim.ts), as on a host where N containers run and nobody ran `box run` for a minute. PSS divides a page among the processes that map it, so other Node processes on the host (this bench itself) lower box\'s share of Node\'s binary; conmon: PSS of the conmon processes of a private podman instance running the same rootfs with runc (nothing of runc stays resident) / N',
 ];
 
 async function main() {

@@ -31,7 +31,33 @@ for (const dir of ['test/unit', 'test/integration']) {
   passed += ok; skipped += skip; failed += total - ok; // uvu's Total leaves skipped tests out
   if (r.status !== 0) { code = 1; if (total === ok) failed++; }
 }
-if (ownRoot) fs.rmSync(process.env.BOX_TEST_ROOT, { recursive: true, force: true });
+if (ownRoot) {
+  if (sweep()) code = 1;
+  fs.rmSync(process.env.BOX_TEST_ROOT, { recursive: true, force: true });
+}
 if (passed === 0) code = 1;
+
+/**
+ * A suite that crashed (uvu "Exiting early") skips its own clean-up and 99-leaks may not run:
+ * remove what the store still holds — its containers (and with the last one its supervisor,
+ * anchor and cgroups) — before the store's directory goes, so that a failed run does not leave
+ * them on the machine with no record to find them by. True when there was something to remove.
+ */
+function sweep() {
+  const box = path.join(top, 'box');
+  if (process.geteuid() !== 0 || !fs.existsSync(box)) return false;
+  const env = { ...process.env, BOX_ROOT: process.env.BOX_TEST_ROOT };
+  const ids = spawnSync(box, ['ps', '-aq', '--no-trunc'], { env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (!ids.length) return false;
+  console.log(`\nwarning: ${ids.length} container(s) left in the test store ${process.env.BOX_TEST_ROOT}: removing them`);
+  spawnSync(box, ['rm', '-f', ...ids], { env, stdio: 'inherit' });
+  // the supervisor exits once it supervises nothing; its anchor record goes with it
+  const anchors = path.join(process.env.BOX_TEST_ROOT, 'run', 'anchors');
+  for (let t = 0; t < 150; t++) {
+    try { if (fs.readdirSync(anchors).length === 0) break; } catch { break; }
+    spawnSync('sleep', ['0.1']);
+  }
+  return true;
+}
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(code);

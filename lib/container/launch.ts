@@ -18,7 +18,8 @@ import { EXE_FD } from '../inside/protocol';
 import { DEFAULT_PATH } from '../util/defaults';
 import { directArgs } from '../bundle/head';
 
-const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'NODE_OPTIONS'];
+// BOX_POOL: the supervisor (started with this environment, through its anchor) reads it
+const STAGE_ENV = ['BOX_ROOT', 'BOX_DEBUG', 'BOX_CACHE_DIR', 'BOX_NO_OVERLAY', 'BOX_OLD_KERNEL', 'BOX_POOL', 'NODE_OPTIONS'];
 
 export interface Stage { child: ChildProcess; fdSock: number }
 

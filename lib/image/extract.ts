@@ -45,19 +45,29 @@ export async function untarHelper(dest: string, mode: string): Promise<number> {
   const tar = require('tar') as typeof import('tar'); // loaded before chroot: nothing is required after it
   libc.preloadForUntar();
   const input = fs.readFileSync(0);
+  // modes exactly as archived (a rootfs's /tmp is 1777), not filtered by the umask of whoever
+  // happened to unpack the image first; Docker does the same
+  process.umask(0);
   libc.chroot(dest);
   libc.chdir('/');
   const problems: string[] = [];
   const symlinks = new Set<string>();
   const wh: Whiteouts = { removed: [], opaque: [] };
+  // node-tar makes no device nodes or FIFOs. FIFOs are made below; device nodes (which every
+  // debootstrap rootfs has in /dev) are skipped: a container gets its own /dev, and a device
+  // node elsewhere in an image is a way around its device rules that it does not need
+  const fifos: { path: string; mode: number; uid: number; gid: number }[] = [];
   await new Promise<void>((resolve, reject) => {
     const x = tar.x({
-      cwd: '/', preservePaths: true, preserveOwner: process.geteuid?.() === 0, unlink: true,
+      // chmod: set the archived mode again after chown, which clears set-uid/set-gid bits
+      cwd: '/', preservePaths: true, preserveOwner: process.geteuid?.() === 0, unlink: true, chmod: true,
       filter: (p: string, entry: any) => {
         const why = unsafeEntry(p, entry.type, entry.linkpath, symlinks);
         if (why) { problems.push(why); return false; }
         const rel = p.replace(/^(\.\/)+/, '').replace(/\/$/, '');
         if (entry.type === 'SymbolicLink') symlinks.add(rel);
+        if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') return false;
+        if (entry.type === 'FIFO') { fifos.push({ path: '/' + rel, mode: (entry.mode ?? 0o644) & 0o7777, uid: entry.uid ?? 0, gid: entry.gid ?? 0 }); return false; }
         const base = path.posix.basename(rel);
         if (mode === 'layer' && base.startsWith('.wh.')) {
           const dir = path.posix.dirname(rel);
@@ -76,6 +86,13 @@ export async function untarHelper(dest: string, mode: string): Promise<number> {
   if (problems.length) {
     process.stderr.write(`invalid archive: ${problems[0]}\n`);
     return 1;
+  }
+  for (const f of fifos) {
+    fs.mkdirSync(path.posix.dirname(f.path), { recursive: true });
+    fs.rmSync(f.path, { recursive: true, force: true });
+    libc.mkfifo(f.path, f.mode);
+    if (process.geteuid?.() === 0) fs.lchownSync(f.path, f.uid, f.gid);
+    fs.chmodSync(f.path, f.mode);
   }
   for (const d of wh.opaque) {
     fs.mkdirSync('/' + d, { recursive: true });

@@ -36,6 +36,8 @@ export function resolveImage(ref: string): Image {
   try {
     st = fs.statSync(p);
   } catch {
+    // myorg/app looks like a path only to us: a name a Docker user would pull
+    if (!ref.startsWith('/') && !ref.startsWith('.')) throw new BoxError(`box run: unable to find image "${ref}": not in the store (box images), and no such path (box pull ${ref} fetches it)`);
     throw new BoxError(`box run: image "${ref}": no such file or directory`);
   }
   if (st.isDirectory()) {

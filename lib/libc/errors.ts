@@ -15,3 +15,14 @@ export class BoxError extends Error {
     super(message);
   }
 }
+
+/**
+ * Docker's split of the CLI's own exit statuses: a wrong flag is 125 for every verb; a
+ * missing or extra argument is 1 ("requires at least 1 argument"). box.ts maps the rest.
+ */
+export class FlagError extends BoxError {
+  constructor(message: string) { super(message, 125); }
+}
+export class UsageError extends BoxError {
+  constructor(message: string) { super(message, 1); }
+}

@@ -154,6 +154,7 @@ export function getxattr(p: string, name: string): string | undefined {
 export function preloadForUntar() {
   fn('setxattr');
   fn('syscall');
+  fn('mkfifo');
 }
 
 export const mkfifo = (p: string, mode: number) => void check(fn('mkfifo')(p, mode), 'mkfifo', p);

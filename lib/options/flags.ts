@@ -1,7 +1,7 @@
 // Docker-style option parsing on node:util parseArgs: options stop at the first positional
 // (IMAGE), everything after belongs to the container's command. Errors name the option.
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { BoxError } from '../libc/errors';
+import { FlagError } from '../libc/errors';
 
 export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 
@@ -16,11 +16,33 @@ export function parseCommand(verb: string, args: string[], options: OptionTable,
     tail = args.slice(split);
   }
   try {
-    const r = parseArgs({ args: head, options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: joinValues(head, options), options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, any>, positionals: [...r.positionals, ...tail] };
   } catch (e: any) {
-    throw new BoxError(`box ${verb}: ${flagError(e)}`);
+    throw new FlagError(`box ${verb}: ${flagError(e)}`);
   }
+}
+
+/**
+ * `--memory-swap -1` → `--memory-swap=-1`, `-m -1` → `-m-1`: a flag that takes a value takes
+ * the next argument whatever it looks like, as Docker's flag parser does; parseArgs would
+ * call "-1" ambiguous (another option, or a value?) and refuse it.
+ */
+export function joinValues(args: string[], options: OptionTable): string[] {
+  const takesValue = (letter: string) => Object.values(options).some((o) => o.short === letter && o.type === 'string');
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], next = args[i + 1];
+    if (a === '--') { out.push(...args.slice(i)); break; }
+    if (next?.startsWith('-') && a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string') {
+      out.push(`${a}=${next}`); i++;
+    } else if (next?.startsWith('-') && /^-[^-]/.test(a) && [...a.slice(1)].findIndex(takesValue) === a.length - 2) {
+      out.push(a + next); i++; // the cluster's value-taking letter is its last one: the value is the next argument
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 /** Index of the first argument that is not an option or an option's value. */

@@ -71,8 +71,9 @@ export function parseResources(v: Record<string, string | undefined>, ncpu: numb
   if (v.cpus !== undefined) {
     const n = Number(v.cpus);
     if (!/^\d*\.?\d+$/.test(v.cpus) || !Number.isFinite(n)) throw new BoxError(`box run: invalid --cpus "${v.cpus}": not a number`);
-    if (n < 0.01 || n > ncpu) throw new BoxError(`box run: Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
-    r.nanoCpus = Math.round(n * 1e9);
+    // 0: no limit, as in Docker
+    if (n !== 0 && (n < 0.01 || n > ncpu)) throw new BoxError(`box run: Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
+    if (n !== 0) r.nanoCpus = Math.round(n * 1e9);
   }
   if (v['cpu-period'] !== undefined) {
     r.cpuPeriod = parseInteger('--cpu-period', v['cpu-period']);

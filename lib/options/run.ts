@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parseCommand, OptionTable } from './flags';
 import { resolveCaps } from './capabilities';
 import { ContainerSpec, Volume, Tmpfs } from './types';
-import { BoxError } from '../libc/errors';
+import { BoxError, UsageError } from '../libc/errors';
 import { RESOURCE_OPTIONS, parseResources, hostCpus } from './resources';
 import { parseSecurityOpts } from './security';
 import { SeccompChoice } from '../seccomp';
@@ -51,7 +51,7 @@ export const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
 export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, host = hostCpus()): RunRequest & { help: boolean } {
   const { values: v, positionals } = parseCommand('run', args, RUN_OPTIONS);
   if (v.help) return { help: true } as any;
-  if (positionals.length === 0) throw new BoxError('box run: requires at least 1 argument: IMAGE');
+  if (positionals.length === 0) throw new UsageError('box run: requires at least 1 argument: IMAGE');
   const [image, ...command] = positionals;
   if (v.name !== undefined && !NAME_RE.test(v.name)) throw new BoxError(`box run: invalid container name "${v.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   if (v.hostname !== undefined && !HOST_RE.test(v.hostname)) throw new BoxError(`box run: invalid hostname "${v.hostname}"`);

@@ -31,6 +31,7 @@ import { UNKNOWN_REQUEST } from './run-client';
 import { adopt } from './adopt';
 import { StagePool } from '../container/pool';
 import { recvFds, sendFds } from '../libc/fdpass';
+import { noteActivity } from './trim';
 
 const active = new Set<Promise<unknown>>();
 let clients = 0;
@@ -75,17 +76,18 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
   fs.chmodSync(SUPERVISOR_SOCKET, 0o600);
   report({ ready: true });
   setInterval(() => {
-    if (pool && Date.now() - poolUsed > POOL_IDLE_MS) { pool.close(); pool = undefined; }
+    if (pool && Date.now() - poolUsed > POOL_IDLE_MS) { pool.close(); pool = undefined; noteActivity(); }
   }, POOL_IDLE_MS / 4).unref();
   // the containers a dead predecessor left running
   for (const id of collect()) track(adopt(id, me));
   setTimeout(() => { waitingForFirst = false; maybeExit(); }, FIRST_CLIENT_MS).unref();
+  noteActivity(); // quiet from here on: give back what start-up left resident (trim.ts)
   return undefined; // the event loop keeps us; maybeExit() ends the process
 }
 
 function track(p: Promise<unknown>) {
   active.add(p);
-  p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); });
+  p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); noteActivity(); });
 }
 
 /** The pool for a container about to start (made now if it was let go: this one starts cold, the next warm). */
@@ -104,6 +106,7 @@ function poolSize(): number {
 function onClient(conn: net.Socket) {
   clients++;
   waitingForFirst = false;
+  noteActivity();
   const fd: number = (conn as any)._handle.fd;
   // the client sends its request right after connecting: a bounded wait, in this thread
   const first = readRequest(fd);

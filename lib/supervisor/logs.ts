@@ -1,5 +1,5 @@
-// A detached container's output: Docker's json-file log (one JSON object per chunk: log,
-// stream, time) in its directory. Without a terminal, the container writes into two
+// A detached container's output: Docker's json-file log (one JSON object per line: log,
+// stream, time; log-lines.ts) in its directory. Without a terminal, the container writes into two
 // FIFOs in its directory, not into pipes the supervisor alone holds: the container's fds
 // are opened read-write, so the pipe always has a reader and a write never fails with
 // EPIPE/SIGPIPE while no supervisor reads (it blocks once the pipe's buffer is full), and
@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import * as libc from '../libc';
 import { containerDir } from '../state/paths';
+import { LineRecords } from './log-lines';
 
 export const logFile = (id: string) => path.join(containerDir(id), `${id}-json.log`);
 const STREAMS = ['stdout', 'stderr'] as const;
@@ -42,8 +43,16 @@ export function readers(id: string): [Readable, string][] {
 /** Copy each source into the log until it ends (the container and everything it spawned closed it, or a pty's EIO). */
 export function relay(sources: [Readable, string][], log: number): Promise<void>[] {
   return sources.map(([from, stream]) => new Promise<void>((done) => {
-    from.on('data', (d: Buffer) => fs.writeSync(log, JSON.stringify({ log: d.toString(), stream, time: new Date().toISOString() }) + '\n'));
-    from.on('error', () => done());
-    from.on('close', () => done());
+    const lines = new LineRecords();
+    const write = (records: string[]) => {
+      if (!records.length) return;
+      const time = new Date().toISOString();
+      fs.writeSync(log, records.map((r) => JSON.stringify({ log: r, stream, time }) + '\n').join(''));
+    };
+    let ended = false;
+    const end = () => { if (!ended) { ended = true; write(lines.end()); done(); } };
+    from.on('data', (d: Buffer) => write(lines.push(d)));
+    from.on('error', end);
+    from.on('close', end);
   }));
 }

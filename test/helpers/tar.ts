@@ -1,6 +1,6 @@
 // A minimal ustar writer for tests that need archives no well-behaved tool would make
 // (entries with "..", absolute names, writes through symlinks).
-export interface Entry { name: string; type?: 'file' | 'dir' | 'symlink' | 'link'; data?: string; link?: string; mode?: number; uid?: number; gid?: number; mtime?: number }
+export interface Entry { name: string; type?: 'file' | 'dir' | 'symlink' | 'link' | 'chr' | 'blk' | 'fifo'; data?: string; link?: string; mode?: number; uid?: number; gid?: number; mtime?: number; major?: number; minor?: number }
 
 export function tarball(entries: Entry[]): Buffer {
   const blocks: Buffer[] = [];
@@ -15,9 +15,10 @@ export function tarball(entries: Entry[]): Buffer {
     oct(e.gid ?? 0, 116, 8);
     oct(data.length, 124, 12);
     oct(e.mtime ?? 0, 136, 12);
-    put({ file: '0', dir: '5', symlink: '2', link: '1' }[e.type ?? 'file'], 156, 1);
+    put({ file: '0', dir: '5', symlink: '2', link: '1', chr: '3', blk: '4', fifo: '6' }[e.type ?? 'file'], 156, 1);
     if (e.link) put(e.link, 157, 100);
     put('ustar\u000000', 257, 8);
+    if (e.type === 'chr' || e.type === 'blk') { oct(e.major ?? 0, 329, 8); oct(e.minor ?? 0, 337, 8); }
     h.fill(' ', 148, 156);
     let sum = 0;
     for (const b of h) sum += b;

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop, removeAll } from '../helpers/box';
+import { spawnSync } from 'node:child_process';
+import { box, sh, stateEntries, boxCgroups, needs, boxAsync, until, childrenOf, stop, removeAll, BOX, ENV } from '../helpers/box';
 
 test('the command is PID 1 and ps shows only the container', () => {
   assert.is(sh('echo $$').trim(), '1');
@@ -130,21 +131,44 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
   const cases: [string[], RegExp][] = [
     [['run', '--bogus', 'busybox'], /^box run: unknown flag: --bogus\n$/],
     [['run', '--rm', '-e'], /^box run: flag needs an argument: --env\n$/],
-    [['run', '--rm'], /^box run: requires at least 1 argument: IMAGE\n$/],
     [['run', '--rm', 'nosuchimage'], /^box run: unable to find image "nosuchimage".*\n$/],
+    [['run', '--rm', 'myorg/nosuchapp'], /^box run: unable to find image "myorg\/nosuchapp": not in the store \(box images\), and no such path \(box pull myorg\/nosuchapp fetches it\)\n$/],
     [['run', '--rm', '/nonexistent/rootfs'], /^box run: image "\/nonexistent\/rootfs": no such file or directory\n$/],
     [['run', '--rm', '-v', 'relative:/x', 'busybox'], /^box run: invalid volume "relative:\/x".*\n$/],
     [['run', '--rm', '--cap-add', 'NOPE', 'busybox'], /^box run: --cap-add\/--cap-drop: unknown capability: "NOPE"\n$/],
     [['run', '--rm', '-w', 'rel', 'busybox'], /^box run: --workdir "rel".*\n$/],
     [['run', '--rm', '--env-file', '/nonexistent', 'busybox'], /^box run: --env-file \/nonexistent: no such file\n$/],
-    [['frobnicate'], /^box: 'frobnicate' is not a box command\.\n/],
   ];
   for (const [args, re] of cases) {
     const r = box(args);
     assert.is(r.status, 125, args.join(' '));
     assert.match(r.stderr, re, args.join(' '));
   }
+  // Docker's statuses for the CLI's own errors: 1 for an unknown verb or a missing argument, 125 for a bad flag
+  const verb = box(['frobnicate']);
+  assert.is(verb.status, 1);
+  assert.match(verb.stderr, /^box: 'frobnicate' is not a box command\.\n/);
+  const noImage = box(['run', '--rm']);
+  assert.is(noImage.status, 1);
+  assert.is(noImage.stderr, 'box run: requires at least 1 argument: IMAGE\n');
+  assert.is(box(['ps', '--frob']).status, 125);
+  for (const args of [['logs', 'nosuch'], ['exec', 'nosuch', 'true'], ['kill', '-s', 'NOSIG', 'nosuch'], ['rm', 'nosuch'], ['inspect', 'nosuch']]) {
+    const r = box(args);
+    assert.is(r.status, 1, args.join(' '));
+    assert.is(r.stderr.split('\n').filter(Boolean).length, 1, r.stderr);
+  }
   assert.equal({ state: stateEntries().length, cg: boxCgroups().length }, before);
+});
+
+const asNobody = (args: string[]) => spawnSync(BOX, args, { env: ENV, encoding: 'utf8', uid: 65534, gid: 65534 });
+const nobody = asNobody(['version']);
+needs(test, nobody.status === 0, `box cannot run as uid 65534 from ${BOX} (${nobody.stderr?.trim() || nobody.error}): a parent directory closed to other users`)('as another user than root: a permission error, not an empty store', () => {
+  for (const [args, status] of [[['ps', '-a'], 1], [['logs', 'x'], 1], [['rm', 'x'], 1], [['run', 'busybox', 'true'], 125]] as [string[], number][]) {
+    const r = asNobody(args);
+    assert.is(r.status, status, args.join(' '));
+    assert.is(r.stderr, `box ${args[0]}: permission denied: box manages containers as root (try sudo)\n`);
+    assert.is(r.stdout, '');
+  }
 });
 
 test('--name: a duplicate name is refused while the first exists', () => {

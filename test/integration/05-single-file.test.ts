@@ -193,7 +193,7 @@ needs(test, lib.includes('export const {'), 'lib/library.ts exports nothing yet 
 });
 
 test('require(./box) from an app is the library: no CLI runs, argv and execArgv are the app\'s', () => {
-  // the host app's argv would be a box verb if the CLI ran ("version" prints, "bogus" exits 125)
+  // the host app's argv would be a box verb if the CLI ran ("version" prints, "bogus" exits 1)
   const r = spawnSync(process.execPath, ['--no-warnings', '-e', `const b = require(${JSON.stringify(BOX)}); const s = globalThis.__boxSelf; console.log(typeof b, JSON.stringify([s[0], ...s.slice(2)]))`, 'bogus'], { encoding: 'utf8', env: ENV });
   assert.is(r.status, 0, r.stderr);
   // stages start from the bundle file, the direct way, without the app's --no-warnings

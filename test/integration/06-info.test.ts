@@ -52,7 +52,7 @@ test('box info (text) and bad --format', () => {
   assert.match(r.stdout, /^Cgroups: +(v1|v2|hybrid)/m);
   assert.match(r.stdout, new RegExp(`^Overlayfs: +${overlayMounts() ? 'yes' : 'no'}$`, 'm'));
   const bad = box(['info', '--format', 'yaml']);
-  assert.is(bad.status, 125);
+  assert.is(bad.status, 1); // a value Docker's daemon would refuse: 1, as Docker's CLI exits then
   assert.match(bad.stderr, /unknown --format "yaml"/);
 });
 

@@ -105,7 +105,7 @@ test('exec into a stopped or unknown container: a clear error', () => {
     const r = box(['run', '--name', 'lc-stopped', 'busybox', 'true']);
     assert.is(r.status, 0);
     const e = box(['exec', 'lc-stopped', 'true']);
-    assert.is(e.status, 125);
+    assert.is(e.status, 1); // Docker's status for exec on a stopped container
     assert.is(e.stderr, 'box exec: container lc-stopped is not running\n');
     assert.is(box(['exec', 'nosuchcontainer', 'true']).stderr, 'box: No such container: nosuchcontainer\n');
     assert.is(box(['rm', 'lc-stopped']).status, 0);
@@ -212,7 +212,16 @@ test('faults: a SIGKILLed supervisor leaves its container running, the next box 
     await until(() => state('lc-done2').State.Status === 'exited', 30000, 'lc-done2 to exit');
     // prune's count is the store's: anything an earlier test left would be counted too, so name it
     assert.is(stateEntries().length, 2, `the store holds more than lc-done and lc-done2: ${box(['ps', '-a']).stdout}`);
-    const pruned = box(['prune']);
+    // Docker's prompt: no answer (EOF) or 'n' removes nothing; 'y' or -f removes
+    for (const input of ['', 'n\n']) {
+      const no = box(['prune'], { input });
+      assert.is(no.status, 0);
+      assert.is(no.stdout, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+      assert.is(stateEntries().length, 2);
+    }
+    assert.match(box(['prune', '--help']).stdout, /^Usage: {2}box prune \[OPTIONS\]\n[^]*-f, --force/);
+    assert.is(stateEntries().length, 2, '--help pruned');
+    const pruned = box(['prune'], { input: 'y\n' });
     assert.match(pruned.stdout, /Total reclaimed: 2 containers/);
     assert.not.match(box(['ps', '-a']).stdout, /lc-fault|lc-done/);
   } finally {

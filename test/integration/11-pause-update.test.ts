@@ -38,7 +38,7 @@ test('pause freezes every process (the counter stops, exec is refused), unpause 
     const frozen = cgroupFile(name, 'freezer.state', 'cgroup.freeze');
     assert.ok(frozen === 'FROZEN' || frozen === '1', `freezer says ${frozen}`);
     const ex = box(['exec', name, 'true']);
-    assert.is(ex.status, 125);
+    assert.is(ex.status, 1); // Docker's status
     assert.match(ex.stderr, /is paused, unpause the container before exec/);
     assert.is(box(['pause', name]).status, 1); // already paused: one error line, exit 1 as for every multi-container verb
     assert.is(box(['unpause', name]).status, 0);
@@ -82,9 +82,9 @@ test('update writes new limits to the running container\'s cgroups and the recor
     const fork = box(['exec', name, 'sh', '-c', 'for i in $(seq 40); do sleep 5 & done; echo made']);
     assert.match(fork.stdout + fork.stderr, /can't fork|Resource temporarily unavailable/);
     const bad = box(['update', '--memory', '1k', name]);
-    assert.is(bad.status, 125);
+    assert.is(bad.status, 1); // Docker: the daemon refuses it, the CLI exits 1
     assert.match(bad.stderr, /Minimum memory limit allowed is 6MB/);
-    assert.is(box(['update', name]).status, 125); // no flag
+    assert.is(box(['update', name]).status, 1); // no flag
     assert.is(box(['update', '--pids-limit', '10', `no-such-${process.pid}`]).status, 1);
   } finally {
     box(['rm', '-f', name]);

@@ -158,7 +158,7 @@ test('box import: archive-internal paths (manifest.json Config/Layers, OCI diges
     const file = path.join(tmp, 'evil-archive.tar');
     fs.writeFileSync(file, tarball(entries));
     const r = box(['import', file, 'evil/archive:x']);
-    assert.is(r.status, 125, `${label}: ${r.stderr}`);
+    assert.is(r.status, 1, `${label}: ${r.stderr}`); // docker import's status when it fails
     assert.match(r.stderr, want, label);
   }
   assert.is(box(['images', '-q', 'evil/archive']).stdout.trim(), '');
