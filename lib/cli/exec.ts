@@ -3,6 +3,7 @@
 // (lib/container/exec.ts; the joining is lib/inside/exec.ts); box relays the user's stdio
 // or terminal and forwards signals.
 import { parseCommand } from '../options/flags';
+import { checkInputTerminal } from '../supervisor/run-client';
 import { BoxError } from '../libc/errors';
 import { get } from '../container/query';
 import { exec as execIn } from '../container/exec';
@@ -18,6 +19,7 @@ export async function exec(args: string[]): Promise<number> {
   const [ref, ...command] = positionals;
   const s = get(ref);
   const o = { command, env: v.env, workdir: v.workdir, user: v.user, tty: !!v.tty, stdin: !!v.interactive, detach: !!v.detach };
+  if (!o.detach) checkInputTerminal('exec', o.tty, o.stdin);
   let stage: number | undefined;
   const unforward = forwardSignals(() => stage);
   try {

@@ -6,7 +6,7 @@
 // false before anything was made, and the loader goes on with box's code, which does it the
 // usual way (lib/cli/run.ts; a flag error is found again there and printed as usual).
 import { parseRun } from '../options/run';
-import { runPooled } from '../supervisor/run-client';
+import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 import { BoxError } from '../libc/errors';
 
 /** True when the run was done here (the process is exiting with its status); false: nothing was done. */
@@ -16,6 +16,7 @@ export async function runFast(args: string[]): Promise<boolean> {
   if (req.help || req.detach) return false;
   let status: number | undefined;
   try {
+    checkInputTerminal('run', req.spec.tty, req.spec.stdin);
     status = await runPooled(req);
   } catch (e: any) {
     // box.ts's way: the one line (box's own errors come whole), then the status

@@ -7,7 +7,7 @@
 // esbuild turns such a require() into a lazy module init, and the code cache of the `run`
 // verb then holds only what runs.
 import { parseRun, RunRequest } from '../options/run';
-import { runPooled } from '../supervisor/run-client';
+import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 
 export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -50,6 +50,7 @@ Options:
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
   if (req.help) { process.stdout.write(RUN_USAGE); return 0; }
+  if (!req.detach) checkInputTerminal('run', req.spec.tty, req.spec.stdin);
   if (!req.detach) {
     const pooled = await runPooled(req);
     // without -t nothing went through process.stdout: exit now, not once it drained (box.ts

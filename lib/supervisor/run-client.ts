@@ -34,6 +34,14 @@ export function runMessage(req: RunRequest, stdio: number[]): object {
 }
 
 /**
+ * Docker's refusal of -it when stdin is not a terminal (a script, a pipe, CI's /dev/null):
+ * the container would wait on a pty nobody types into. Exit status 1, as Docker's.
+ */
+export function checkInputTerminal(verb: string, tty: boolean, stdin: boolean) {
+  if (tty && stdin && func('int isatty(int fd)')(0) !== 1) throw new BoxError(`box ${verb}: the input device is not a TTY`, 1);
+}
+
+/**
  * Run `req` on the supervisor's pool; its exit status. Undefined when this process must run
  * it itself, cold, as before: no supervisor, one on its way out (the request was not read),
  * an older one, or a run that needs relays of its own (a non-tty container on the user's

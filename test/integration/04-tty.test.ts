@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runInPty, PROMPT, Term } from '../helpers/pty';
-import { exitOf, sleep, until, descendants, cmdline } from '../helpers/box';
+import { exitOf, sleep, until, descendants, cmdline, box, removeAll, UNTIL_TERM } from '../helpers/box';
 import * as libc from '../../lib/libc';
 
 // a pty's master reports the terminal settings of its slave
@@ -66,6 +66,21 @@ test('-t without -i: output through the pty, stdin not attached', async () => {
   assert.is(code, 3);
   assert.match(t.output(), /\/dev\/pts\/0/);
   t.close();
+});
+
+test('-it with stdin not a terminal: Docker\'s "the input device is not a TTY", exit 1, nothing made', () => {
+  const r = box(['run', '--rm', '-it', 'busybox', 'true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.is(r.status, 1);
+  assert.is(r.stderr, 'box run: the input device is not a TTY\n');
+  assert.is(box(['run', '--rm', '-t', 'busybox', 'echo', 'ok'], { stdio: ['ignore', 'pipe', 'pipe'] }).stdout, 'ok\r\n', '-t alone still runs');
+  try {
+    assert.is(box(['run', '-d', '--name', 'tty-notty', 'busybox', 'sh', '-c', UNTIL_TERM]).status, 0);
+    const e = box(['exec', '-it', 'tty-notty', 'true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.is(e.status, 1);
+    assert.is(e.stderr, 'box exec: the input device is not a TTY\n');
+  } finally {
+    removeAll('tty-notty');
+  }
 });
 
 test('without -t the container has no controlling terminal and its own session', async () => {
