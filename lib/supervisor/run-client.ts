@@ -14,6 +14,7 @@ import { connectUnix, sendFds, recvFds } from '../libc/fdpass';
 import { func } from '../libc/core';
 import { BoxError } from '../libc/errors';
 import { forwardSignals } from '../util/signals';
+import { handOver } from '../terminal/handover';
 import type { RunRequest } from '../options/run';
 
 /** What an older supervisor answers a request it does not know: run it cold then. */
@@ -50,8 +51,9 @@ export function checkInputTerminal(verb: string, tty: boolean, stdin: boolean) {
 export async function runPooled(req: RunRequest): Promise<number | undefined> {
   const { tty, stdin } = req.spec;
   if (!fs.existsSync(SUPERVISOR_SOCKET)) return undefined;
-  const isatty = func('int isatty(int fd)');
-  if (!tty && (isatty(1) || isatty(2) || (stdin && isatty(0)))) return undefined;
+  // fds that must not become the container's own (a terminal, a host file, a socket:
+  // lib/terminal/stdio.ts) need relays: this process runs it then, cold
+  if (!tty && !(handOver(1) && handOver(2) && (!stdin || handOver(0)))) return undefined;
   let fd: number;
   try { fd = connectUnix(SUPERVISOR_SOCKET); } catch { return undefined; }
   // the container's 0–2 are these very fds (no relay); with -t it gets a pty and none of them

@@ -1,16 +1,22 @@
 // The user's stdio for an attached container or exec, Docker's way: stdin only with -i;
-// with -t a pty (see tty.ts) and no plain stdio; otherwise box's own fds are handed over,
-// unless they are a terminal — a container must not get the host's tty, it could push
-// input into it with TIOCSTI — in which case box relays through pipes.
+// with -t a pty (see tty.ts) and no plain stdio; otherwise box's own fds are handed over
+// only when they are pipes, sockets or /dev/null (handover.ts); anything else is relayed
+// through pipes of its own:
+//   - a terminal: the container could push input into it with TIOCSTI;
+//   - a regular file: through /proc/self/fd/N the container reopens the host file itself,
+//     read-write (it is root) — `box run -i … < /etc/shadow` would let it rewrite the host's
+//     file, `>> log` read what was in the log before and truncate it.
+// (Docker and podman always give a container pipes of their own.)
 import { ChildProcess, StdioOptions } from 'node:child_process';
 import { relayPty } from './tty';
+import { handOver } from './handover';
 import type { IO } from '../container/stage';
 
 export function stdioModes(tty: boolean, stdin: boolean, detach = false): StdioOptions {
   if (tty || detach) return ['ignore', 'ignore', 'ignore'];
-  const ttyOut = process.stdout.isTTY || process.stderr.isTTY;
-  const outMode = ttyOut ? 'pipe' : 'inherit';
-  return [stdin ? (process.stdin.isTTY ? 'pipe' : 'inherit') : 'ignore', outMode, outMode];
+  // both or neither: a relayed stream and a handed-over one would interleave out of order
+  const outMode = handOver(1) && handOver(2) ? 'inherit' : 'pipe';
+  return [stdin ? (handOver(0) ? 'inherit' : 'pipe') : 'ignore', outMode, outMode];
 }
 
 /** Relay whatever was piped; resolves per stream when the container side closes it. */

@@ -217,8 +217,35 @@ test('a non-root user: existing working directories are never chowned, --read-on
   const fd = fs.openSync(out, 'w', 0o644);
   const denied = spawnSync(process.execPath, ['--', BOX, 'run', '--rm', '-u', '1000', 'busybox', 'sh', '-c', 'echo x > /dev/stdout'], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', env: ENV });
   fs.closeSync(fd);
-  assert.match(denied.stderr, /Permission denied/);
+  assert.match(denied.stderr, /No such device or address/); // relayed: not the host file (test below)
   assert.is(fs.statSync(out).uid, 0, 'a host file given as stdout was chowned');
+});
+
+test('host files as box\'s stdin and stdout are relayed, never handed over: the container cannot reopen them through /proc/self/fd to rewrite, read back or truncate them (control: a pipe is handed over)', () => {
+  const victim = path.join(tmp, 'victim');
+  const log = path.join(tmp, 'log');
+  const attempt = 'cat; stat -L -c %F /proc/self/fd/0 /proc/self/fd/1 >&2; (echo pwned > /proc/self/fd/0) 2>/dev/null; (cat /proc/self/fd/1 >&2) 2>/dev/null; (: > /proc/self/fd/1) 2>/dev/null; echo after';
+  const check = (label: string) => {
+    fs.writeFileSync(victim, 'secret\n');
+    fs.writeFileSync(log, 'earlier\n');
+    const inFd = fs.openSync(victim, 'r'), outFd = fs.openSync(log, 'a');
+    const r = spawnSync(BOX, ['run', '--rm', '-i', 'busybox', 'sh', '-c', attempt], { stdio: [inFd, outFd, 'pipe'], encoding: 'utf8', env: ENV });
+    fs.closeSync(inFd); fs.closeSync(outFd);
+    assert.is(r.status, 0, `${label}: ${r.stderr}`);
+    assert.is(fs.readFileSync(victim, 'utf8'), 'secret\n', `${label}: the host's stdin file was rewritten`);
+    assert.is(fs.readFileSync(log, 'utf8'), 'earlier\nsecret\nafter\n', `${label}: the host's stdout file was read back or truncated`);
+    assert.not.match(r.stderr, /regular file|earlier/, label);
+  };
+  check('cold');
+  try {
+    assert.is(box(['run', '-d', '--name', 'esc-stdio', 'busybox', 'sleep', '1d']).status, 0); // a supervisor and its pool run
+    check('with a supervisor');
+  } finally {
+    box(['rm', '-f', 'esc-stdio']);
+  }
+  // control: a pipe is the container's own, as before (no relay)
+  const piped = spawnSync('sh', ['-c', `echo in | "${BOX}" run --rm -i busybox sh -c 'stat -L -c %F /proc/self/fd/0; cat' | cat`], { encoding: 'utf8', env: ENV });
+  assert.is(piped.stdout, 'fifo\nin\n', piped.stderr);
 });
 
 test('exec -w into a /proc magic link fails at once instead of spinning', () => {
