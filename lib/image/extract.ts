@@ -18,6 +18,7 @@ import { selfArgs, selfEnv } from '../container/launch';
 import * as libc from '../libc';
 import { mknodat } from '../libc/paths';
 import { AT_FDCWD, S_IFCHR } from '../libc/constants';
+import { trackHelper } from './temp';
 
 export interface Whiteouts { removed: string[]; opaque: string[] }
 
@@ -45,6 +46,7 @@ export function extractTarball(src: Buffer | { fd: number }, dest: string, opts:
  */
 export async function extractStream(input: Readable, transforms: Transform[], dest: string, opts: { layer?: boolean } = {}): Promise<Whiteouts> {
   const child = spawn(process.execPath, helperArgs(dest, opts.layer), { env: selfEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  trackHelper(child);
   let out = '', err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-65536); });
