@@ -113,6 +113,7 @@ big('box import of a 3 GiB rootfs tarball streams: peak RSS of box and of its __
 });
 
 const exists = (p: string) => fs.existsSync(p);
+const made: string[] = []; // untagged images this test made: removed by id if it fails half-way
 const old = (p: string) => { const t = new Date(Date.now() - 3600_000); fs.utimesSync(p, t, t); return p; };
 const layersOf = (ref: string) => (JSON.parse(box(['image', 'inspect', ref]).stdout)[0]?.RootFS.Layers ?? []).map((l: string) => path.join(IMAGES, 'layers', l.slice(7)));
 
@@ -122,17 +123,21 @@ test('image prune and system prune: unreferenced blobs, layers, temp dirs and ca
   assert.is(box(['import', file('a.tar', rootfsWith({ marker: 'A' })), 'prune/x']).status, 0);
   const aLayers = layersOf('prune/x');
   const aId = JSON.parse(box(['image', 'inspect', 'prune/x']).stdout)[0].Id;
+  made.push(aId);
   assert.is(box(['run', '-d', '--name', 'prune-user', 'prune/x', 'sleep', '600']).status, 0);
   assert.is(box(['import', file('b.tar', rootfsWith({ marker: 'B' })), 'prune/x']).status, 0);
   // C: imported with no tag, used by nothing
   const c = box(['import', file('c.tar', rootfsWith({ marker: 'C' }))]);
   assert.is(c.status, 0, c.stderr);
   const cId = c.stdout.trim();
+  made.push(cId);
   const cLayers = layersOf(cId);
   // a rootfs tarball run by path: its cache entry is in the running container's lowerdirs
   const tgz = file('d.tar.gz', zlib.gzipSync(rootfsWith({ marker: 'D' })));
+  const cached = () => fs.readdirSync(IMAGES).filter((n) => n.startsWith('tar-'));
+  const before = cached(); // other suites' entries may be there too
   assert.is(box(['run', '-d', '--name', 'prune-tar', tgz, 'sleep', '600']).status, 0);
-  const tarCache = fs.readdirSync(IMAGES).filter((n) => n.startsWith('tar-')).map((n) => old(path.join(IMAGES, n)));
+  const tarCache = cached().filter((n) => !before.includes(n)).map((n) => old(path.join(IMAGES, n)));
   assert.is(tarCache.length, 1);
   // what crashed imports and pulls leave, and orphans
   const hex = 'f'.repeat(63);
@@ -196,7 +201,7 @@ test('image prune and system prune: unreferenced blobs, layers, temp dirs and ca
 
 test.after(() => {
   box(['rm', '-f', 'prune-user', 'prune-tar']);
-  box(['rmi', 'stream/big', 'prune/x']);
+  box(['rmi', 'stream/big', 'prune/x', ...made]);
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 test.run();
