@@ -31,7 +31,8 @@ Commands:
   import    Import an OCI layout, a docker save archive or a rootfs tarball
   images    List images
   rmi       Remove images
-  image     inspect | ls | rm | pull | import
+  image     inspect | ls | rm | pull | import | prune
+  system    prune: stopped containers, dangling images, unreferenced blobs and layers
   info      Display what this host offers to containers
   oci       box as an OCI runtime (runc's interface: create, start, state, kill, delete, exec…)
   version   Show the box version
@@ -52,7 +53,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image']);
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     case 'images': return require('./lib/cli/images').images(args);
     case 'rmi': return require('./lib/cli/images').rmi(args);
     case 'image': return require('./lib/cli/images').image(args);
+    case 'system': return require('./lib/cli/system').system(args);
     case 'info': return require('./lib/cli/info').info(args);
     case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
     case undefined: case 'help': case '--help':

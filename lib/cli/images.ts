@@ -75,6 +75,7 @@ export async function image(args: string[]): Promise<number> {
     case 'rm': return rmi(rest);
     case 'pull': return require('./pull').pull(rest);
     case 'import': return require('./pull').importCmd(rest);
-    default: throw new BoxError(`box image: unknown command "${sub ?? ''}" (inspect, ls, rm, pull, import)`);
+    case 'prune': return require('./system').imagePrune(rest);
+    default: throw new BoxError(`box image: unknown command "${sub ?? ''}" (inspect, ls, rm, pull, import, prune)`);
   }
 }

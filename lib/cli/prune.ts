@@ -1,10 +1,10 @@
 // box prune [-f]: remove every container that is not running, after collecting what crashed
 // boxes left (cgroups, records of containers whose owner died). Asks first, as
 // `docker container prune` does, unless -f.
-import * as fs from 'node:fs';
 import { parseCommand } from '../options/flags';
 import { UsageError } from '../libc/errors';
 import { prune as pruneContainers } from '../container/remove';
+import { confirm } from './confirm';
 
 export const PRUNE_USAGE = `Usage:  box prune [OPTIONS]
 
@@ -23,18 +23,4 @@ export function prune(args: string[]): number {
   for (const s of gone) process.stdout.write(`${s.id}\n`);
   process.stdout.write(`Total reclaimed: ${gone.length} container${gone.length === 1 ? '' : 's'}\n`);
   return 0;
-}
-
-/** Ask on stdout, read one line of stdin (a terminal or a pipe: `echo y | box prune`); EOF is no. */
-function confirm(question: string): boolean {
-  process.stdout.write(question);
-  let line = '';
-  const b = Buffer.alloc(1);
-  for (;;) {
-    let n = 0;
-    try { n = fs.readSync(0, b, 0, 1, null); } catch (e: any) { if (e.code === 'EAGAIN') continue; n = 0; }
-    if (n === 0 || b[0] === 0x0a) break;
-    line += String.fromCharCode(b[0]);
-  }
-  return /^\s*y(es)?\s*$/i.test(line);
 }

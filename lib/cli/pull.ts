@@ -16,10 +16,10 @@ export async function pull(args: string[]): Promise<number> {
   return 0;
 }
 
-export function importCmd(args: string[]): number {
+export async function importCmd(args: string[]): Promise<number> {
   const { positionals } = parseCommand('import', args, {}, true);
   if (positionals.length < 1 || positionals.length > 2) throw new BoxError('box import: requires 1 or 2 arguments: FILE|DIR [REPO[:TAG]]');
   root('import');
-  process.stdout.write(importImage(positionals[0], positionals[1]) + '\n');
+  process.stdout.write(await importImage(positionals[0], positionals[1]) + '\n');
   return 0;
 }

@@ -7,21 +7,67 @@
 // Layers: OCI whiteouts become overlayfs ones (a 0:0 char device for ".wh.NAME", the
 // trusted.overlay.opaque xattr for ".wh..wh..opq"), and are listed in whiteouts.json
 // beside the layer for the plain-copy fallback.
+// The archive reaches the helper on its stdin, a pipe or a file, and is unpacked as it
+// arrives: neither process ever holds it whole (layers of several GiB, bigger than memory).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Transform } from 'node:stream';
 import { selfArgs, selfEnv } from '../container/launch';
 import * as libc from '../libc';
 import { mknodat } from '../libc/paths';
 import { AT_FDCWD, S_IFCHR } from '../libc/constants';
+import { trackHelper } from './temp';
 
 export interface Whiteouts { removed: string[]; opaque: string[] }
 
-/** Unpack `bytes` (tar or tar.gz) into the empty directory `dest`; throws with the reason when refused. */
-export function extractTarball(bytes: Buffer, dest: string, opts: { layer?: boolean } = {}): Whiteouts {
-  const r = spawnSync(process.execPath, [...selfArgs(), '__untar', dest, opts.layer ? 'layer' : 'rootfs'], { input: bytes, env: selfEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error((r.stderr || `unpacking failed (status ${r.status})`).trim().split('\n').pop());
-  return JSON.parse(r.stdout || '{"removed":[],"opaque":[]}');
+const NONE = '{"removed":[],"opaque":[]}';
+const lastLine = (text: string, status: number | null) => (text || `unpacking failed (status ${status})`).trim().split('\n').pop()!;
+const helperArgs = (dest: string, layer?: boolean) => [...selfArgs(), '__untar', dest, layer ? 'layer' : 'rootfs'];
+
+/**
+ * Unpack a tar or tar.gz into the empty directory `dest`, synchronously: `src` is the archive's
+ * bytes (the small builtin image) or an open file descriptor the helper reads as its stdin.
+ * Throws with the reason when refused.
+ */
+export function extractTarball(src: Buffer | { fd: number }, dest: string, opts: { layer?: boolean } = {}): Whiteouts {
+  const io = Buffer.isBuffer(src) ? { input: src } : { stdio: [src.fd, 'pipe', 'pipe'] as any };
+  const r = spawnSync(process.execPath, helperArgs(dest, opts.layer), { ...io, env: selfEnv(), encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(lastLine(r.stderr, r.status));
+  return JSON.parse(r.stdout || NONE);
+}
+
+/**
+ * Unpack an archive streamed from `input` (after any transforms: gunzip, hashing) into `dest`.
+ * Resolves once the helper has unpacked everything; rejects with the helper's reason, or with
+ * the input's own error (a digest or gzip failure) when that came first.
+ */
+export async function extractStream(input: Readable, transforms: Transform[], dest: string, opts: { layer?: boolean } = {}): Promise<Whiteouts> {
+  const child = spawn(process.execPath, helperArgs(dest, opts.layer), { env: selfEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  trackHelper(child);
+  let out = '', err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-65536); });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('error', (e) => { err += `${e.message}\n`; resolve(-1); });
+    child.on('close', (code) => resolve(code));
+  });
+  let fed: any;
+  try {
+    await pipeline([input, ...transforms, child.stdin!] as any);
+  } catch (e) {
+    fed = e;
+    input.destroy();
+  }
+  const status = await exited;
+  // the helper stopped reading (it refused the archive): its reason, not our EPIPE
+  const brokenPipe = fed && (fed.code === 'EPIPE' || fed.code === 'ERR_STREAM_DESTROYED' || fed.code === 'ERR_STREAM_PREMATURE_CLOSE');
+  if (fed && !brokenPipe) throw fed;
+  if (status !== 0) throw new Error(lastLine(err, status));
+  if (fed) throw fed;
+  return JSON.parse(out || NONE);
 }
 
 /** Why an entry may not be unpacked, or undefined when it may. */
@@ -40,11 +86,15 @@ export function unsafeEntry(p: string, type: string, linkpath: string | undefine
   return undefined;
 }
 
-/** `__untar DEST rootfs|layer`: the helper. Reads the archive from stdin, prints the whiteouts. */
+/**
+ * `__untar DEST rootfs|layer`: the helper. Unpacks the archive (tar, or tar.gz: node-tar
+ * detects gzip) as it streams in on stdin, prints the whiteouts. Backpressure all the way:
+ * a file is written as its blocks arrive, so memory stays flat whatever the archive's size.
+ */
 export async function untarHelper(dest: string, mode: string): Promise<number> {
   const tar = require('tar') as typeof import('tar'); // loaded before chroot: nothing is required after it
   libc.preloadForUntar();
-  const input = fs.readFileSync(0);
+  const input = process.stdin; // a pipe or a file: its stream class is set up before the chroot too
   // modes exactly as archived (a rootfs's /tmp is 1777), not filtered by the umask of whoever
   // happened to unpack the image first; Docker does the same
   process.umask(0);
@@ -81,7 +131,8 @@ export async function untarHelper(dest: string, mode: string): Promise<number> {
     } as any);
     x.on('error', reject);
     x.on('close', resolve);
-    x.end(input);
+    input.on('error', reject);
+    input.pipe(x);
   }).catch((e) => problems.push(e.message));
   if (problems.length) {
     process.stderr.write(`invalid archive: ${problems[0]}\n`);

@@ -1,15 +1,22 @@
 // box pull: manifest (an index picks this host's platform) → config → layers, each blob
 // checked against its digest and size before it is stored, each layer unpacked once.
-import * as crypto from 'node:crypto';
+// Blobs stream from the socket to a file in the store (hashed on the way) and layers from
+// that file to the untar helper: a layer bigger than memory pulls in constant memory.
+import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { Registry, MEDIA, platformArch } from './registry';
 import { parseReference, familiarName } from './reference';
-import { putBlob, hasBlob, readBlob, unpackLayer, saveImage, sha256, OciConfig } from './store';
+import { putBlobStream, hasBlob, blobPath, unpackLayerFile, saveImage, sha256, busy, OciConfig } from './store';
 import { Progress } from './progress';
 import { BoxError } from '../libc/errors';
 
 interface Descriptor { mediaType: string; digest: string; size: number; platform?: { os: string; architecture: string; variant?: string } }
 
 export async function pullImage(refText: string, opts: { insecure: boolean; out: NodeJS.WriteStream }): Promise<string> {
+  return busy(() => pull(refText, opts));
+}
+
+async function pull(refText: string, opts: { insecure: boolean; out: NodeJS.WriteStream }): Promise<string> {
   let ref;
   try { ref = parseReference(refText, opts.insecure); } catch (e: any) { throw new BoxError(`box pull: ${e.message}`); }
   const reg = new Registry(ref);
@@ -31,15 +38,17 @@ export async function pullImage(refText: string, opts: { insecure: boolean; out:
   const manifestDigest = sha256(m.body);
   const configDesc: Descriptor = manifest.config;
   const layers: Descriptor[] = manifest.layers ?? [];
-  const config: OciConfig = JSON.parse((await fetchBlob(reg, configDesc).catch(fail)).toString());
+  if (configDesc.size > MAX_CONFIG) fail(new Error(`config ${configDesc.digest}: ${configDesc.size} bytes is too big for an image config`));
+  if (!hasBlob(configDesc.digest)) await fetchBlob(reg, configDesc).catch(fail);
+  const config: OciConfig = JSON.parse(fs.readFileSync(blobPath(configDesc.digest), 'utf8'));
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== layers.length) fail(new Error(`the config lists ${diffIds.length} layers, the manifest ${layers.length}`));
   const progress = new Progress(opts.out, layers.map((l) => l.digest.slice(7, 19)));
   try {
     for (const [i, l] of layers.entries()) {
-      const bytes = hasBlob(l.digest) ? readBlob(l.digest) : await fetchBlob(reg, l, (n) => progress.update(i, `Downloading ${bar(n, l.size)}`)).catch(fail);
+      if (!hasBlob(l.digest)) await fetchBlob(reg, l, (n) => progress.update(i, `Downloading ${bar(n, l.size)}`)).catch(fail);
       progress.update(i, 'Extracting');
-      try { unpackLayer(bytes, diffIds[i]); } catch (e: any) { fail(e); }
+      await unpackLayerFile(blobPath(l.digest), diffIds[i]).catch(fail);
       progress.done(i, 'Pull complete');
     }
   } finally {
@@ -50,23 +59,13 @@ export async function pullImage(refText: string, opts: { insecure: boolean; out:
   return configDesc.digest;
 }
 
-/** A blob, streamed and hashed, stored only if its digest and size are right. */
-async function fetchBlob(reg: Registry, d: Descriptor, onBytes?: (n: number) => void): Promise<Buffer> {
+const MAX_CONFIG = 16 << 20;
+
+/** A blob, streamed to the store and hashed on the way, kept only if its digest and size are right. */
+async function fetchBlob(reg: Registry, d: Descriptor, onBytes?: (n: number) => void): Promise<void> {
   const res = await reg.blob(d.digest);
-  const chunks: Buffer[] = [];
-  let n = 0;
-  const hash = crypto.createHash('sha256');
-  for await (const chunk of res.body as any as AsyncIterable<Uint8Array>) {
-    const b = Buffer.from(chunk);
-    chunks.push(b);
-    hash.update(b);
-    n += b.length;
-    if (n > d.size) throw new Error(`blob ${d.digest}: more than the ${d.size} bytes the manifest says`);
-    onBytes?.(n);
-  }
-  const bytes = Buffer.concat(chunks);
-  putBlob(bytes, d.digest, d.size);
-  return bytes;
+  if (!res.body) throw new Error(`blob ${d.digest}: the registry sent no body`);
+  await putBlobStream(Readable.from(res.body as any as AsyncIterable<Uint8Array>), { digest: d.digest, size: d.size, onBytes });
 }
 
 function bar(n: number, total: number): string {

@@ -27,7 +27,7 @@ export function resolveImage(ref: string): Image {
   }
   if (ref === BUILTIN || ref === `${BUILTIN}:latest`) {
     const a = builtinArchive();
-    const rootfs = unpackOnce(`${BUILTIN}-${a.sha256.slice(0, 16)}`, a.bytes);
+    const rootfs = unpackOnce(builtinKey(), a.bytes);
     return { name: BUILTIN, rootfs, lower: [rootfs], config: BUILTIN_CONFIG };
   }
   if (!ref.includes('/') && !ref.startsWith('.')) throw new BoxError(`box run: unable to find image "${ref}": not in the store (box images), not the builtin "busybox", not a path (box pull ${ref} fetches it)`);
@@ -44,22 +44,39 @@ export function resolveImage(ref: string): Image {
     if (!fs.existsSync(path.join(p, 'bin')) && !fs.existsSync(path.join(p, 'usr'))) throw new BoxError(`box run: image "${ref}": directory does not look like a rootfs (no bin/ or usr/)`);
     return { name: p, rootfs: p, lower: [p], config: PLAIN_CONFIG };
   }
-  const bytes = fs.readFileSync(p);
-  const sum = crypto.createHash('sha256').update(bytes).digest('hex');
-  const rootfs = unpackOnce(`tar-${sum.slice(0, 16)}`, () => bytes);
-  return { name: p, rootfs, lower: [rootfs], config: PLAIN_CONFIG };
+  // hashed in 1 MiB reads and handed to the helper as its stdin: a tarball of any size
+  const fd = fs.openSync(p, 'r');
+  try {
+    const hash = crypto.createHash('sha256');
+    const buf = Buffer.alloc(1 << 20);
+    // positioned reads: the fd's offset stays at 0 for the helper
+    for (let pos = 0, n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
+    const rootfs = unpackOnce(`${TARBALL_PREFIX}${hash.digest('hex').slice(0, 16)}`, () => ({ fd }));
+    return { name: p, rootfs, lower: [rootfs], config: PLAIN_CONFIG };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
+/** The tarball cache: IMAGES/<prefix><hash>/rootfs, one per archive content (the collector's to clean). */
+export const TARBALL_PREFIX = 'tar-';
+export const builtinKey = () => `${BUILTIN}-${builtinArchive().sha256.slice(0, 16)}`;
+
 /** Unpack into IMAGES/<key>/rootfs exactly once: extract beside it, then rename into place. */
-function unpackOnce(key: string, bytes: () => Buffer): string {
+function unpackOnce(key: string, src: () => Buffer | { fd: number }): string {
   const dir = path.join(IMAGES, key);
   const rootfs = path.join(dir, 'rootfs');
-  if (fs.existsSync(rootfs)) return rootfs;
+  if (fs.existsSync(rootfs)) {
+    // used now: the collector leaves recently used entries alone (a container being created
+    // has no record naming it yet)
+    try { const now = new Date(); fs.utimesSync(dir, now, now); } catch { /* raced with a prune: unpack again */ }
+    if (fs.existsSync(rootfs)) return rootfs;
+  }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));
   try {
     fs.chmodSync(tmp, 0o755);
-    extractTarball(bytes(), tmp);
+    extractTarball(src(), tmp);
     try {
       // a directory renamed into place, not lib/util/atomic.ts's file helper: others see the
       // whole tree or none; its files are not fsync'ed one by one (that would cost seconds)
@@ -74,3 +91,4 @@ function unpackOnce(key: string, bytes: () => Buffer): string {
   }
   return rootfs;
 }
+
