@@ -1,4 +1,4 @@
-// box images [-q] [--format json]   box rmi [-f] IMAGE...   box image inspect|ls|rm|pull|import
+// box images [-q] [--no-trunc] [--format json|TEMPLATE]   box rmi [-f] IMAGE...   box image inspect|ls|rm|pull|import
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { records, findImage, deleteImage, untag, ImageRecord } from '../image/store';
@@ -6,15 +6,33 @@ import { list } from '../container/query';
 import { table } from '../util/table';
 import { size } from './stats';
 import { ago } from './ps';
+import { TYPE } from './gofmt';
+import { formatList, isCustom, goTime, humanSize } from './format';
 
 const short = (r: ImageRecord) => r.id.slice(7, 19);
 const split = (t: string) => { const i = t.lastIndexOf(':'); return [t.slice(0, i), t.slice(i + 1)]; };
 
+/** Docker's column names for a "table" template (docker/cli formatter/image.go). */
+const HEADER = {
+  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
+  Size: 'SIZE', Containers: 'CONTAINERS', VirtualSize: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE',
+};
+
 export function images(args: string[]): number {
-  const { values: v } = parseCommand('images', args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' } }, true);
+  const { values: v } = parseCommand('images', args, { quiet: { type: 'boolean', short: 'q' }, format: { type: 'string' }, 'no-trunc': { type: 'boolean' } }, true);
   const all = records().sort((a, b) => b.created.localeCompare(a.created));
   if (v.quiet) { process.stdout.write([...new Set(all.map(short))].map((i) => i + '\n').join('')); return 0; }
-  const rows = all.flatMap((r) => (r.repoTags.length ? r.repoTags : ['<none>:<none>']).map((t) => [...split(t), short(r), v.format === 'json' ? r.created : `${ago(r.created)} ago`, size(r.size, true)]));
+  const tagged = all.flatMap((r) => (r.repoTags.length ? r.repoTags : ['<none>:<none>']).map((t) => [r, ...split(t)] as const));
+  if (isCustom(v.format)) {
+    // what `{{.Field}}` reads: Docker's imageContext, keys in its JSON order
+    process.stdout.write(formatList('images', v.format, tagged.map(([r, Repository, Tag]) => ({
+      [TYPE]: '*formatter.imageContext',
+      Containers: 'N/A', CreatedAt: goTime(r.created), CreatedSince: `${ago(r.created)} ago`, Digest: '<none>',
+      ID: v['no-trunc'] ? r.id : short(r), Repository, SharedSize: 'N/A', Size: humanSize(r.size), Tag, UniqueSize: 'N/A', VirtualSize: humanSize(r.size),
+    })), HEADER));
+    return 0;
+  }
+  const rows = tagged.map(([r, repo, tag]) => [repo, tag, short(r), v.format === 'json' ? r.created : `${ago(r.created)} ago`, v.format === 'json' ? size(r.size, true) : humanSize(r.size)]);
   if (v.format === 'json') {
     process.stdout.write(rows.map(([Repository, Tag, ID, CreatedAt, Size]) => JSON.stringify({ Repository, Tag, ID, CreatedAt, Size }) + '\n').join(''));
     return 0;

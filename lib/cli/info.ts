@@ -1,4 +1,4 @@
-// box info: what this host offers, probed now (not guessed from the distro's name).
+// box info [--format json|TEMPLATE]: what this host offers, probed now (not guessed from the distro's name).
 import * as fs from 'node:fs';
 import { discover, hasCgroupNamespace } from '../cgroup/discover';
 import { overlaySupported } from '../image/overlay';
@@ -8,6 +8,9 @@ import { BoxError } from '../libc/errors';
 import { ACTIONS } from '../seccomp/profile';
 import { seccompActionAvailable } from '../libc/seccomp';
 import { runningSupervisor } from '../state/anchors';
+import { TYPE } from './gofmt';
+import { TemplateExecError } from './template';
+import { parseFormat, PARSE_STATUS } from './format';
 
 const NAMESPACES = ['pid', 'mnt', 'uts', 'ipc', 'net', 'cgroup', 'user', 'time'];
 
@@ -56,6 +59,15 @@ export function probe() {
   };
 }
 
+/** The probe as Go data: objects keyed by names (namespaces, v1 hierarchies) are maps, the rest structs. */
+function asGo(p: ReturnType<typeof probe>) {
+  return {
+    [TYPE]: 'info', ...p,
+    namespaces: new Map(Object.entries(p.namespaces)),
+    cgroup: { ...p.cgroup, v1: new Map(Object.entries(p.cgroup.v1)) },
+  };
+}
+
 export function info(args: string[]): number {
   const { values } = parseCommand('info', args, { format: { type: 'string', short: 'f' } }, true);
   const p = probe();
@@ -63,7 +75,19 @@ export function info(args: string[]): number {
     process.stdout.write(JSON.stringify(p, null, 2) + '\n');
     return 0;
   }
-  if (values.format !== undefined) throw new BoxError(`box info: unknown --format "${values.format}" (only "json")`);
+  if (values.format) {
+    // Docker's info --format: a template over the object `--format json` prints (64 when it does not parse)
+    let tmpl;
+    try { tmpl = parseFormat('info', values.format, PARSE_STATUS); } catch (e: any) { process.stderr.write(`${e.message}\n`); return e.status; }
+    try {
+      process.stdout.write(tmpl.execute(asGo(p)) + '\n');
+    } catch (e) {
+      if (!(e instanceof TemplateExecError)) throw e;
+      process.stdout.write(e.partial + '\n'); // Go prints up to the failure, Docker then a newline
+      throw new BoxError(`box info: ${e.message}`, 1);
+    }
+    return 0;
+  }
   const yes = (b: boolean) => (b ? 'yes' : 'no');
   const lines = [
     `Box version:   ${p.version}`,

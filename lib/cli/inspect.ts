@@ -1,9 +1,11 @@
-// box inspect CONTAINER...: the record in Docker's shape and key names.
+// box inspect [-f TEMPLATE] CONTAINER...: the record in Docker's shape and key names, or a Go template over it.
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { get, isRunning, ContainerState } from '../container/query';
 import { cpuQuota } from '../cgroup/v1';
 import { securityOptStrings } from '../options/security';
+import { Template } from './template';
+import { parseFormat, inspectOne, PARSE_STATUS } from './format';
 
 export function toDocker(s: ContainerState) {
   const r = s.spec.resources;
@@ -45,13 +47,34 @@ export function toDocker(s: ContainerState) {
 }
 
 export function inspect(args: string[]): number {
-  const { positionals } = parseCommand('inspect', args, { format: { type: 'string', short: 'f' } }, true);
+  const { values: v, positionals } = parseCommand('inspect', args, { format: { type: 'string', short: 'f' } }, true);
   if (!positionals.length) throw new BoxError('box inspect: requires at least 1 argument');
+  const compact = v.format === 'json'; // Docker's "json": the same array, unindented
+  if (compact) v.format = undefined;
+  let tmpl: Template | undefined;
+  if (v.format) {
+    try { tmpl = parseFormat('inspect', v.format, PARSE_STATUS); } catch (e: any) { process.stderr.write(`${e.message}\n`); return e.status; }
+  }
   const out: object[] = [];
+  let text = '';
   let status = 0;
   for (const ref of positionals) {
-    try { out.push(toDocker(get(ref))); } catch (e: any) { process.stderr.write(`${e.message}\n`); status = 1; }
+    try {
+      const d = toDocker(get(ref));
+      if (tmpl) text += inspectOne('inspect', tmpl, asGo(d), d) + '\n';
+      else out.push(d);
+    } catch (e: any) { process.stderr.write(`${e.message}\n`); status = 1; }
   }
-  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
+  // with a template, one line per container (Docker prints an empty line when none came out)
+  process.stdout.write(tmpl ? text || '\n' : JSON.stringify(out, null, compact ? undefined : 4) + '\n');
   return status;
+}
+
+/** The record as Go holds it for a template: maps where Docker has maps (a missing key is <no value>), structs elsewhere. */
+function asGo(d: ReturnType<typeof toDocker>) {
+  return {
+    ...d,
+    HostConfig: { ...d.HostConfig, Tmpfs: new Map(Object.entries(d.HostConfig.Tmpfs)) },
+    GraphDriver: { ...d.GraphDriver, Data: new Map(Object.entries(d.GraphDriver.Data).filter(([, x]) => x !== undefined)) },
+  };
 }
