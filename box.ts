@@ -3,6 +3,7 @@
 // lib/cli/ (over the Container API, lib/container/). Errors become one line; exit statuses
 // as Docker's (errorStatus).
 import { BoxError, FlagError } from './lib/libc/errors';
+import { HelpRequested } from './lib/options/flags';
 
 const USAGE = `Usage:  box COMMAND
 
@@ -95,7 +96,9 @@ async function main(argv: string[]): Promise<number> {
     case 'image': return require('./lib/cli/images').image(args);
     case 'system': return require('./lib/cli/system').system(args);
     case 'info': return require('./lib/cli/info').info(args);
-    case 'version': case '--version': case '-v': return require('./lib/cli/info').version();
+    case 'version': case '--version': case '-v':
+      if (args.includes('--help')) throw new HelpRequested('version', {});
+      return require('./lib/cli/info').version();
     case undefined: case 'help': case '--help':
       process.stdout.write(USAGE);
       return 0;
@@ -110,6 +113,10 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => exit(code),
     (e) => {
+      if (e instanceof HelpRequested) {
+        process.stdout.write(require('./lib/cli/help').helpText(e.verb, e.options));
+        return exit(0);
+      }
       const known = e instanceof BoxError || e?.name === 'SysError' || e?.call;
       process.stderr.write(`${known ? '' : 'box: '}${e?.message ?? e}\n`);
       if (!known && process.env.BOX_DEBUG) process.stderr.write(`${e?.stack}\n`);

@@ -11,6 +11,7 @@ import * as tty from 'node:tty';
 import { Readable, Writable } from 'node:stream';
 import { StdioOptions } from 'node:child_process';
 import { parseRun, RunRequest, RUN_OPTIONS } from './options/run';
+import { HelpRequested } from './options/flags';
 import { createContainer } from './container/create';
 import { runContainer, RunIO } from './container/start';
 import { teardown } from './container/teardown';
@@ -219,9 +220,12 @@ function collect(from: Readable, into: Buffer[]): Promise<void> {
 /** Parse and create: the record, the layer, the cgroups. */
 function prepare(what: RunOptions | string[], how: RunExtras) {
   const req: RunRequest = syncLibrary(() => {
-    const r = parseRun(Array.isArray(what) ? what : runArgs(what));
-    if (r.help) throw new ContainerError('invalid', 'box run: --help is for the CLI');
-    return r;
+    try {
+      return parseRun(Array.isArray(what) ? what : runArgs(what));
+    } catch (e) {
+      if (e instanceof HelpRequested) throw new ContainerError('invalid', 'box run: --help is for the CLI');
+      throw e;
+    }
   });
   if (req.detach) throw new ContainerError('invalid', 'box run: -d: a library caller runs containers attached (start() streams them, create() leaves one to a supervisor)');
   if (how.input !== undefined) req.spec.stdin = true;

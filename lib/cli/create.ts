@@ -2,15 +2,15 @@
 // and stop just before execve; box start runs it. The same stage as run: setup and start
 // are separate steps, and a supervisor holds the container in between.
 import { parseRun } from '../options/run';
-import { parseCommand } from '../options/flags';
+import { parseCommand, HelpRequested } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { createContainer } from '../container/create';
 import { detach, startCreated } from '../container/supervisor';
 import { forEachContainer } from './each';
 
 export async function create(args: string[]): Promise<number> {
-  const req = parseRun(args);
-  if (req.help) { process.stdout.write('Usage:  box create [OPTIONS] IMAGE [COMMAND] [ARG...]\n(the options of box run)\n'); return 0; }
+  let req;
+  try { req = parseRun(args); } catch (e) { throw e instanceof HelpRequested ? new HelpRequested('create', e.options) : e; }
   const state = createContainer(req, 'create', (w) => process.stderr.write(`WARNING: ${w}\n`));
   await detach(state, 'create');
   process.stdout.write(`${state.id}\n`);

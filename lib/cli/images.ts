@@ -1,5 +1,5 @@
 // box images [-q] [--no-trunc] [--format json|TEMPLATE]   box rmi [-f] IMAGE...   box image inspect|ls|rm|pull|import
-import { parseCommand } from '../options/flags';
+import { parseCommand, HelpRequested } from '../options/flags';
 import { BoxError } from '../libc/errors';
 import { records, findImage, deleteImage, untag, ImageRecord } from '../image/store';
 import { list } from '../container/query';
@@ -88,6 +88,7 @@ export function imageInspect(args: string[]): number {
 export async function image(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
+    case undefined: case '--help': throw new HelpRequested('image', {});
     case 'inspect': return imageInspect(rest);
     case 'ls': case 'list': return images(rest);
     case 'rm': return rmi(rest);

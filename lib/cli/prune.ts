@@ -6,17 +6,8 @@ import { UsageError } from '../libc/errors';
 import { prune as pruneContainers } from '../container/remove';
 import { confirm } from './confirm';
 
-export const PRUNE_USAGE = `Usage:  box prune [OPTIONS]
-
-Remove all stopped containers
-
-Options:
-  -f, --force   Do not prompt for confirmation
-`;
-
 export function prune(args: string[]): number {
-  const { values: v, positionals } = parseCommand('prune', args, { force: { type: 'boolean', short: 'f' }, help: { type: 'boolean' } }, true);
-  if (v.help) { process.stdout.write(PRUNE_USAGE); return 0; }
+  const { values: v, positionals } = parseCommand('prune', args, { force: { type: 'boolean', short: 'f' } }, true);
   if (positionals.length) throw new UsageError(`box prune: accepts no arguments (got "${positionals[0]}")`);
   if (!v.force && !confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ')) return 0;
   const gone = pruneContainers();

@@ -9,47 +9,8 @@
 import { parseRun, RunRequest } from '../options/run';
 import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 
-export const RUN_USAGE = `Usage:  box run [OPTIONS] IMAGE [COMMAND] [ARG...]
-
-Create and run a new container from an image (busybox, a rootfs directory or tarball).
-
-Options:
-  -d, --detach            Run container in background and print container ID
-  -e, --env list          Set environment variables
-      --env-file list     Read in a file of environment variables
-  -h, --hostname string   Container host name (default: the short id)
-      --entrypoint string Overwrite the default ENTRYPOINT of the image
-      --init              Run an init inside the container that forwards signals and reaps processes
-  -i, --interactive       Keep STDIN open
-      --name string       Assign a name to the container
-      --no-pivot          Use MS_MOVE + chroot instead of pivot_root
-      --privileged        All capabilities, no masked or read-only /proc paths
-      --read-only         Mount the container's root filesystem as read only
-      --rm                Automatically remove the container when it exits
-      --tmpfs list        Mount a tmpfs directory (PATH[:OPTIONS])
-  -t, --tty               Allocate a pseudo-TTY
-  -u, --user string       Username or UID (format: <name|uid>[:<group|gid>])
-  -v, --volume list       Bind mount a volume (HOST:CONTAINER[:ro])
-  -w, --workdir string    Working directory inside the container
-      --cap-add list      Add Linux capabilities
-      --cap-drop list     Drop Linux capabilities
-      --stop-signal string  Signal to stop the container (default SIGTERM)
-      --stop-timeout int  Seconds to wait before killing it on stop (default 10)
-      --cpus decimal      Number of CPUs
-      --cpu-period int    Limit CPU CFS (Completely Fair Scheduler) period
-      --cpu-quota int     Limit CPU CFS (Completely Fair Scheduler) quota
-  -c, --cpu-shares int    CPU shares (relative weight)
-      --cpuset-cpus string  CPUs in which to allow execution (0-3, 0,1)
-      --cpuset-mems string  MEMs in which to allow execution (0-3, 0,1)
-  -m, --memory bytes      Memory limit
-      --memory-reservation bytes  Memory soft limit
-      --memory-swap bytes Swap limit equal to memory plus swap: '-1' to enable unlimited swap
-      --pids-limit int    Tune container pids limit (set -1 for unlimited)
-`;
-
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
-  if (req.help) { process.stdout.write(RUN_USAGE); return 0; }
   if (!req.detach) checkInputTerminal('run', req.spec.tty, req.spec.stdin);
   if (!req.detach) {
     const pooled = await runPooled(req);

@@ -2,28 +2,12 @@
 // images (no tag; -a: every image no container uses), then the blobs, layers, cached rootfs
 // tarballs and stale temp files nothing references (lib/image/gc.ts). System prune is
 // stopped containers + dangling images + that collection. Both ask first unless -f.
-import { parseCommand } from '../options/flags';
+import { parseCommand, HelpRequested } from '../options/flags';
 import { BoxError, UsageError } from '../libc/errors';
 import { prune as pruneContainers } from '../container/remove';
 import { pruneImages, usage, humanSize, PruneResult } from '../image/gc';
 import { CONTAINERS } from '../state/paths';
 import { confirm } from './confirm';
-
-const IMAGE_USAGE = `Usage:  box image prune [OPTIONS]
-
-Remove unused images, then the blobs, layers and temp files nothing references
-
-Options:
-  -a, --all     Remove all unused images, not just dangling ones
-  -f, --force   Do not prompt for confirmation
-`;
-const SYSTEM_USAGE = `Usage:  box system prune [OPTIONS]
-
-Remove stopped containers, dangling images, and the blobs, layers and temp files nothing references
-
-Options:
-  -f, --force   Do not prompt for confirmation
-`;
 
 function printImages(r: PruneResult) {
   if (!r.images.length) return;
@@ -33,8 +17,7 @@ function printImages(r: PruneResult) {
 }
 
 export function imagePrune(args: string[]): number {
-  const { values: v, positionals } = parseCommand('image prune', args, { all: { type: 'boolean', short: 'a' }, force: { type: 'boolean', short: 'f' }, help: { type: 'boolean' } }, true);
-  if (v.help) { process.stdout.write(IMAGE_USAGE); return 0; }
+  const { values: v, positionals } = parseCommand('image prune', args, { all: { type: 'boolean', short: 'a' }, force: { type: 'boolean', short: 'f' } }, true);
   if (positionals.length) throw new UsageError(`box image prune: accepts no arguments (got "${positionals[0]}")`);
   const what = v.all ? 'all images without at least one container associated to them' : 'all dangling images';
   if (!v.force && !confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `)) return 0;
@@ -45,8 +28,7 @@ export function imagePrune(args: string[]): number {
 }
 
 export function systemPrune(args: string[]): number {
-  const { values: v, positionals } = parseCommand('system prune', args, { force: { type: 'boolean', short: 'f' }, help: { type: 'boolean' } }, true);
-  if (v.help) { process.stdout.write(SYSTEM_USAGE); return 0; }
+  const { values: v, positionals } = parseCommand('system prune', args, { force: { type: 'boolean', short: 'f' } }, true);
   if (positionals.length) throw new UsageError(`box system prune: accepts no arguments (got "${positionals[0]}")`);
   if (!v.force && !confirm('WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n  - all blobs, layers and cached rootfs tarballs no image or container uses\n\nAre you sure you want to continue? [y/N] ')) return 0;
   const before = usage(CONTAINERS);
@@ -62,5 +44,6 @@ export function systemPrune(args: string[]): number {
 export function system(args: string[]): number {
   const [sub, ...rest] = args;
   if (sub === 'prune') return systemPrune(rest);
+  if (sub === undefined || sub === '--help') throw new HelpRequested('system', {});
   throw new BoxError(`box system: unknown command "${sub ?? ''}" (prune)`);
 }

@@ -7,6 +7,14 @@ export type OptionTable = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed { values: Record<string, any>; positionals: string[] }
 
+/**
+ * `--help` among a verb's options: box.ts prints the verb's help (lib/cli/help.ts) for this
+ * very table, and exits 0 — nothing else of the verb runs.
+ */
+export class HelpRequested extends Error {
+  constructor(readonly verb: string, readonly options: OptionTable) { super(`box ${verb} --help`); }
+}
+
 /** Parse `args` as `[OPTIONS] POSITIONAL [REST...]`; with `interspersed`, options may follow positionals (box rm ID -f). */
 export function parseCommand(verb: string, args: string[], options: OptionTable, interspersed = false): Parsed {
   let head = args, tail: string[] = [];
@@ -15,8 +23,12 @@ export function parseCommand(verb: string, args: string[], options: OptionTable,
     head = args.slice(0, split);
     tail = args.slice(split);
   }
+  const joined = joinValues(head, options);
+  // a real --help, not the value of a flag (joinValues made those --flag=--help); not after --
+  const dashes = joined.indexOf('--');
+  if (!('help' in options) && joined.slice(0, dashes < 0 ? joined.length : dashes).includes('--help')) throw new HelpRequested(verb, options);
   try {
-    const r = parseArgs({ args: joinValues(head, options), options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, any>, positionals: [...r.positionals, ...tail] };
   } catch (e: any) {
     throw new FlagError(`box ${verb}: ${flagError(e)}`);

@@ -33,7 +33,6 @@ export const RUN_OPTIONS: OptionTable = {
   'stop-signal': { type: 'string' },
   entrypoint: { type: 'string' },
   'stop-timeout': { type: 'string' },
-  help: { type: 'boolean' },
   ...RESOURCE_OPTIONS,
 };
 
@@ -48,9 +47,8 @@ export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const HOST_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,62})$/;
 
 /** Parse argv after `run`. The image is not resolved here; the command may still be empty (image default). */
-export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, host = hostCpus()): RunRequest & { help: boolean } {
+export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, host = hostCpus()): RunRequest {
   const { values: v, positionals } = parseCommand('run', args, RUN_OPTIONS);
-  if (v.help) return { help: true } as any;
   if (positionals.length === 0) throw new UsageError('box run: requires at least 1 argument: IMAGE');
   const [image, ...command] = positionals;
   if (v.name !== undefined && !NAME_RE.test(v.name)) throw new BoxError(`box run: invalid container name "${v.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -69,7 +67,6 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
     .filter((e): e is string => e !== null);
   if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box run: --workdir "${v.workdir}": the working directory must be an absolute path`);
   return {
-    help: false,
     detach: !!v.detach,
     entrypoint: v.entrypoint,
     seccomp: security.seccomp,

@@ -30,7 +30,7 @@ export function runMessage(req: RunRequest, stdio: number[]): object {
   const { image } = req.spec;
   const pathish = !image.startsWith('/') && (image.startsWith('.') || image.includes('/'));
   const imagePath = pathish && fs.existsSync(image) ? path.resolve(image) : undefined;
-  const { help: _help, ...data } = req as RunRequest & { help?: boolean };
+  const data = req;
   return { runAttached: data, imagePath, stdio, knobs: Object.fromEntries(KNOBS.map((k) => [k, process.env[k] ?? ''])) };
 }
 
