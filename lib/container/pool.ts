@@ -10,6 +10,10 @@
 //    when the owner goes: an owner that dies takes its idle stages with it.
 // Idle stages do not keep the owner's event loop alive; one that dies while idle is dropped
 // and replaced (up to a few in a row, so that a stage that cannot boot is not respawned forever).
+// A taken stage is replaced once its run is over (the taker closes it), or after
+// refillDelayMs if it runs on: spawning is a fork of this process (2–5 ms of its thread) and a
+// Node start-up (a CPU for ~100 ms), which on a small host would otherwise compete with the
+// very run that took the stage — its set-up, its execve, its teardown (measured: +5–10 ms).
 import { Stage } from './stage';
 import { readStat } from '../util/proc';
 
@@ -26,6 +30,8 @@ export class StagePool<S extends PooledStage = Stage> {
   private closed = false;
   /** Why the pool stopped making stages, if a spawn failed. */
   error?: Error;
+  /** How long a replacement waits for a taken stage that is still running (ms). */
+  refillDelayMs = 100;
 
   /** Keep `size` stages booted (0: none, every run starts cold). `make` spawns one (tests give a fake). */
   constructor(readonly size: number, private readonly make: () => S = () => pooledStage() as unknown as S) {
@@ -36,13 +42,30 @@ export class StagePool<S extends PooledStage = Stage> {
   /** The pids of the idle stages. */
   get pids(): number[] { return this.idle.map((s) => s.child.pid!); }
 
-  /** A waiting stage, now the caller's (its own to close), or undefined when none is idle. A replacement starts after this returns. */
+  /** A waiting stage, now the caller's (its own to close), or undefined when none is idle. Its replacement starts once it is closed (or after refillDelayMs). */
   take(): S | undefined {
     let s: S | undefined;
     while ((s = this.idle.shift()) && !alive(s.child.pid)) this.forget(s); // died; its exit event is still on its way
-    if (s) { this.idleDeaths = 0; s.hold(true); }
-    this.fillSoon();
+    if (!s) { this.fillSoon(); return undefined; }
+    this.idleDeaths = 0;
+    s.hold(true);
+    this.replaceAfter(s);
     return s;
+  }
+
+  /** fillSoon once the taker closes `s` (its run, teardown included, is over: close is the run's last step) or after refillDelayMs, whichever comes first. */
+  private replaceAfter(s: S) {
+    let timer: NodeJS.Timeout | undefined;
+    const close = s.close;
+    const refill = () => {
+      if (!timer) return;
+      clearTimeout(timer);
+      timer = undefined;
+      this.fillSoon();
+    };
+    timer = setTimeout(refill, this.refillDelayMs);
+    timer.unref();
+    s.close = () => { close.call(s); refill(); };
   }
 
   /** SIGKILL the idle stages and wait until each is reaped; no more are made. */

@@ -32,7 +32,7 @@ function fakePool(k: number) {
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('pool: K idle stages at once, none holding the event loop; take() hands one out, held, and refills only after returning', async () => {
+test('pool: K idle stages at once, none holding the event loop; take() hands one out, held, replaced only once the taker closes it', async () => {
   const { pool, made } = fakePool(2);
   assert.is(made.length, 2);
   assert.ok(made.every((s) => !s.held), 'idle stages are unref\'d');
@@ -41,8 +41,31 @@ test('pool: K idle stages at once, none holding the event loop; take() hands one
   assert.ok(s.held, 'a taken stage keeps the loop alive while its container runs');
   assert.is(made.length, 2, 'no spawn on the taker\'s path');
   await tick();
-  assert.is(made.length, 3, 'replaced asynchronously');
+  assert.is(made.length, 2, 'no spawn while the taken stage runs (it would compete with that run)');
+  s.close();
+  assert.ok(s.closed, 'the stage\'s own close still runs');
+  assert.is(made.length, 2, 'nor in the taker\'s close');
+  await tick();
+  assert.is(made.length, 3, 'replaced asynchronously once closed');
   assert.is(pool.pids.length, 2);
+  s.close(); // closed twice: no second replacement
+  await tick();
+  assert.is(made.length, 3);
+  await pool.close();
+});
+
+test('pool: a taken stage that runs on is replaced after refillDelayMs anyway (long-lived containers do not empty the pool)', async () => {
+  const { pool, made } = fakePool(1);
+  pool.refillDelayMs = 20;
+  const s = pool.take()!;
+  await tick();
+  assert.is(made.length, 1);
+  await new Promise((r) => setTimeout(r, 40));
+  await tick();
+  assert.is(made.length, 2, 'replaced after the delay');
+  s.close();
+  await tick();
+  assert.is(made.length, 2, 'and not again at close');
   await pool.close();
 });
 
@@ -82,7 +105,7 @@ test('pool: a spawn that throws stops the pool (runs start cold), never an excep
   let n = 0;
   const pool = new StagePool<FakeStage>(2, () => { if (n++ > 0) throw new Error('EAGAIN'); return new FakeStage(); });
   assert.is(pool.error?.message, 'EAGAIN');
-  assert.ok(pool.take()); // a stage handed out: worth one more try, which fails too
+  pool.take()!.close(); // a stage handed out and its run over: worth one more try, which fails too
   await tick();
   assert.is(n, 3);
   assert.is(pool.take(), undefined);
