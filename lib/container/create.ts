@@ -58,9 +58,13 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
+  // The record names its cgroups before they exist (the paths follow from the id): one write
+  // before anything is made, and any teardown or collection then removes what was made (a
+  // missing directory is nothing to remove).
+  const cg = cgroupManager(id);
   const state: ContainerState = {
     id, name: spec.name, image: image.name, spec, status: 'created', created: new Date().toISOString(),
-    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: [], rootfs: rootfsLayout(dir, image.lower), seccomp,
+    owner: { pid: process.pid, start: processStart(process.pid)! }, cgroups: cg.dirs, rootfs: rootfsLayout(dir, image.lower), seccomp,
   };
   save(state);
   try {
@@ -70,17 +74,14 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
-    const cg = cgroupManager(id);
-    state.cgroups = cg.dirs;
-    save(state);
     cg.create();
     const applied = cg.apply(spec.resources, { privileged: spec.privileged });
     applied.warnings.forEach(warn);
     if (applied.mknodDropped) {
       spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
       state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
+      save(state);
     }
-    save(state);
   } catch (e) {
     teardown(state, warn);
     throw e;
