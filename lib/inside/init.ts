@@ -45,12 +45,16 @@ export function stageInit(): never {
     const joined = oci ? openJoined(oci) : [];         // every path opened before the first namespace changes
     for (const [type, fd] of joined) { libc.setns(fd, NS_TYPES[type], type); libc.close(fd); }
     libc.unshare(oci ? oci.unshare : CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
-    // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
-    (globalThis as any).__boxSaveCodeCache?.();
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
     // createContainer hooks: in the new mount namespace, before pivot_root, so their paths are
     // the runtime's (the spec's rule) and never a binary the image put in the rootfs
-    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, oci && (() => runHooks(oci.hooks.createContainer, oci.state, 'createContainer')));
+    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, () => {
+      if (oci) runHooks(oci.hooks.createContainer, oci.state, 'createContainer');
+      // First run only: the stage's V8 code cache, saved while the host's cache dir is still
+      // visible, as late as that: it then holds the functions of the mount plan too, which
+      // every later stage would otherwise compile again (they ran after the cache was saved).
+      (globalThis as any).__boxSaveCodeCache?.();
+    });
     if (!oci || cfg.spec.hostname) libc.sethostname(cfg.spec.hostname);
     if (oci?.domainname) libc.setdomainname(oci.domainname);
     if (!oci || oci.unshare & CLONE.NEWNET) libc.loopbackUp();
