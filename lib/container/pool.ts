@@ -4,7 +4,8 @@
 //  - each stage is spawned exactly as runContainer's cold one (launch.ts): born alone in a
 //    fresh pid namespace, so no container can see it, and it can see nothing but itself;
 //  - it holds nothing of any container: /dev/null on 0–2, its own channel and fd socket,
-//    box's stage environment; it learns of its container only from the config, and is
+//    box's stage environment, and the empty mount/uts/ipc/net namespaces it makes while it
+//    waits (lib/inside/init.ts); it learns of its container only from the config, and is
 //    taken once and never comes back (runContainer closes it);
 //  - it has the owner's death signal (stageInit's first step) and reads EOF on its channel
 //    when the owner goes: an owner that dies takes its idle stages with it.
@@ -16,6 +17,7 @@
 // very run that took the stage — its set-up, its execve, its teardown (measured: +5–10 ms).
 import { Stage } from './stage';
 import { readStat } from '../util/proc';
+import { POOLED_ARG } from '../inside/protocol';
 
 /** Consecutive idle deaths after which the pool stops replacing (a run then starts cold). */
 const MAX_IDLE_DEATHS = 5;
@@ -114,9 +116,9 @@ export class StagePool<S extends PooledStage = Stage> {
   }
 }
 
-/** An `__init` stage as runContainer's cold path spawns it, but with /dev/null for stdio (it gets the container's with its config). */
+/** An `__init` stage as runContainer's cold path spawns it, but with /dev/null for stdio (it gets the container's with its config), told it is pooled: it makes its namespaces while it waits. */
 export function pooledStage(): Stage {
-  return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true }, true);
+  return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true, args: [POOLED_ARG] }, true);
 }
 
 /** Running and not a zombie: the pool's exit handler has not run yet for a stage that just died. */
