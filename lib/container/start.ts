@@ -10,6 +10,7 @@ import { hasCgroupNamespace } from '../cgroup/discover';
 import { StageConfig } from '../options/types';
 import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
+import type { EarlyJoin } from './create';
 
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
@@ -20,12 +21,13 @@ export interface RunIO extends IO {
 /**
  * Run the container to its end; its exit status. A setup failure throws ContainerError('setup')
  * with the stage's status. `pooled`: a stage taken from a StagePool (lib/container/pool.ts),
- * already booted in its own fresh pid namespace; it gets io.stdio with its config.
+ * already booted in its own fresh pid namespace; it gets io.stdio with its config. `early`: that
+ * stage joined the cgroups already, from createContainer on (its EarlyJoin).
  */
-export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage): Promise<number> {
+export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage, early?: EarlyJoin): Promise<number> {
   const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
-    return await run(state, io, stage);
+    return await run(state, io, stage, early && early.pid === stage.child.pid ? early.entered : undefined);
   } catch (e) {
     // a stage that never got as far as its cgroups (a pooled one, before its config) would
     // wait for a config forever in a process that lives on (the library): end it
@@ -36,7 +38,7 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
   }
 }
 
-async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<number> {
+async function run(state: ContainerState, io: RunIO, stage: Stage, enteredEarly: Promise<void> | undefined): Promise<number> {
   const { spec } = state;
   const cg = managerForDirs(state.cgroups);
   const join = cg.joinPlan(spec.resources);
@@ -55,7 +57,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   // While the stage sets up (after its Node start-up, when cold): joining cgroups, which waits
   // for the kernel (an RCU grace period, 10–15 ms here) on a thread of libuv's pool, and
   // meanwhile the record gets PID 1 (the stage now, the command after execve: the same process).
-  const entered = cg.enterAsync(child.pid!, join.early) // only what binds no limit on box's own Node (see joinPlan)
+  const entered = enteredEarly ?? cg.enterAsync(child.pid!, join.early) // only what binds no limit on box's own Node (see joinPlan)
     .catch(() => { /* the stage died already: its exit status tells */ });
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
   await entered;
