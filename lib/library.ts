@@ -12,7 +12,7 @@ import { Readable, Writable } from 'node:stream';
 import { StdioOptions } from 'node:child_process';
 import { parseRun, RunRequest, RUN_OPTIONS } from './options/run';
 import { HelpRequested } from './options/flags';
-import { createContainer } from './container/create';
+import { createContainer, EarlyJoin } from './container/create';
 import { runContainer, RunIO } from './container/start';
 import { teardown } from './container/teardown';
 import { detach } from './container/supervisor';
@@ -21,6 +21,7 @@ import { signalPid1, parseSignal } from './container/kill';
 import { get } from './container/query';
 import { ContainerError } from './container/errors';
 import { StagePool } from './container/pool';
+import type { Stage } from './container/stage';
 import type { ContainerState } from './state/store';
 
 export { ContainerError, ContainerErrorCode } from './container/errors';
@@ -133,7 +134,7 @@ export function runArgs(o: RunOptions): string[] {
 /** Run a container to its end and collect its output. Always torn down as `box run` does (the record kept unless `rm`). */
 export async function run(what: RunOptions | string[], how: RunExtras = {}): Promise<RunResult> {
   const out: Buffer[] = [], err: Buffer[] = [];
-  const { state, warnings, tty: withTty, stdin } = prepare(what, how);
+  const { state, warnings, tty: withTty, stdin, stage, early } = prepare(what, how, poolOf(how));
   const io: RunIO = {
     stdio: withTty ? ['ignore', 'ignore', 'ignore'] : [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     attach(child, pty) {
@@ -146,13 +147,13 @@ export async function run(what: RunOptions | string[], how: RunExtras = {}): Pro
       return [collect(child.stdout!, out), collect(child.stderr!, err)];
     },
   };
-  const exitCode = await runOwned(state, io, how);
+  const exitCode = await runOwned(state, io, stage, early);
   return { id: state.id, name: state.name, exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err), oomKilled: !!state.oomKilled, warnings };
 }
 
 /** Start a container and return once its command runs, with its streams. */
 export async function start(what: RunOptions | string[], how: Omit<RunExtras, 'input'> = {}): Promise<Container> {
-  const { state, tty: withTty, stdin } = prepare(what, how);
+  const { state, tty: withTty, stdin, stage, early } = prepare(what, how, poolOf(how));
   let streams: Pick<Container, 'stdin' | 'stdout' | 'stderr'> | undefined;
   let running!: () => void;
   const isRunning = new Promise<void>((r) => { running = r; });
@@ -170,7 +171,7 @@ export async function start(what: RunOptions | string[], how: Omit<RunExtras, 'i
     },
     onRunning: () => running(),
   };
-  const done = runOwned(state, io, how);
+  const done = runOwned(state, io, stage, early);
   done.catch(() => { /* wait() reports it; never an unhandled rejection when nobody waits */ });
   await Promise.race([isRunning, done]); // a setup failure rejects here
   return {
@@ -217,8 +218,15 @@ function collect(from: Readable, into: Buffer[]): Promise<void> {
   });
 }
 
-/** Parse and create: the record, the layer, the cgroups. */
-function prepare(what: RunOptions | string[], how: RunExtras) {
+/** The pool a run takes its stage from: the one usePool() set unless the caller names one (or false). */
+const poolOf = (how: RunExtras): StagePool | undefined => (how.pool === false ? undefined : how.pool ?? defaultPool);
+
+/**
+ * Parse and create: the record, the layer, the cgroups. With a pool, its idle stage (if any)
+ * is taken first: it is this container's from then on, and joins the container's cgroups as
+ * soon as they exist, while the rest is made (createContainer's EarlyJoin).
+ */
+function prepare(what: RunOptions | string[], how: RunExtras, pool?: StagePool) {
   const req: RunRequest = syncLibrary(() => {
     try {
       return parseRun(Array.isArray(what) ? what : runArgs(what));
@@ -230,15 +238,21 @@ function prepare(what: RunOptions | string[], how: RunExtras) {
   if (req.detach) throw new ContainerError('invalid', 'box run: -d: a library caller runs containers attached (start() streams them, create() leaves one to a supervisor)');
   if (how.input !== undefined) req.spec.stdin = true;
   const warnings: string[] = [];
-  const state = syncLibrary(() => createContainer(req, 'run', (w) => warnings.push(w)));
-  return { state, warnings, tty: req.spec.tty, stdin: req.spec.stdin };
+  const stage = pool?.take();
+  const early: EarlyJoin | undefined = stage && { pid: stage.child.pid! };
+  try {
+    const state = syncLibrary(() => createContainer(req, 'run', (w) => warnings.push(w), early));
+    return { state, warnings, tty: req.spec.tty, stdin: req.spec.stdin, stage, early };
+  } catch (e) {
+    if (stage) { stage.child.kill('SIGKILL'); stage.close(); } // it waited for a config that never comes
+    throw e;
+  }
 }
 
-/** runContainer with a pooled stage if one is idle, then teardown as `box run` does. */
-async function runOwned(state: ContainerState, io: RunIO, how: RunExtras): Promise<number> {
-  const pool = how.pool === false ? undefined : how.pool ?? defaultPool;
+/** runContainer on the pooled stage prepare() took (else a cold one), then teardown as `box run` does. */
+async function runOwned(state: ContainerState, io: RunIO, stage: Stage | undefined, early: EarlyJoin | undefined): Promise<number> {
   try {
-    return await library(() => runContainer(state, io, pool?.take()));
+    return await library(() => runContainer(state, io, stage, early));
   } finally {
     teardown(state);
   }

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROCS } from './files';
-import { writeCgroup, readCgroup } from './write';
+import { writeCgroup, writeCgroupAsync, readCgroup } from './write';
 import { Resources } from '../options/resources';
 import type { ApplyResult, CgroupManager, CgroupStats, Hier } from './manager';
 
@@ -102,6 +102,15 @@ export abstract class BaseCgroup implements CgroupManager {
 
   enter(pid: number, procs: string[]) {
     for (const p of procs) writeCgroup(p, pid);
+  }
+
+  /**
+   * enter() on libuv's threads: the first migration waits for an RCU grace period (10–15 ms
+   * here), which this process's own thread can spend on other work meanwhile. The threads are
+   * in the host's namespaces (never changed), so the pid is read in the host's pid namespace.
+   */
+  async enterAsync(pid: number, procs: string[]): Promise<void> {
+    await Promise.all(procs.map((p) => writeCgroupAsync(p, pid)));
   }
 
   pids(): number[] {

@@ -23,6 +23,8 @@ export interface CgroupManager {
   joinPlan(r: Resources): { early: string[]; late: string[] };
   /** Move a process (all its threads) into cgroup.procs files, from outside it. */
   enter(pid: number, procs: string[]): void;
+  /** The same on libuv's threads: this one stays free while the kernel waits (an RCU grace period). */
+  enterAsync(pid: number, procs: string[]): Promise<void>;
   stats(): CgroupStats;
   pids(): number[];
   /** Returns once the kernel reports the cgroup frozen; throws after timeoutMs. */

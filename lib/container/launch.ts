@@ -81,11 +81,12 @@ export interface SpawnOptions {
   newPidNs?: boolean;
   pidNsPath?: string;       // OCI: join this pid namespace instead (a pod's shared one), the same way: setns, spawn, setns back
   detached?: boolean;
+  args?: string[];          // after the verb (a pooled __init: POOLED_ARG)
 }
 
 export function spawnStage(verb: '__init' | '__exec', stdio: StdioOptions, opts: SpawnOptions = {}): Stage {
   const [mine, theirs] = libc.socketPair();
-  const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...selfArgs(), verb], {
+  const run = () => libc.spawn(`/proc/self/fd/${EXE_FD}`, [...selfArgs(), verb, ...(opts.args ?? [])], {
     stdio: [...(stdio as any[]).slice(0, 3), 'pipe', theirs, stageExecutable()],
     env: stageEnv(),
     detached: opts.detached,

@@ -4,14 +4,20 @@
 //  - each stage is spawned exactly as runContainer's cold one (launch.ts): born alone in a
 //    fresh pid namespace, so no container can see it, and it can see nothing but itself;
 //  - it holds nothing of any container: /dev/null on 0–2, its own channel and fd socket,
-//    box's stage environment; it learns of its container only from the config, and is
+//    box's stage environment, and the empty mount/uts/ipc/net namespaces it makes while it
+//    waits (lib/inside/init.ts); it learns of its container only from the config, and is
 //    taken once and never comes back (runContainer closes it);
 //  - it has the owner's death signal (stageInit's first step) and reads EOF on its channel
 //    when the owner goes: an owner that dies takes its idle stages with it.
 // Idle stages do not keep the owner's event loop alive; one that dies while idle is dropped
 // and replaced (up to a few in a row, so that a stage that cannot boot is not respawned forever).
+// A taken stage is replaced once its run is over (the taker closes it), or after
+// refillDelayMs if it runs on: spawning is a fork of this process (2–5 ms of its thread) and a
+// Node start-up (a CPU for ~100 ms), which on a small host would otherwise compete with the
+// very run that took the stage — its set-up, its execve, its teardown (measured: +5–10 ms).
 import { Stage } from './stage';
 import { readStat } from '../util/proc';
+import { POOLED_ARG } from '../inside/protocol';
 
 /** Consecutive idle deaths after which the pool stops replacing (a run then starts cold). */
 const MAX_IDLE_DEATHS = 5;
@@ -26,6 +32,8 @@ export class StagePool<S extends PooledStage = Stage> {
   private closed = false;
   /** Why the pool stopped making stages, if a spawn failed. */
   error?: Error;
+  /** How long a replacement waits for a taken stage that is still running (ms). */
+  refillDelayMs = 100;
 
   /** Keep `size` stages booted (0: none, every run starts cold). `make` spawns one (tests give a fake). */
   constructor(readonly size: number, private readonly make: () => S = () => pooledStage() as unknown as S) {
@@ -37,17 +45,33 @@ export class StagePool<S extends PooledStage = Stage> {
   get pids(): number[] { return this.idle.map((s) => s.child.pid!); }
 
   /**
-   * A waiting stage, now the caller's (its own to close), or undefined when none is idle. A
-   * replacement starts after this returns, or once `refillAfter` settles: a booting stage is
-   * a Node start-up of CPU, which on a small host slows the very run that took one.
+   * A waiting stage, now the caller's (its own to close), or undefined when none is idle. Its
+   * replacement starts once it is closed (or after refillDelayMs): a booting stage is a Node
+   * start-up of CPU, which on a small host slows the very run that took one.
    */
-  take(refillAfter?: Promise<unknown>): S | undefined {
+  take(): S | undefined {
     let s: S | undefined;
     while ((s = this.idle.shift()) && !alive(s.child.pid)) this.forget(s); // died; its exit event is still on its way
-    if (s) { this.idleDeaths = 0; s.hold(true); }
-    if (refillAfter && s) refillAfter.then(() => this.fillSoon(), () => this.fillSoon());
-    else this.fillSoon();
+    if (!s) { this.fillSoon(); return undefined; }
+    this.idleDeaths = 0;
+    s.hold(true);
+    this.replaceAfter(s);
     return s;
+  }
+
+  /** fillSoon once the taker closes `s` (its run, teardown included, is over: close is the run's last step) or after refillDelayMs, whichever comes first. */
+  private replaceAfter(s: S) {
+    let timer: NodeJS.Timeout | undefined;
+    const close = s.close;
+    const refill = () => {
+      if (!timer) return;
+      clearTimeout(timer);
+      timer = undefined;
+      this.fillSoon();
+    };
+    timer = setTimeout(refill, this.refillDelayMs);
+    timer.unref();
+    s.close = () => { close.call(s); refill(); };
   }
 
   /** SIGKILL the idle stages and wait until each is reaped; no more are made. */
@@ -96,9 +120,9 @@ export class StagePool<S extends PooledStage = Stage> {
   }
 }
 
-/** An `__init` stage as runContainer's cold path spawns it, but with /dev/null for stdio (it gets the container's with its config). */
+/** An `__init` stage as runContainer's cold path spawns it, but with /dev/null for stdio (it gets the container's with its config), told it is pooled: it makes its namespaces while it waits. */
 export function pooledStage(): Stage {
-  return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true }, true);
+  return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true, args: [POOLED_ARG] }, true);
 }
 
 /** Running and not a zombie: the pool's exit handler has not run yet for a stage that just died. */

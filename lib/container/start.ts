@@ -10,6 +10,7 @@ import { hasCgroupNamespace } from '../cgroup/discover';
 import { StageConfig } from '../options/types';
 import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
+import type { EarlyJoin } from './create';
 
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
@@ -20,12 +21,13 @@ export interface RunIO extends IO {
 /**
  * Run the container to its end; its exit status. A setup failure throws ContainerError('setup')
  * with the stage's status. `pooled`: a stage taken from a StagePool (lib/container/pool.ts),
- * already booted in its own fresh pid namespace; it gets io.stdio with its config.
+ * already booted in its own fresh pid namespace; it gets io.stdio with its config. `early`: that
+ * stage joined the cgroups already, from createContainer on (its EarlyJoin).
  */
-export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage): Promise<number> {
+export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage, early?: EarlyJoin): Promise<number> {
   const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
-    return await run(state, io, stage);
+    return await run(state, io, stage, early && early.pid === stage.child.pid ? early.entered : undefined);
   } catch (e) {
     // a stage that never got as far as its cgroups (a pooled one, before its config) would
     // wait for a config forever in a process that lives on (the library): end it
@@ -36,7 +38,7 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
   }
 }
 
-async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<number> {
+async function run(state: ContainerState, io: RunIO, stage: Stage, enteredEarly: Promise<void> | undefined): Promise<number> {
   const { spec } = state;
   const cg = managerForDirs(state.cgroups);
   const join = cg.joinPlan(spec.resources);
@@ -52,22 +54,26 @@ async function run(state: ContainerState, io: RunIO, stage: Stage): Promise<numb
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio, detached: io.detached };
   stage.send(cfg);
-  // Joining cgroups waits for the kernel (an RCU grace period, ~10 ms): after the config, so
-  // that it overlaps the stage's Node start-up (cold) or its set-up (pooled: booted already).
-  // Synchronous, so done before "ready" is even read, let alone "start" sent.
-  try {
-    cg.enter(child.pid!, join.early); // only what binds no limit on box's own Node (see joinPlan)
-  } catch { /* the stage died already: its exit status tells */ }
-  await stage.ready(); // the stage opened the pty inside the container and sent its master first
+  // While the stage sets up (after its Node start-up, when cold): joining cgroups, which waits
+  // for the kernel (an RCU grace period, 10–15 ms here) on a thread of libuv's pool, and
+  // meanwhile the record gets PID 1 (the stage now, the command after execve: the same process).
+  const entered = enteredEarly ?? cg.enterAsync(child.pid!, join.early) // only what binds no limit on box's own Node (see joinPlan)
+    .catch(() => { /* the stage died already: its exit status tells */ });
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
+  await entered;
+  // Without a `box start` to wait for, "start" goes now, behind the config: the stage reads it
+  // as soon as it is ready, without a round trip through this process. Its cgroups are joined
+  // (above) and its pid recorded, as before the handshake; the stage's own steps are unchanged.
+  if (!io.beforeStart) stage.send({ start: true });
+  await stage.ready(); // the stage opened the pty inside the container and sent its master first
 
   if (io.beforeStart) {
     // `box create`: held here until `box start` — or until the stage is killed (box rm).
     const how = await Promise.race([io.beforeStart().then(() => 'start'), stage.exited.then(() => 'gone')]);
     if (how === 'gone') throw new ContainerError('state', 'box: the container was removed before it started', 137);
   }
-  const relays = stage.attach(io);
-  stage.send({ start: true });
+  const relays = stage.attach(io); // what the container wrote meanwhile waits in its pipes or pty
+  if (io.beforeStart) stage.send({ start: true });
   // Then: the namespaces (exec joins these; this process holds an fd on each while the
   // container lives), and EOF once execve closed the channel.
   for (;;) {

@@ -9,7 +9,10 @@ import { managerForDirs } from '../cgroup/manager';
 export function teardown(state: ContainerState, warn: (w: string) => void = () => {}) {
   try {
     const cg = managerForDirs(state.cgroups);
-    cg.killAll();
+    // Usually empty by now (PID 1 exited and was reaped): then the freeze-kill-thaw is skipped.
+    // Nothing inside can fork once it is empty; a process that joins meanwhile (an exec) makes
+    // rmdir fail with EBUSY, and destroy() kills and retries.
+    if (cg.pids().length) cg.killAll();
     cg.destroy();
   } catch (e: any) {
     warn(e.message);

@@ -1,7 +1,8 @@
 // The `__init` stage: PID 1 of the container's new pid namespace, started by box with
 // fd 3 as its channel and fd 4 as its fd socket. One synchronous thread of work, in order:
 //   non-dumpable → config (a pooled stage: then its stdio, on fd 4) → host facts read (cap_last_cap) → cgroup.procs opened → new
-//   mount/uts/ipc/net namespaces → with --init, tini into a sealed memfd (its bytes come
+//   mount/uts/ipc/net namespaces (a pooled stage: cap_last_cap, the namespaces and loopback
+//   before its config, while it waits) → with --init, tini into a sealed memfd (its bytes come
 //   from ./box, a host path) → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
 //   hostname → loopback → pty opened inside, master sent to box → "ready" → wait for
 //   "start" → tty/session → join cgroups (late) → cgroup ns → namespaces reported →
@@ -19,13 +20,16 @@ import { StageConfig, OciStage } from '../options/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
 import { nodeErrorText } from '../libc/errno';
-import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './protocol';
+import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, POOLED_ARG, closeExeFd } from './protocol';
 import { finish, hostLastCap, joinCgroups, StartMessage } from './finish';
 import { CommandError } from './command';
 import { loadInit } from './tini';
 import { runHooks } from '../oci/hooks';
 
 const NS_TYPES: Record<string, number> = { network: CLONE.NEWNET, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP };
+
+/** The namespaces of every container but an OCI one (whose config.json lists its own). */
+const CONTAINER_NS = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET;
 
 export function stageInit(): never {
   let gated = false;
@@ -34,26 +38,39 @@ export function stageInit(): never {
     libc.prctl(PR.SET_DUMPABLE, 0); // no ptrace, no /proc/1/{mem,environ,fd} for anyone but root of the host, until execve
     libc.prctl(PR.SET_PDEATHSIG, 9); // box SIGKILLed → this dies → the kernel kills the whole pid ns
     libc.setBlocking(CHANNEL_FD);
+    // A pooled stage (lib/container/pool.ts) waits for a container it does not know yet: what
+    // no container decides is done meanwhile, off the run's path — cap_last_cap read on the
+    // host, and a cold stage's first namespace step: new mount, uts, ipc and net namespaces
+    // (loopback up). Fresh and empty, they hold nothing of anyone's; the stage is alone in its
+    // pid namespace, and the host's /sys is still there for the cgroup.procs opened below.
+    const pooled = isPooled();
+    const early = pooled ? hostLastCap() : undefined;
+    if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); }
     const cfg: StageConfig = readMessage();
     takeStdio(cfg.stdio);
     const oci = cfg.oci;
+    if (oci && pooled) throw new Error('a pooled stage cannot run an OCI container (it has made its namespaces already)');
     // OCI: `create` exits while this waits for `start`; the engine's monitor (a subreaper) becomes the parent
     if (oci) libc.prctl(PR.SET_PDEATHSIG, 0);
-    const lastCap = hostLastCap();
+    const lastCap = early ?? hostLastCap();
     const cgroupFds = cfg.cgroupProcs.map((p) => libc.open(p, 'w'));
     const gate = oci ? libc.open(oci.gate, 'r+') : -1; // read-write: never blocks here, and `start` can write while we live
     const joined = oci ? openJoined(oci) : [];         // every path opened before the first namespace changes
     for (const [type, fd] of joined) { libc.setns(fd, NS_TYPES[type], type); libc.close(fd); }
-    libc.unshare(oci ? oci.unshare : CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET);
-    // First run only: the stage's V8 code cache, saved while the host's cache dir is still visible.
-    (globalThis as any).__boxSaveCodeCache?.();
+    if (!pooled) libc.unshare(oci ? oci.unshare : CONTAINER_NS);
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
     // createContainer hooks: in the new mount namespace, before pivot_root, so their paths are
     // the runtime's (the spec's rule) and never a binary the image put in the rootfs
-    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, oci && (() => runHooks(oci.hooks.createContainer, oci.state, 'createContainer')));
+    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, () => {
+      if (oci) runHooks(oci.hooks.createContainer, oci.state, 'createContainer');
+      // First run only: the stage's V8 code cache, saved while the host's cache dir is still
+      // visible, as late as that: it then holds the functions of the mount plan too, which
+      // every later stage would otherwise compile again (they ran after the cache was saved).
+      (globalThis as any).__boxSaveCodeCache?.();
+    });
     if (!oci || cfg.spec.hostname) libc.sethostname(cfg.spec.hostname);
     if (oci?.domainname) libc.setdomainname(oci.domainname);
-    if (!oci || oci.unshare & CLONE.NEWNET) libc.loopbackUp();
+    if (!pooled && (!oci || oci.unshare & CLONE.NEWNET)) libc.loopbackUp();
     let pty: PtyPair | undefined;
     if (cfg.spec.tty) {
       pty = libc.openPtyInside(); // inside the new root: nothing resolves against the host
@@ -86,6 +103,11 @@ export function stageInit(): never {
     else try { sendMessage({ error: e.message, status }); } catch { /* box is gone */ }
     libc.exit(status);
   }
+}
+
+/** Started by a StagePool: its argument after the verb (lib/container/pool.ts). */
+function isPooled(): boolean {
+  return process.argv.slice(3).includes(POOLED_ARG);
 }
 
 /**

@@ -16,6 +16,8 @@ import { libc } from '../libc/seam';
 export const CHANNEL_FD = 3;
 export const FD_SOCKET = 4; // SCM_RIGHTS to box (the pty master, the namespaces)
 export const EXE_FD = 5;    // the read-only node this stage was executed from (lib/container/launch.ts)
+/** After `__init`: a stage a StagePool started before its container was known (it prepares what no container decides). */
+export const POOLED_ARG = '--pooled';
 
 /** A stage's first step: it needs no fd on its own executable, and a container must never get one. */
 export function closeExeFd() {

@@ -115,17 +115,25 @@ export function patch(s: ContainerState, changes: Partial<ContainerState>) {
 /**
  * fsync only where a reboot must find the change: a record's first write (the container
  * exists: its layer and name are on disk) and its last (exited: the exit code users read
- * later). The saves in between (cgroups, pid, running) are atomic but not synced: a reboot
- * ends the container anyway and collect() reclaims it from its dead owner, and each fsync
- * costs ~10 ms (measured on ext4), five times per `run`.
+ * later). The saves in between (pid, running) are atomic but not synced: a reboot ends the
+ * container anyway and collect() reclaims it from its dead owner, and each fsync costs ~10 ms
+ * (measured on ext4), five times per `run`.
+ * An --rm container's record is never synced: it is removed when the container ends, and
+ * after a power loss its end is removal either way — a record that reached the disk is
+ * reclaimed and removed by collect(); a directory whose record did not (or is empty, its data
+ * never written) is removed with its name as unrecorded. Its live entry was made before its
+ * directory (createContainer), and journaling filesystems (ext4, xfs) keep such metadata in
+ * order, so a directory that survived is indexed. A SIGKILLed box needs no fsync at all: the
+ * page cache survives it.
  */
 function write(s: ContainerState) {
   const dir = containerDir(s.id);
   if (!fs.existsSync(dir)) return;
   const file = path.join(dir, 'state.json');
   const first = isLive(s) && !fs.existsSync(file);
-  if (first) markLive(s.id, true); // indexed (durably) before the record says live; createContainer indexed it before its directory
-  writeFileAtomic(file, JSON.stringify(s, null, 1), 0o600, { durable: first || !isLive(s) });
+  const durable = !s.spec.rm && (first || !isLive(s));
+  if (first) markLive(s.id, durable); // indexed before the record says live; createContainer indexed it before its directory
+  writeFileAtomic(file, JSON.stringify(s, null, 1), 0o600, { durable });
   if (!isLive(s)) unmarkLive(s.id); // after the record says it is not
 }
 

@@ -9,18 +9,16 @@
 import * as fs from 'node:fs';
 import { StdioOptions } from 'node:child_process';
 import { processStart, signalProcess } from '../util/proc';
-import { createContainer } from '../container/create';
+import { createContainer, EarlyJoin } from '../container/create';
 import { runContainer } from '../container/start';
 import { teardown } from '../container/teardown';
 import { StagePool } from '../container/pool';
+import type { Stage } from '../container/stage';
 import { BoxError } from '../libc/errors';
 import { ContainerState } from '../state/store';
 import { Identity } from './container';
 import { checkRunRequest } from './run-request';
 import { KNOBS } from './run-client';
-
-/** At the latest, a run that took a pooled stage lets the pool boot its replacement after this long. */
-const REFILL_AFTER_MS = 250;
 
 export type Send = (m: object, fds?: number[]) => void;
 
@@ -36,14 +34,21 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     // made here as the client would have made it: a client whose settings differ runs it itself
     if (!msg.knobs || KNOBS.some((k) => msg.knobs[k] !== (process.env[k] ?? ''))) { send({ cold: true }); return; }
     let state: ContainerState;
+    // the pooled stage is taken first and joins the container's cgroups as soon as they exist
+    // (createContainer's EarlyJoin), as the library does
+    let stage: Stage | undefined;
+    let early: EarlyJoin | undefined;
     try {
       const req = checkRunRequest(msg.runAttached, msg.imagePath);
       const targets = msg.stdio;
       const ok = Array.isArray(targets) && targets.length === fds.length && new Set(targets).size === targets.length &&
         targets.every((t: unknown) => t === 0 || t === 1 || t === 2) && (!req.spec.tty || !targets.length);
       if (!ok) throw new BoxError('box: supervisor: invalid run request (stdio)');
-      state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }));
+      stage = pool?.take();
+      early = stage && { pid: stage.child.pid! };
+      state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }), early);
     } catch (e: any) {
+      if (stage) { stage.child.kill('SIGKILL'); stage.close(); } // it waited for a config that never comes
       send({ error: errorLine(e), status: e?.status ?? 125 });
       return;
     }
@@ -55,10 +60,6 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     // spawned, or while the container runs: the container goes too
     const end = () => { if (abandoned && !ended && pid) signalProcess(pid, processStart(pid), 9); };
     clientGone.then(() => { abandoned = true; end(); });
-    // the pool's replacement stage boots once this run is over (or has run a while): its
-    // Node start-up would take CPU from this one's set-up (measured: 2 CPUs, 20–60 ms)
-    let runOver = () => {};
-    const refill = new Promise<void>((r) => { runOver = r; setTimeout(r, REFILL_AFTER_MS).unref(); });
     let status = 125;
     try {
       status = await runContainer(state, {
@@ -71,13 +72,12 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
           if (pty) fs.closeSync(pty.master);
           return [];
         },
-      }, pool?.take(refill));
+      }, stage, early);
     } catch (e: any) {
       status = e.status ?? 125;
       send({ error: errorLine(e), status });
     } finally {
       ended = true;
-      runOver();
       state.exitCode = status;
       teardown(state, (w) => send({ warning: `box: warning: ${w}` }));
     }

@@ -91,6 +91,24 @@ test('a stage killed while idle is dropped and replaced, and the next run uses t
   }
 });
 
+test('a run whose creation fails after it took the pooled stage (and joined it to the cgroups): the stage is ended, the pool replaces it', async () => {
+  const p = await pool(1);
+  try {
+    const [pid] = p.pids;
+    let err: any;
+    // the volume's host dir cannot be made (below a file: ENOTDIR): that fails after the cgroups exist (the stage joins them then)
+    try { await run({ image: 'busybox', command: ['true'], rm: true, volumes: ['/etc/hostname/box-no-such:/x'] }, { pool: p }); } catch (e) { err = e; }
+    assert.ok(err, 'the run is refused');
+    assert.is(err.code, 'invalid', err.message);
+    await until(() => !alive(pid), 5000, `the taken stage ${pid} ended`);
+    await until(() => p.pids.length === 1 && p.pids[0] !== pid && waiting(p.pids[0]), 20000, 'a replacement');
+    const r = await run({ image: 'busybox', command: ['true'], rm: true }, { pool: p });
+    assert.is(r.exitCode, 0, 'and the next run works');
+  } finally {
+    await p.close();
+  }
+});
+
 test('close() leaves nothing: every idle stage killed and reaped, none made after', async () => {
   const p = await pool(3);
   const pids = p.pids;

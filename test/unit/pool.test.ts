@@ -10,7 +10,8 @@ import { parseRun } from '../../lib/options/run';
 import { FakeLibc, Gone } from '../fakes/libc';
 import { stageConfig } from '../fakes/stage-config';
 import { stageInit } from '../../lib/inside/init';
-import { FD_SOCKET } from '../../lib/inside/protocol';
+import { FD_SOCKET, POOLED_ARG } from '../../lib/inside/protocol';
+import { CLONE } from '../../lib/libc/constants';
 
 const GONE_PID = 0x7ffffff0; // above any pid_max: no such process
 
@@ -32,7 +33,7 @@ function fakePool(k: number) {
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
-test('pool: K idle stages at once, none holding the event loop; take() hands one out, held, and refills only after returning', async () => {
+test('pool: K idle stages at once, none holding the event loop; take() hands one out, held, replaced only once the taker closes it', async () => {
   const { pool, made } = fakePool(2);
   assert.is(made.length, 2);
   assert.ok(made.every((s) => !s.held), 'idle stages are unref\'d');
@@ -41,8 +42,31 @@ test('pool: K idle stages at once, none holding the event loop; take() hands one
   assert.ok(s.held, 'a taken stage keeps the loop alive while its container runs');
   assert.is(made.length, 2, 'no spawn on the taker\'s path');
   await tick();
-  assert.is(made.length, 3, 'replaced asynchronously');
+  assert.is(made.length, 2, 'no spawn while the taken stage runs (it would compete with that run)');
+  s.close();
+  assert.ok(s.closed, 'the stage\'s own close still runs');
+  assert.is(made.length, 2, 'nor in the taker\'s close');
+  await tick();
+  assert.is(made.length, 3, 'replaced asynchronously once closed');
   assert.is(pool.pids.length, 2);
+  s.close(); // closed twice: no second replacement
+  await tick();
+  assert.is(made.length, 3);
+  await pool.close();
+});
+
+test('pool: a taken stage that runs on is replaced after refillDelayMs anyway (long-lived containers do not empty the pool)', async () => {
+  const { pool, made } = fakePool(1);
+  pool.refillDelayMs = 20;
+  const s = pool.take()!;
+  await tick();
+  assert.is(made.length, 1);
+  await new Promise((r) => setTimeout(r, 40));
+  await tick();
+  assert.is(made.length, 2, 'replaced after the delay');
+  s.close();
+  await tick();
+  assert.is(made.length, 2, 'and not again at close');
   await pool.close();
 });
 
@@ -82,7 +106,7 @@ test('pool: a spawn that throws stops the pool (runs start cold), never an excep
   let n = 0;
   const pool = new StagePool<FakeStage>(2, () => { if (n++ > 0) throw new Error('EAGAIN'); return new FakeStage(); });
   assert.is(pool.error?.message, 'EAGAIN');
-  assert.ok(pool.take()); // a stage handed out: worth one more try, which fails too
+  pool.take()!.close(); // a stage handed out and its run over: worth one more try, which fails too
   await tick();
   assert.is(n, 3);
   assert.is(pool.take(), undefined);
@@ -126,6 +150,36 @@ test('__init (pooled): the stdio queued on fd 4 is taken right after the config,
   const dups = fake.calls.filter((c) => c.name === 'dup2').slice(0, 2);
   assert.equal(dups.map((c) => [c.args[0], c.args[1]]), [[fake.calls[recv[0]].result, 1], [fake.calls[recv[1]].result, 2]]);
   assert.ok(names.indexOf('dup2') < names.indexOf('unshare'), 'before the first unshare');
+});
+
+test('__init (pooled): cap_last_cap, the namespaces and loopback before the config; nothing of them again after it; an OCI config refused', () => {
+  const argv = process.argv;
+  process.argv = [...argv.slice(0, 2), '__init', POOLED_ARG];
+  try {
+    const fake = new FakeLibc();
+    fake.channel.push({ ...stageConfig(), stdio: [1, 2] }, { start: true });
+    fake.install();
+    try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { fake.restore(); }
+    assert.is(fake.end?.how, 'execve');
+    const names = fake.calls.map((c) => c.name);
+    const read = names.indexOf('read');
+    const ns = fake.calls.flatMap((c, i) => (c.name === 'unshare' && c.args[0] === (CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET) ? [i] : []));
+    assert.equal(ns.length, 1, 'the namespaces made once');
+    assert.ok(ns[0] < read, 'before the config');
+    assert.is(names.filter((n) => n === 'loopbackUp').length, 1);
+    assert.ok(names.indexOf('loopbackUp') < read);
+    assert.ok(fake.calls.findIndex((c) => c.name === 'readFile' && c.args[0] === '/proc/sys/kernel/cap_last_cap') < read);
+    assert.ok(names.indexOf('recvFd') > read, 'the stdio after the config that lists it');
+
+    const oci = new FakeLibc();
+    oci.channel.push({ ...stageConfig(), oci: {} });
+    oci.install();
+    try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { oci.restore(); }
+    assert.ok(oci.end && oci.end.how !== 'execve', 'an OCI config is not run');
+    assert.match(JSON.stringify(oci.sent), /pooled stage cannot run an OCI container/);
+  } finally {
+    process.argv = argv;
+  }
 });
 
 test('__init (cold): no stdio in the config, nothing received', () => {
