@@ -160,7 +160,11 @@ test('bad input: one line naming the problem, exit 125, host unchanged', () => {
   assert.equal({ state: stateEntries().length, cg: boxCgroups().length }, before);
 });
 
-const asNobody = (args: string[]) => spawnSync(BOX, args, { env: ENV, encoding: 'utf8', uid: 65534, gid: 65534 });
+// its code cache in a directory of this suite's (else box makes /tmp/box-65534), removed at the end
+const nobodyCache = fs.mkdtempSync(path.join(os.tmpdir(), 'box-nobody-'));
+fs.chownSync(nobodyCache, 65534, 65534);
+test.after(() => fs.rmSync(nobodyCache, { recursive: true, force: true }));
+const asNobody = (args: string[]) => spawnSync(BOX, args, { env: { ...ENV, BOX_CACHE_DIR: nobodyCache }, encoding: 'utf8', uid: 65534, gid: 65534 });
 const nobody = asNobody(['version']);
 needs(test, nobody.status === 0, `box cannot run as uid 65534 from ${BOX} (${nobody.stderr?.trim() || nobody.error}): a parent directory closed to other users`)('as another user than root: a permission error, not an empty store', () => {
   for (const [args, status] of [[['ps', '-a'], 1], [['logs', 'x'], 1], [['rm', 'x'], 1], [['run', 'busybox', 'true'], 125]] as [string[], number][]) {
