@@ -26,21 +26,41 @@ export async function run(args: string[]): Promise<number> {
 async function runHere(req: RunRequest): Promise<number> {
   const { createContainer } = require('../container/create') as typeof import('../container/create');
   const warn = (w: string) => process.stderr.write(`WARNING: ${w}\n`);
+  if (!req.detach) return runCold(req, createContainer, warn);
   const state = createContainer(req, 'run', warn);
-  if (req.detach) {
-    const { detach } = require('../container/supervisor') as typeof import('../container/supervisor');
-    await detach(state, 'run');
-    process.stdout.write(`${state.id}\n`);
-    return 0;
-  }
+  const { detach } = require('../container/supervisor') as typeof import('../container/supervisor');
+  await detach(state, 'run');
+  process.stdout.write(`${state.id}\n`);
+  return 0;
+}
+
+/**
+ * Attached, with no supervisor to hand it to: this process runs it. Its stage is spawned
+ * first, as a pooled one (it waits for its config and stdio), so that its Node start-up
+ * (~50 ms) runs while this process makes the container, and it joins the container's cgroups
+ * as soon as they exist (createContainer's EarlyJoin): the warm pool's path, with a pool of one.
+ */
+async function runCold(req: RunRequest, createContainer: typeof import('../container/create').createContainer, warn: (w: string) => void): Promise<number> {
+  const { pooledStage } = require('../container/pool') as typeof import('../container/pool');
   const { runContainer } = require('../container/start') as typeof import('../container/start');
   const { teardown } = require('../container/teardown') as typeof import('../container/teardown');
   const { attachedIO } = require('../terminal/stdio') as typeof import('../terminal/stdio');
   const { forwardSignals } = require('../util/signals') as typeof import('../util/signals');
-  let stage: number | undefined;
-  const unforward = forwardSignals(() => stage); // from the start to the stage; after execve, to the container's PID 1
+  const stage = pooledStage();
+  const pid = stage.child.pid!;
+  const unforward = forwardSignals(() => pid); // to the stage; after execve, to the container's PID 1
+  const early = { pid };
+  let state;
   try {
-    return await runContainer(state, { ...attachedIO(state.spec.tty, state.spec.stdin), onSpawn: (c) => { stage = c.pid; } });
+    state = createContainer(req, 'run', warn, early);
+  } catch (e) {
+    unforward();
+    stage.child.kill('SIGKILL'); // it waited for a config that never comes
+    stage.close();
+    throw e;
+  }
+  try {
+    return await runContainer(state, attachedIO(state.spec.tty, state.spec.stdin), stage, early);
   } finally {
     unforward();
     teardown(state, (w) => process.stderr.write(`box: warning: ${w}\n`));
