@@ -3,8 +3,6 @@
 // row made from the same template over the column names and aligns the lot with Go's
 // tabwriter (min width 10, padding 3); inspect runs it per object and, when a field is missing,
 // again over the object as plain JSON maps, as Docker does, so the error names the map key.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BoxError } from '../libc/errors';
 import { parseTemplate, Template, TemplateParseError, TemplateExecError } from './template';
 import { sprintf, GoFloat } from './gofmt';
@@ -129,28 +127,15 @@ export function goTime(iso: string): string {
     `${off < 0 ? '-' : '+'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)} ${zone === 'GMT' && off === 0 ? 'UTC' : zone}`;
 }
 
-/** go-units HumanSizeWithPrecision(n, 3): "0B", "12.3kB", "1.23GB" (Docker's image and container sizes). */
-export function humanSize(n: number): string {
+/**
+ * go-units HumanSizeWithPrecision(n, precision): decimal units, `precision` significant digits.
+ * 3 for Docker's image and container sizes ("12.3kB", "1.23GB"); 4 is go-units' HumanSize, prune's
+ * "Total reclaimed space" ("220.3MB").
+ */
+export function humanSize(n: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
   while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return sprintf('%.3g%s', [new GoFloat(n), units[i]]);
+  return sprintf(`%.${precision}g%s`, [new GoFloat(n), units[i]]);
 }
 
-/** Bytes in a directory tree (files and links, not following them): a container's writable layer. */
-export function treeSize(dir: string): number {
-  let total = 0;
-  const walk = (d: string) => {
-    let names: string[];
-    try { names = fs.readdirSync(d); } catch { return; }
-    for (const n of names) {
-      const p = path.join(d, n);
-      try {
-        const st = fs.lstatSync(p);
-        if (st.isDirectory()) walk(p); else total += st.size;
-      } catch { /* gone meanwhile */ }
-    }
-  };
-  walk(dir);
-  return total;
-}

@@ -6,7 +6,8 @@ import { list, isRunning, ContainerState } from '../container/query';
 import { findImage } from '../image/store';
 import { table } from '../util/table';
 import { TYPE, quote } from './gofmt';
-import { formatList, isCustom, goTime, humanSize, treeSize } from './format';
+import { formatList, isCustom, goTime, humanSize } from './format';
+import { diskUsage } from '../util/du';
 
 /** Docker's column names for a "table" template. */
 const HEADER = {
@@ -58,7 +59,7 @@ export function context(s: ContainerState, truncate: boolean) {
     RunningFor: ago(s.created) + ' ago',
     // the writable layer, measured only when a template asks for it, as Docker's ps --size
     get Size() {
-      const rw = s.rootfs?.upper ? treeSize(s.rootfs.upper) : 0;
+      const rw = s.rootfs?.upper ? diskUsage(s.rootfs.upper) : 0;
       const img = findImage(s.image);
       return img ? `${humanSize(rw)} (virtual ${humanSize(rw + img.size)})` : humanSize(rw);
     },

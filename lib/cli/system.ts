@@ -5,7 +5,9 @@
 import { parseCommand, HelpRequested } from '../options/flags';
 import { BoxError, UsageError } from '../libc/errors';
 import { prune as pruneContainers } from '../container/remove';
-import { pruneImages, usage, humanSize, PruneResult } from '../image/gc';
+import { pruneImages, PruneResult } from '../image/gc';
+import { diskUsage } from '../util/du';
+import { humanSize } from './format';
 import { CONTAINERS } from '../state/paths';
 import { confirm } from './confirm';
 
@@ -23,7 +25,7 @@ export function imagePrune(args: string[]): number {
   if (!v.force && !confirm(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `)) return 0;
   const r = pruneImages({ all: !!v.all });
   printImages(r);
-  process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed)}\n`);
+  process.stdout.write(`Total reclaimed space: ${humanSize(r.reclaimed, 4)}\n`);
   return 0;
 }
 
@@ -31,13 +33,13 @@ export function systemPrune(args: string[]): number {
   const { values: v, positionals } = parseCommand('system prune', args, { force: { type: 'boolean', short: 'f' } }, true);
   if (positionals.length) throw new UsageError(`box system prune: accepts no arguments (got "${positionals[0]}")`);
   if (!v.force && !confirm('WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n  - all blobs, layers and cached rootfs tarballs no image or container uses\n\nAre you sure you want to continue? [y/N] ')) return 0;
-  const before = usage(CONTAINERS);
+  const before = diskUsage(CONTAINERS);
   const gone = pruneContainers();
-  const containerBytes = Math.max(0, before - usage(CONTAINERS));
+  const containerBytes = Math.max(0, before - diskUsage(CONTAINERS));
   if (gone.length) process.stdout.write(`Deleted Containers:\n${gone.map((s) => s.id + '\n').join('')}\n`);
   const r = pruneImages();
   printImages(r);
-  process.stdout.write(`Total reclaimed space: ${humanSize(containerBytes + r.reclaimed)}\n`);
+  process.stdout.write(`Total reclaimed space: ${humanSize(containerBytes + r.reclaimed, 4)}\n`);
   return 0;
 }
 

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IMAGES } from '../state/paths';
+import { diskUsage } from '../util/du';
 import { withLock } from '../state/lock';
 import { list } from '../container/query';
 import { records, deleteImageLocked, referencedBlobs, lowerDirs, busySince, normalizeTag, BLOBS, LAYERS, ImageRecord } from './store';
@@ -32,7 +33,7 @@ export function pruneImages(opts: { all?: boolean } = {}): PruneResult {
   const used = (r: ImageRecord) => lowerDirs(r).some((d) => lowers.has(d))
     || containers.some((c) => c.image === r.id || c.image === r.id.slice(7, 19) || r.repoTags.includes(c.image) || r.repoTags.includes(normalizeTag(c.image)));
   return withLock('images', () => {
-    const before = usage(IMAGES);
+    const before = diskUsage(IMAGES);
     const images: ImageRecord[] = [];
     for (const r of records()) {
       if (used(r) || (!opts.all && r.repoTags.length)) continue;
@@ -40,7 +41,7 @@ export function pruneImages(opts: { all?: boolean } = {}): PruneResult {
       images.push(r);
     }
     collect(lowers);
-    return { images, reclaimed: Math.max(0, before - usage(IMAGES)) + staleTmp() };
+    return { images, reclaimed: Math.max(0, before - diskUsage(IMAGES)) + staleTmp() };
   });
 }
 
@@ -89,34 +90,10 @@ function staleTmp(): number {
     try {
       const st = fs.lstatSync(p);
       if (!st.isDirectory() || st.uid !== process.geteuid?.() || Date.now() - st.mtimeMs <= STALE_MS) continue;
-      bytes += usage(p);
+      bytes += diskUsage(p);
       fs.rmSync(p, { recursive: true, force: true });
     } catch { /* raced away */ }
   }
   return bytes;
 }
 
-/** Bytes under `p`: files and symlinks, hard links counted once. */
-export function usage(p: string, seen = new Set<string>()): number {
-  let st: fs.Stats;
-  try { st = fs.lstatSync(p); } catch { return 0; }
-  if (st.isDirectory()) {
-    let n = 0;
-    let ents: string[] = [];
-    try { ents = fs.readdirSync(p); } catch { return 0; }
-    for (const e of ents) n += usage(path.join(p, e), seen);
-    return n;
-  }
-  const key = `${st.dev}:${st.ino}`;
-  if (seen.has(key)) return 0;
-  seen.add(key);
-  return st.size;
-}
-
-/** Docker's sizes (go-units HumanSize): decimal units, four significant digits. */
-export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return `${Number(n.toPrecision(4))}${units[i]}`;
-}

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tarIndex, lookup } from '../../lib/image/tarindex';
-import { humanSize } from '../../lib/image/gc';
+import { humanSize } from '../../lib/cli/format';
 import { tarball } from '../helpers/tar';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-tarindex-'));
@@ -44,10 +44,10 @@ test('PAX and GNU long names (over 100 characters), as GNU tar writes them', () 
 });
 
 test('sizes as Docker prints them', () => {
-  assert.is(humanSize(0), '0B');
-  assert.is(humanSize(999), '999B');
-  assert.is(humanSize(220262912), '220.3MB');
-  assert.is(humanSize(3 * 1024 ** 3), '3.221GB');
+  assert.is(humanSize(0, 4), '0B');
+  assert.is(humanSize(999, 4), '999B');
+  assert.is(humanSize(220262912, 4), '220.3MB');
+  assert.is(humanSize(3 * 1024 ** 3, 4), '3.221GB');
 });
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
