@@ -136,11 +136,17 @@ test('handoff: stdio read as Node\'s spawn reads it; ignore needs nothing (the p
   assert.throws(() => stdioPlan(['ignore', {} as any, 'pipe']), /stdio\[1\]: a stream without a file descriptor/);
 });
 
-test('__init (pooled): the stdio queued on fd 4 is taken right after the config, dup2\'d onto the listed fds, before any namespace changes', () => {
+/** `__init` against the fake libc, its channel fed these messages, until it execs or ends. */
+function runInit(...messages: object[]): FakeLibc {
   const fake = new FakeLibc();
-  fake.channel.push({ ...stageConfig(), stdio: [1, 2] }, { start: true });
+  fake.channel.push(...messages);
   fake.install();
   try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { fake.restore(); }
+  return fake;
+}
+
+test('__init (pooled): the stdio queued on fd 4 is taken right after the config, dup2\'d onto the listed fds, before any namespace changes', () => {
+  const fake = runInit({ ...stageConfig(), stdio: [1, 2] }, { start: true });
   assert.is(fake.end?.how, 'execve');
   const names = fake.calls.map((c) => c.name);
   const read = names.indexOf('read');
@@ -156,10 +162,7 @@ test('__init (pooled): cap_last_cap, the namespaces and loopback before the conf
   const argv = process.argv;
   process.argv = [...argv.slice(0, 2), '__init', POOLED_ARG];
   try {
-    const fake = new FakeLibc();
-    fake.channel.push({ ...stageConfig(), stdio: [1, 2] }, { start: true });
-    fake.install();
-    try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { fake.restore(); }
+    const fake = runInit({ ...stageConfig(), stdio: [1, 2] }, { start: true });
     assert.is(fake.end?.how, 'execve');
     const names = fake.calls.map((c) => c.name);
     const read = names.indexOf('read');
@@ -171,10 +174,7 @@ test('__init (pooled): cap_last_cap, the namespaces and loopback before the conf
     assert.ok(fake.calls.findIndex((c) => c.name === 'readFile' && c.args[0] === '/proc/sys/kernel/cap_last_cap') < read);
     assert.ok(names.indexOf('recvFd') > read, 'the stdio after the config that lists it');
 
-    const oci = new FakeLibc();
-    oci.channel.push({ ...stageConfig(), oci: {} });
-    oci.install();
-    try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { oci.restore(); }
+    const oci = runInit({ ...stageConfig(), oci: {} });
     assert.ok(oci.end && oci.end.how !== 'execve', 'an OCI config is not run');
     assert.match(JSON.stringify(oci.sent), /pooled stage cannot run an OCI container/);
   } finally {
@@ -183,10 +183,7 @@ test('__init (pooled): cap_last_cap, the namespaces and loopback before the conf
 });
 
 test('__init (cold): no stdio in the config, nothing received', () => {
-  const fake = new FakeLibc();
-  fake.channel.push(stageConfig(), { start: true });
-  fake.install();
-  try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { fake.restore(); }
+  const fake = runInit(stageConfig(), { start: true });
   assert.not.ok(fake.calls.some((c) => c.name === 'recvFd'));
 });
 
