@@ -31,6 +31,7 @@ export interface ContainerSpec {
   resources: Resources;
   stopSignal: string;       // SIGTERM by default (or a number)
   stopTimeout: number;      // seconds between the stop signal and SIGKILL
+  labels?: Record<string, string>; // -l/--label KEY=VALUE
 }
 
 /** What the stage needs besides the spec: where things are on the host. */
