@@ -53,6 +53,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
   __anchor: () => require('./lib/supervisor/anchor').anchor(),           // subreaper above the supervisor, then `sleep`
   __supervisor: (a) => require('./lib/supervisor/daemon').serve(a[0]),        // owns every detached container of a store
   __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
+  __cproot: (a) => require('./lib/container/cp-root').cpRootHelper(a[0]), // mounts a stopped container's overlay for `box cp`
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
