@@ -31,13 +31,10 @@ export interface ContainerRoot { fd: number; close(): void }
 /** An O_PATH fd on the container's root, and how to let go of it. */
 export async function openContainerRoot(s: ContainerState): Promise<ContainerRoot> {
   const plain = (fd: number) => ({ fd, close: () => closeFd(fd) });
-  if (isRunning(s) && s.pid) {
-    const fd = libc.openat(AT_FDCWD, `/proc/${s.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 'container root');
-    // the pid could have been reused between the check and the open: the same process, still?
-    if (processStart(s.pid) === s.pidStart) return plain(fd);
-    closeFd(fd);
-    throw new BoxError(`box cp: container ${s.name || s.id} stopped meanwhile`);
-  }
+  // Running, or created and held before `start` by its stage (which has the container's overlay
+  // mounted already: a second mount of the same upper layer would be undefined behaviour)
+  const live = !!s.pid && (isRunning(s) || (s.status === 'created' && processStart(s.pid) === s.pidStart));
+  if (live) return plain(await procRoot(s));
   const r = s.rootfs;
   if (r.copy) return plain(libc.openat(AT_FDCWD, r.merged, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, r.merged)); // no overlay: merged is the tree
   // teardown removed the overlay's work directory when the container exited: the helper makes
@@ -51,6 +48,24 @@ export async function openContainerRoot(s: ContainerState): Promise<ContainerRoo
       if (!hadWork) try { fs.rmSync(r.work!, { recursive: true, force: true }); } catch { /* still busy: the next start reuses it */ }
     },
   };
+}
+
+/**
+ * /proc/<PID 1>/root, checked twice: still the recorded process after the open (not a reused
+ * pid), and not the host's root — a created container's stage records its pid before it has
+ * pivoted into the container's root; box waits for that (never works on the host's root).
+ */
+async function procRoot(s: ContainerState): Promise<number> {
+  const host = fs.statSync('/');
+  for (let tries = 0; ; tries++) {
+    const fd = libc.openat(AT_FDCWD, `/proc/${s.pid}/root`, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 'container root');
+    const st = libc.fstat(fd);
+    if (processStart(s.pid!) !== s.pidStart) { closeFd(fd); throw new BoxError(`box cp: container ${s.name || s.id} stopped meanwhile`); }
+    if (st.dev !== host.dev || st.ino !== host.ino) return fd;
+    closeFd(fd);
+    if (tries > 100) throw new BoxError(`box cp: container ${s.name || s.id} is still being set up`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 async function mountedElsewhere(s: ContainerState): Promise<number> {

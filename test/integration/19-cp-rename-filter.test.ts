@@ -113,6 +113,18 @@ test('cp into a running container: files, dirs, a tar on stdin, volumes and tmpf
   }
 });
 
+test('cp into a created container (its stage holds the root) is seen once it starts', async () => {
+  try {
+    ok(['create', '--name', 'cp-d', 'busybox', 'cat', '/given']);
+    fs.writeFileSync(path.join(tmp, 'given'), 'given before start\n');
+    ok(['cp', path.join(tmp, 'given'), 'cp-d:/given']);
+    ok(['start', 'cp-d']);
+    await until(() => box(['logs', 'cp-d']).stdout.includes('given before start'), 10000, 'the container to print the copied file');
+  } finally {
+    removeAll('cp-d');
+  }
+});
+
 test('cp with a stopped container: its layer, both ways, nothing left mounted', () => {
   try {
     const r = box(['run', '--name', 'cp-c', 'busybox', 'sh', '-c', 'echo kept > /kept']);
