@@ -20,7 +20,12 @@ export async function exec(args: string[]): Promise<number> {
   const [ref, ...command] = positionals;
   const s = get(ref);
   // Docker's order: the files first, then -e (a later KEY wins); parsed as run's --env-file
-  const fromFiles = (v['env-file'] ?? []).flatMap((f: string) => readEnvFile(f, process.env)).filter((e: string | null): e is string => e !== null);
+  let fromFiles: string[];
+  try {
+    fromFiles = (v['env-file'] ?? []).flatMap((f: string) => readEnvFile(f, process.env)).filter((e: string | null): e is string => e !== null);
+  } catch (e: any) {
+    throw new BoxError(e.message.replace(/^box run:/, 'box exec:'));
+  }
   const all: string[] = [...fromFiles, ...(v.env ?? [])];
   const env = v['env-file'] ? all.filter((e, i) => !all.slice(i + 1).some((x) => x.split('=')[0] === e.split('=')[0])) : v.env;
   const o = { command, env, workdir: v.workdir, user: v.user, tty: !!v.tty, stdin: !!v.interactive, detach: !!v.detach };
