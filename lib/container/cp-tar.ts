@@ -12,7 +12,18 @@ const KIND: Record<string, Kind> = { File: 'file', OldFile: 'file', ContiguousFi
 /** Write `entries` as a tar stream on `out`, each named `prefix/rel` (directories with a trailing "/"). */
 export async function writeTar(entries: Iterable<Entry>, prefix: string, out: Writable): Promise<void> {
   const tar = require('tar') as typeof import('tar');
-  const put = (b: Buffer) => (out.write(b) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+  let broken: Error | undefined; // the reader went away (EPIPE): stop, one line, no stack
+  const onError = (e: Error) => { broken = e; out.emit('drain'); };
+  out.on('error', onError);
+  const put = (b: Buffer) => {
+    if (broken) throw new BoxError(`box cp: writing the archive: ${broken.message}`);
+    return out.write(b) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  await writeEntries(tar, entries, prefix, put); // the listener stays: box's own last write would meet the same EPIPE
+  if (broken) throw new BoxError(`box cp: writing the archive: ${(broken as Error).message}`);
+}
+
+async function writeEntries(tar: typeof import('tar'), entries: Iterable<Entry>, prefix: string, put: (b: Buffer) => Promise<void>) {
   for (const e of entries) {
     let name = [prefix, e.rel].filter(Boolean).join('/') || '.';
     if (e.kind === 'dir') name += '/';
