@@ -79,7 +79,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   save(state);
   try {
     cg.create();
-    if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources).early).catch(() => { /* the stage died: its run tells */ });
+    if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources, { ownThread: true }).early).catch(() => { /* the stage died: its run tells */ });
     // Docker's -v creates a missing host dir; only now, so a refused name leaves none behind
     // (an existing file is fine: -v /etc/hostname:/etc/hostname binds a single file)
     for (const v of spec.volumes) if (!fs.existsSync(v.source)) fs.mkdirSync(v.source, { recursive: true });

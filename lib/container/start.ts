@@ -41,7 +41,7 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
 async function run(state: ContainerState, io: RunIO, stage: Stage, enteredEarly: Promise<void> | undefined): Promise<number> {
   const { spec } = state;
   const cg = managerForDirs(state.cgroups);
-  const join = cg.joinPlan(spec.resources);
+  const join = cg.joinPlan(spec.resources, { ownThread: true });
   const { child } = stage;
   io.onSpawn?.(child);
 
