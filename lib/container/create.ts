@@ -31,8 +31,15 @@ import { ProfileError } from '../seccomp/profile';
  */
 export interface EarlyJoin { pid: number; entered?: Promise<void> }
 
+/**
+ * `collectLater`: the caller collects leaks itself, off this path (the supervisor, after each
+ * run: collection reads every live container's record, a cost that grows with their number).
+ * A --name still held by a dead container is then freed by a collection here, on conflict.
+ */
+export interface CreateOptions { collectLater?: boolean }
+
 /** Everything but processes: the record, the writable layer, the cgroups with their limits. `warn` gets Docker's warnings (a limit this host cannot apply is dropped). */
-export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}, early?: EarlyJoin): ContainerState {
+export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}, early?: EarlyJoin, opts: CreateOptions = {}): ContainerState {
   if (process.geteuid!() !== 0) throw new ContainerError('permission', `box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
   const image = resolveImage(req.spec.image);
   const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs);
@@ -47,7 +54,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   const filter = (caps: string[]) => compileSeccomp(req, caps, verb);
   const seccomp = filter(req.spec.capabilities);
 
-  collectAndAdopt();
+  if (!opts.collectLater) collectAndAdopt();
   const id = newId();
   const hostname = req.spec.hostname || id.slice(0, 12);
   const spec: ContainerSpec = {
@@ -63,7 +70,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   markLive(id, false); // before the directory: a creator killed before its first record leaves something collect() finds
   fs.mkdirSync(dir, { mode: 0o700 });
   try {
-    spec.name = claimName(req.spec.name, id);
+    spec.name = claimName(req.spec.name, id, !!opts.collectLater);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -110,9 +117,15 @@ function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompF
 }
 
 /** A name the user chose must be free; a generated one is retried until it is (parallel runs). */
-function claimName(wanted: string, id: string): string {
+function claimName(wanted: string, id: string, collectFirst: boolean): string {
   if (wanted) {
-    try { reserveName(wanted, id); } catch (e: any) { throw new ContainerError('conflict', e.message); }
+    try {
+      reserveName(wanted, id);
+    } catch (e: any) {
+      if (!collectFirst) throw new ContainerError('conflict', e.message);
+      collectAndAdopt(); // held by a container whose creator died? collection frees it
+      return claimName(wanted, id, false);
+    }
     return wanted;
   }
   for (let i = 0; ; i++) {
