@@ -28,8 +28,12 @@ import { ProfileError } from '../seccomp/profile';
  * following it. runContainer awaits `entered` before "start". The stage is alone in its fresh
  * pid namespace and waits for a config; it joins no limit that binds its Node (joinPlan's early
  * part), and the device rules, written right after, are in place long before it runs anything.
+ *   `limits`: on cgroup v1, where the stage joins its cgroups only after "start" (joinPlan's
+ * ownThread), the limits and device rules are left to runContainer, which writes them right
+ * after the stage has its config, while the stage makes the container's mounts, and before
+ * "start". On v2 they change the config at times (no device program: no MKNOD), so they stay here.
  */
-export interface EarlyJoin { pid: number; entered?: Promise<void> }
+export interface EarlyJoin { pid: number; entered?: Promise<void>; limits?: () => void }
 
 /**
  * `collectLater`: the caller collects leaks itself, off this path (the supervisor, after each
@@ -93,13 +97,17 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
-    const applied = cg.apply(spec.resources, { privileged: spec.privileged });
-    applied.warnings.forEach(warn);
-    if (applied.mknodDropped) {
-      spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
-      state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
-      save(state);
-    }
+    const limits = () => {
+      const applied = cg.apply(spec.resources, { privileged: spec.privileged });
+      applied.warnings.forEach(warn);
+      if (applied.mknodDropped) {
+        spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+        state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
+        save(state);
+      }
+    };
+    if (early && cg.mode === 'v1') early.limits = limits; // a failure there is runContainer's: its caller tears down
+    else limits();
   } catch (e) {
     teardown(state, warn);
     throw e;
