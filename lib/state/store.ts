@@ -9,7 +9,7 @@ import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
 import { ContainerSpec, StageConfig } from '../options/types';
 import { SeccompFilter } from '../seccomp';
-import { processStart } from '../util/proc';
+import { processStart, zombieStatus } from '../util/proc';
 import { writeFileAtomic } from '../util/atomic';
 import { withContainerLock } from './lock';
 import { markLive, unmarkLive } from './live';
@@ -61,12 +61,24 @@ export function ownerProcessAlive(s: ContainerState): boolean {
 export function ownerAlive(s: ContainerState): boolean {
   if (ownerProcessAlive(s)) return true;
   if (s.supervised && s.status === 'restarting') return true; // between two runs: the next supervisor takes it on
+  if (exitAwaitsPolicy(s)) return true;
   return !!s.supervised && s.status === 'running' && !!s.pid && processStart(s.pid) === s.pidStart;
+}
+
+/**
+ * A detached container with a restart policy that exited while no supervisor ran: its exit
+ * status waits in its zombie (under the dead supervisor's anchor), and the policy is for a
+ * supervisor to carry out — it is adopted, not reclaimed (lib/supervisor/adopt.ts).
+ */
+function exitAwaitsPolicy(s: ContainerState): boolean {
+  if (!s.supervised || s.status !== 'running' || !s.pid || !s.spec.restart || s.spec.restart.name === 'no' || s.restartCancelled) return false;
+  return !ownerProcessAlive(s) && zombieStatus(s.pid, s.pidStart) !== undefined;
 }
 
 /** A detached container running without a supervisor (it died): one must adopt it. */
 export function orphaned(s: ContainerState): boolean {
   if (s.supervised && s.status === 'restarting') return !ownerProcessAlive(s);
+  if (exitAwaitsPolicy(s)) return true;
   return !!s.supervised && s.status === 'running' && !ownerProcessAlive(s) && !!s.pid && processStart(s.pid) === s.pidStart;
 }
 

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tty from 'node:tty';
+import * as path from 'node:path';
+import { containerDir } from '../state/paths';
 import { Readable } from 'node:stream';
 import { load, patch, ContainerState } from '../state/store';
 import { withContainerLock } from '../state/lock';
@@ -54,7 +56,11 @@ export async function runDetached(state: ContainerState, verb: 'run' | 'create' 
   const log = openLog(id);
   const ends: number[] = [];
   try {
-    if (!state.spec.tty) ends.push(...containerEnds(id)); // with a terminal, the pty carries the output
+    if (!state.spec.tty) {
+      // a run before this one left its FIFOs (logs.ts names them): nothing holds them now
+      if (verb === 'restart' || state.startedAt) for (const f of ['stdout.fifo', 'stderr.fifo']) fs.rmSync(path.join(containerDir(id), f), { force: true });
+      ends.push(...containerEnds(id)); // with a terminal, the pty carries the output
+    }
     return await runContainer(state, {
       stdio: state.spec.tty ? ['ignore', 'ignore', 'ignore'] : ['ignore', ends[0], ends[1]],
       detached: true,

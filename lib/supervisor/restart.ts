@@ -68,6 +68,7 @@ export async function keepRestarting(state: ContainerState, status: number, runA
     try {
       status = await runAgain();
     } catch (e: any) {
+      process.stderr.write(`box-supervisor: restarting ${state.id.slice(0, 12)} failed: ${e.message}\n`); // the supervisor's log
       return e.status ?? 125;
     }
   }
