@@ -33,7 +33,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
 export function prune(): ContainerState[] {
   collectAndAdopt();
-  const gone = list().filter((s) => s.status !== 'created' && !isRunning(s));
+  const gone = list().filter((s) => s.status !== 'created' && !isRunning(s) && !restarting(s)); // restarting: Docker counts it running
   for (const s of gone) removeRecord(s);
   return gone;
 }
