@@ -65,8 +65,12 @@ export async function keepRestarting(state: ContainerState, status: number, runA
     state.seccomp = fresh.seccomp; // the supervisor keeps it on disk between runs, not in memory
     state.oomKilled = false;
     if (state.rootfs.work) fs.mkdirSync(state.rootfs.work, { recursive: true });
+    // the cgroup's OOM count is cumulative: this run's OOM is what it adds (runContainer reads the total)
+    let oomBefore = 0;
+    try { oomBefore = cg.stats().oomKills; } catch { /* no memory controller */ }
     try {
       status = await runAgain();
+      try { state.oomKilled = cg.stats().oomKills > oomBefore; } catch { /* as runContainer said */ }
     } catch (e: any) {
       process.stderr.write(`box-supervisor: restarting ${state.id.slice(0, 12)} failed: ${e.message}\n`); // the supervisor's log
       return e.status ?? 125;

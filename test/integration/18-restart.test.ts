@@ -111,6 +111,8 @@ test('ps shows Restarting during a backoff; inspect State.Restarting; wait retur
     await sleep(2000);
     const n = runs('loop');
     assert.ok(n >= 4 && n <= 12, `${n} runs`);
+    assert.is(box(['prune', '-f']).status, 0);
+    assert.ok(fs.existsSync(path.join(STATE, 'containers', id)), 'prune leaves a restarting container');
     const t0 = Date.now();
     assert.is(box(['rm', 'rs-loop']).status, 1, 'rm of a restarting/running container needs -f');
     assert.is(box(['rm', '-f', 'rs-loop']).status, 0);
