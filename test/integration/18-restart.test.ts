@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { box, until, sleep, STATE, removeAll, storeProcesses, SUPERVISOR_PROCS, boxCgroups, boxMounts, UNTIL_TERM } from '../helpers/box';
+import { box, boxAsync, exitOf, until, sleep, STATE, removeAll, storeProcesses, SUPERVISOR_PROCS, boxCgroups, boxMounts, UNTIL_TERM } from '../helpers/box';
 
 const vol = fs.mkdtempSync(path.join(os.tmpdir(), 'box-restart-'));
 const record = (id: string) => JSON.parse(fs.readFileSync(path.join(STATE, 'containers', id, 'state.json'), 'utf8'));
@@ -184,6 +184,23 @@ test('start -a of an exited container prints its output and returns its status; 
     assert.is(runs('att'), 2);
   } finally {
     removeAll('rs-a', 'rs-att');
+  }
+});
+
+test('attached run --restart: the client\'s SIGINT goes to the container and calls the restart off (sig-proxy)', async () => {
+  try {
+    const p = boxAsync(['run', '--name', 'rs-sig', '--restart', 'always', 'busybox', 'sh', '-c', 'trap "echo got-int; exit 130" INT; echo up; while :; do sleep 0.1; done']);
+    let out = '';
+    p.stdout!.on('data', (d) => { out += d; });
+    const ended = exitOf(p);
+    await until(() => out === 'up\n', 20000, 'the container\'s first line');
+    p.kill('SIGINT');
+    assert.equal(await ended, { code: 130, signal: null });
+    assert.is(out, 'up\ngot-int\n');
+    await sleep(800);
+    assert.is(inspect('rs-sig', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}'), 'exited 0 130');
+  } finally {
+    removeAll('rs-sig');
   }
 });
 
