@@ -12,7 +12,8 @@ A small container runtime: namespaces, cgroups, pivot_root, done by box itself.
 Commands:
   run       Create and run a new container from an image (-d: in the background)
   create    Create a container, set up and waiting to start
-  start     Start created containers
+  start     Start created or stopped containers (-a: attached)
+  restart   Restart containers (stop, then start)
   exec      Run a command in a running container (setns into its namespaces)
   ps        List containers
   logs      Fetch the logs of a detached container
@@ -57,7 +58,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -93,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     case 'ns': return require('./lib/cli/ns').ns(args);
     case 'create': return require('./lib/cli/create').create(args);
     case 'start': return require('./lib/cli/create').start(args);
+    case 'restart': return require('./lib/cli/restart').restart(args);
     case 'prune': return require('./lib/cli/prune').prune(args);
     case 'pull': return require('./lib/cli/pull').pull(args);
     case 'import': return require('./lib/cli/pull').importCmd(args);

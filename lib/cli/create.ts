@@ -1,4 +1,4 @@
-// box create [OPTIONS] IMAGE [COMMAND]: set the container up (namespaces, mounts, cgroups)
+// box create [OPTIONS] IMAGE [COMMAND], box start: set the container up (namespaces, mounts, cgroups)
 // and stop just before execve; box start runs it. The same stage as run: setup and start
 // are separate steps, and a supervisor holds the container in between.
 import { parseRun } from '../options/run';
@@ -17,8 +17,25 @@ export async function create(args: string[]): Promise<number> {
   return 0;
 }
 
-export function start(args: string[]): Promise<number> {
-  const { positionals } = parseCommand('start', args, {}, true);
+export const START_OPTIONS = { attach: { type: 'boolean', short: 'a' }, interactive: { type: 'boolean', short: 'i' } } as const;
+
+/**
+ * box start [-a] [-i] CONTAINER...: created ones, and exited ones again (same layer). With -a
+ * (or -i) the output of the run that starts is printed and its exit status returned, as
+ * Docker's; box's supervisor holds no stdin for a detached container, so -i attaches only the
+ * output.
+ */
+export async function start(args: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommand('start', args, START_OPTIONS, true);
   if (!positionals.length) throw new BoxError('box start: requires at least 1 argument');
-  return forEachContainer(positionals, startCreated);
+  if (!v.attach && !v.interactive) return forEachContainer(positionals, startCreated);
+  if (positionals.length > 1) throw new BoxError('box start: you cannot start and attach multiple containers at once');
+  const { get } = require('../container/query') as typeof import('../container/query');
+  const { followRun, logSize } = require('../container/follow') as typeof import('../container/follow');
+  const s = get(positionals[0]);
+  const from = logSize(s.id);
+  await startCreated(positionals[0]);
+  // a start resets the restart count (Docker): counted from the record as the run began
+  const now = require('../state/store').load(s.id);
+  return followRun(s.id, from, now?.restartCount ?? 0);
 }

@@ -32,6 +32,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   'stop-signal': ['string', 'Signal to stop the container (default SIGTERM)'],
   'stop-timeout': ['int', 'Seconds to wait before killing it on stop (default 10)'],
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],
+  restart: ['string', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)'],
 };
 const LIMIT_FLAGS: Record<string, Flag> = {
   cpus: ['decimal', 'Number of CPUs'],
@@ -51,7 +52,8 @@ const CONTAINERS = 'CONTAINER [CONTAINER...]';
 export const VERBS: Record<string, Verb> = {
   run: { usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create and run a new container from an image (busybox, a rootfs directory or tarball, an image of the store).', flags: { ...RUN_FLAGS, ...LIMIT_FLAGS } },
   create: { usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create a new container, set up and waiting for box start.', flags: { ...RUN_FLAGS, ...LIMIT_FLAGS } },
-  start: { usage: CONTAINERS, about: 'Start one or more created containers.' },
+  start: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Start one or more created or stopped containers.', flags: { attach: "Attach STDOUT/STDERR and return the container's exit status", interactive: 'Attach the container\'s output (box holds no STDIN for a detached container)' } },
+  restart: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Restart one or more containers (stop, then start).', flags: { time: ['int', 'Seconds to wait before killing the container'] } },
   exec: {
     usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', about: 'Execute a command in a running container (it joins the container\'s namespaces and cgroups).',
     flags: { interactive: RUN_FLAGS.interactive, tty: RUN_FLAGS.tty, detach: 'Detached mode: run command in the background', env: RUN_FLAGS.env, 'env-file': RUN_FLAGS['env-file'], workdir: RUN_FLAGS.workdir, user: RUN_FLAGS.user },

@@ -81,6 +81,7 @@ const ellipsis = (s: string, n: number) => ([...s].length <= n ? s : [...s].slic
 function status(s: ContainerState): string {
   if (s.status === 'running') return `Up ${ago(s.startedAt ?? s.created)}${s.paused ? ' (Paused)' : ''}`;
   if (s.status === 'created') return 'Created';
+  if (s.status === 'restarting') return `Restarting (${s.exitCode ?? 0}) ${ago(s.finishedAt ?? s.created)} ago`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 0}) ${ago(s.finishedAt ?? s.created)} ago`;
   return s.status[0].toUpperCase() + s.status.slice(1);
 }

@@ -12,6 +12,7 @@ import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
   if (!req.detach) checkInputTerminal('run', req.spec.tty, req.spec.stdin);
+  if (!req.detach && req.spec.restart && req.spec.restart.name !== 'no') return runRestarting(req);
   if (!req.detach) {
     const pooled = await runPooled(req);
     // without -t nothing went through process.stdout: exit now, not once it drained (box.ts
@@ -64,5 +65,30 @@ async function runCold(req: RunRequest, createContainer: typeof import('../conta
   } finally {
     unforward();
     teardown(state, (w) => process.stderr.write(`box: warning: ${w}\n`));
+  }
+}
+
+/**
+ * Attached with a restart policy: as Docker, the container belongs to the supervisor (which
+ * restarts it), and this client shows its output and returns its status at its first exit;
+ * the container goes on as its policy says. The output comes through its log, so stdin
+ * (-i) is not connected and -t gives no terminal here; signals are forwarded.
+ */
+async function runRestarting(req: RunRequest): Promise<number> {
+  const { createContainer } = require('../container/create') as typeof import('../container/create');
+  const { detach } = require('../container/supervisor') as typeof import('../container/supervisor');
+  const { followRun } = require('../container/follow') as typeof import('../container/follow');
+  const state = createContainer(req, 'run', (w) => process.stderr.write(`WARNING: ${w}\n`));
+  await detach(state, 'run');
+  // Docker's sig-proxy: the client's signals go to the container (a kill, which, as Docker's,
+  // calls the restart off: Ctrl-C ends it for good)
+  const { kill } = require('../container/kill') as typeof import('../container/kill');
+  const forward = (sig: NodeJS.Signals) => { kill(state.id, sig).catch(() => { /* not running */ }); };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  for (const sig of sigs) process.on(sig, forward);
+  try {
+    return await followRun(state.id, 0, 0);
+  } finally {
+    for (const sig of sigs) process.off(sig, forward);
   }
 }

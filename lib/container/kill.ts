@@ -8,6 +8,7 @@ import { managerForDirs } from '../cgroup/manager';
 import { setPaused } from './pause';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor, ended } from './query';
+import { markStopped, killCancels, restarting, settleRestarting } from './restart';
 
 export function parseSignal(sig: string): number {
   const n = signalNumber(sig);
@@ -26,15 +27,21 @@ export function signalPid1(s: ContainerState, sig: number): boolean {
 export async function kill(ref: string, signal: string | number = 'SIGKILL'): Promise<void> {
   const sig = typeof signal === 'number' ? signal : parseSignal(signal);
   const s = get(ref);
+  const stopSig = parseSignal(s.spec.stopSignal ?? 'SIGTERM');
+  // Docker: a restarting container has no process to signal; the restart is called off
+  if (restarting(s)) return markStopped(s.id, killCancels(s, sig, stopSig));
   if (!isRunning(s)) throw new ContainerError('not-running', `box: cannot kill container: ${ref}: container is not running`);
+  markStopped(s.id, killCancels(s, sig, stopSig));
   signalPid1(s, sig);
   if (sig === 9) await waitFor(s.id, ended, 10000);
 }
 
 /** The stop signal (the container's own unless given), `timeout` seconds (its --stop-timeout, else 10), then SIGKILL. */
 export async function stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
-  const s = get(ref);
-  if (!isRunning(s)) return; // Docker: stopping a stopped container is not an error
+  let s: ContainerState | undefined = get(ref);
+  if (restarting(s)) s = await settleRestarting(s); // called off; or it was just starting again: stopped below
+  if (!s || !isRunning(s)) return; // Docker: stopping a stopped container is not an error
+  markStopped(s.id, true);
   const secs = opts.timeout ?? s.spec.stopTimeout ?? 10;
   signalPid1(s, parseSignal(opts.signal ?? s.spec.stopSignal ?? 'SIGTERM'));
   if (await waitFor(s.id, ended, Math.max(0, secs) * 1000)) return;

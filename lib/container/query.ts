@@ -31,7 +31,7 @@ export function get(ref: string): ContainerState {
 /** Every container of this store (running ones only unless `all`), newest first; dead owners' leftovers collected first when root. */
 export function list(opts: { all?: boolean } = {}): ContainerState[] {
   if (process.geteuid!() === 0) collectAndAdopt();
-  return listRecords().map(current).filter((s) => opts.all || s.status === 'running').sort((a, b) => b.created.localeCompare(a.created));
+  return listRecords().map(current).filter((s) => opts.all || s.status === 'running' || s.status === 'restarting').sort((a, b) => b.created.localeCompare(a.created));
 }
 
 /**

@@ -7,13 +7,19 @@ import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor, ended } from './query';
 import { signalPid1 } from './kill';
+import { markStopped, restarting, settleRestarting } from './restart';
 
 export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
   collectAndAdopt();
-  const s = get(ref);
+  let s = get(ref);
+  if (restarting(s)) {
+    if (!opts.force) throw new ContainerError('conflict', `box: cannot remove container "${ref}": You cannot remove a restarting container ${s.id}. Stop the container before attempting removal or force remove`);
+    s = (await settleRestarting(s)) ?? s;
+  }
   const live = isRunning(s) || (s.status === 'created' && ownerAlive(s));
   if (live) {
     if (s.status === 'running' && !opts.force) throw new ContainerError('conflict', `box: cannot remove container "${ref}": container is running: stop the container before removing or force remove`);
+    markStopped(s.id, true); // its exit is final, whatever its restart policy
     signalPid1(s, 9); // a created container's stage may not be in its cgroups yet (limits bind at start)
     const cg = managerForDirs(s.cgroups);
     cg.killAll();
@@ -27,7 +33,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
 export function prune(): ContainerState[] {
   collectAndAdopt();
-  const gone = list().filter((s) => s.status !== 'created' && !isRunning(s));
+  const gone = list().filter((s) => s.status !== 'created' && !isRunning(s) && !restarting(s)); // restarting: Docker counts it running
   for (const s of gone) removeRecord(s);
   return gone;
 }

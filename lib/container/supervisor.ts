@@ -9,7 +9,8 @@ import { ownerAlive, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import * as libc from '../libc';
 import { ContainerError } from './errors';
-import { get, isRunning, waitFor } from './query';
+import { get, isRunning, waitFor, current } from './query';
+import { collectAndAdopt } from '../supervisor/orphans';
 import { request } from '../supervisor/client';
 
 export { logFile } from '../supervisor/logs';
@@ -27,10 +28,14 @@ export async function detach(state: ContainerState, verb: 'run' | 'create'): Pro
   if (!msg) throw new ContainerError('setup', `box ${verb}: the supervisor of ${state.id.slice(0, 12)} exited before the container ran`);
 }
 
-/** `box start` of a created container: tell its supervisor, return once the container runs. */
+/**
+ * `box start`: a created container — tell its supervisor — or one that ran and exited — the
+ * supervisor runs it again, on its own writable layer; return once the container runs.
+ */
 export async function startCreated(ref: string): Promise<void> {
   const s = get(ref);
-  if (isRunning(s)) return; // already running: Docker just names it
+  if (isRunning(s) || (s.status === 'restarting' && ownerAlive(s))) return; // already running: Docker just names it
+  if (current(s).status === 'exited') return startExited(s, ref);
   const fifo = startFifo(s.id);
   if (s.status !== 'created' || !ownerAlive(s) || !fs.existsSync(fifo)) {
     throw new ContainerError('state', `box start: container ${ref} cannot be started: it is ${s.status === 'created' ? 'not held by a supervisor' : s.status} (box start runs containers made by box create)`);
@@ -39,4 +44,11 @@ export async function startCreated(ref: string): Promise<void> {
   try { fs.writeSync(fd, 'start\n'); } finally { fs.closeSync(fd); }
   // the supervisor records "running" — or drops the record if setup failed (it never ran)
   if (!(await waitFor(s.id, (now) => !now || now.status !== 'created', 30000))) throw new ContainerError('timeout', `box start: container ${ref} did not start`);
+}
+
+async function startExited(s: ContainerState, ref: string): Promise<void> {
+  if (s.status !== 'exited') collectAndAdopt(); // a dead owner's "running": recorded exited first
+  const msg = await request({ run: s.id, verb: 'start' });
+  if (msg?.error) throw new ContainerError('state', msg.error, msg.status ?? 1);
+  if (!msg) throw new ContainerError('setup', `box start: the supervisor exited before container ${ref} ran`, 1);
 }

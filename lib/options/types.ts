@@ -3,6 +3,7 @@
 import { Resources } from './resources';
 import { SeccompFilter } from '../seccomp';
 import type { MountOp } from '../mount/plan';
+import type { RestartPolicy } from './restart';
 
 export interface Volume { source: string; target: string; readonly: boolean }
 export interface Tmpfs { target: string; options: string }
@@ -32,6 +33,7 @@ export interface ContainerSpec {
   stopSignal: string;       // SIGTERM by default (or a number)
   stopTimeout: number;      // seconds between the stop signal and SIGKILL
   labels?: Record<string, string>; // -l/--label KEY=VALUE
+  restart?: RestartPolicy;  // --restart (none: Docker's "no"); the supervisor carries it out
 }
 
 /** What the stage needs besides the spec: where things are on the host. */

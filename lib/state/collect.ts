@@ -23,7 +23,7 @@ export function collect(): string[] {
   return withLock('collect', collectLocked);
 }
 
-const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running';
+const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running' || s.status === 'restarting';
 
 function collectLocked(): string[] {
   const adopt: string[] = [];

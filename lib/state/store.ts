@@ -9,12 +9,13 @@ import { CONTAINERS, NAMES, containerDir } from './paths';
 import { BoxError } from '../libc/errors';
 import { ContainerSpec, StageConfig } from '../options/types';
 import { SeccompFilter } from '../seccomp';
-import { processStart } from '../util/proc';
+import { processStart, zombieStatus } from '../util/proc';
 import { writeFileAtomic } from '../util/atomic';
 import { withContainerLock } from './lock';
 import { markLive, unmarkLive } from './live';
 
-export type Status = 'created' | 'running' | 'exited' | 'dead';
+// restarting: PID 1 exited and its supervisor waits out the restart policy's backoff (Docker's State.Restarting)
+export type Status = 'created' | 'running' | 'restarting' | 'exited' | 'dead';
 
 export interface ContainerState {
   id: string;
@@ -38,6 +39,9 @@ export interface ContainerState {
   namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
   namespaceFds?: Record<string, number>; // the owner's fds on them, held while the container lives
   seccomp?: SeccompFilter;               // compiled at create: run and every exec load the same program
+  restartCount?: number;                 // restarts by the policy since the last start by the user (Docker's RestartCount)
+  manuallyStopped?: boolean;             // `box stop`/`kill` since that start: unless-stopped does not restart (HasBeenManuallyStopped)
+  restartCancelled?: boolean;            // stop, kill with the stop signal (or KILL), rm -f: the next exit is final (Docker's ExitOnNext)
 }
 
 export function newId(): string {
@@ -56,11 +60,25 @@ export function ownerProcessAlive(s: ContainerState): boolean {
  */
 export function ownerAlive(s: ContainerState): boolean {
   if (ownerProcessAlive(s)) return true;
+  if (s.supervised && s.status === 'restarting') return true; // between two runs: the next supervisor takes it on
+  if (exitAwaitsPolicy(s)) return true;
   return !!s.supervised && s.status === 'running' && !!s.pid && processStart(s.pid) === s.pidStart;
+}
+
+/**
+ * A detached container with a restart policy that exited while no supervisor ran: its exit
+ * status waits in its zombie (under the dead supervisor's anchor), and the policy is for a
+ * supervisor to carry out — it is adopted, not reclaimed (lib/supervisor/adopt.ts).
+ */
+function exitAwaitsPolicy(s: ContainerState): boolean {
+  if (!s.supervised || s.status !== 'running' || !s.pid || !s.spec.restart || s.spec.restart.name === 'no' || s.restartCancelled) return false;
+  return !ownerProcessAlive(s) && zombieStatus(s.pid, s.pidStart) !== undefined;
 }
 
 /** A detached container running without a supervisor (it died): one must adopt it. */
 export function orphaned(s: ContainerState): boolean {
+  if (s.supervised && s.status === 'restarting') return !ownerProcessAlive(s);
+  if (exitAwaitsPolicy(s)) return true;
   return !!s.supervised && s.status === 'running' && !ownerProcessAlive(s) && !!s.pid && processStart(s.pid) === s.pidStart;
 }
 
@@ -81,7 +99,7 @@ export function releaseName(name: string, id: string) {
   try { if (fs.readlinkSync(p) === id) fs.unlinkSync(p); } catch { /* gone */ }
 }
 
-const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running';
+const isLive = (s: ContainerState) => s.status === 'created' || s.status === 'running' || s.status === 'restarting';
 
 /** Write a whole record (the caller's copy wins): under the container's lock, so never into the middle of an `update`. */
 export function save(s: ContainerState) {

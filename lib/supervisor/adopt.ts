@@ -3,7 +3,9 @@
 // it. We become its owner, reopen its output FIFOs, hold fds on its namespaces again (for
 // `box exec`), and watch /proc for its exit: the anchor never reaps, so PID 1 stays a
 // zombie whose wait status /proc/PID/stat shows (lib/util/proc.ts zombieStatus). Then the
-// same end as a container we spawned: OOM record, output drained, teardown.
+// same end as a container we spawned: OOM record, output drained, its restart policy
+// (restart.ts: the runs after that are ours, our children), teardown. A container whose
+// supervisor died while it waited out a restart's backoff ("restarting") is restarted here.
 import * as fs from 'node:fs';
 import { load, patch, orphaned, ContainerState } from '../state/store';
 import { withContainerLock } from '../state/lock';
@@ -12,29 +14,51 @@ import { managerForDirs } from '../cgroup/manager';
 import { teardown } from '../container/teardown';
 import { Stage } from '../container/stage';
 import { openLog, readers, relay } from './logs';
-import { Identity } from './container';
+import { Identity, runDetached } from './container';
+import { keepRestarting } from './restart';
 
 const POLL_MS = 200;
 
-export async function adopt(id: string, me: Identity): Promise<void> {
+export async function adopt(id: string, me: Identity, anchor?: Identity): Promise<void> {
   const state = withContainerLock(id, () => {
     const s = load(id);
     if (!s || !orphaned(s)) return undefined; // exited meanwhile (collection records it) or adopted by another
-    const namespaceFds = reopenNamespaces(s);
-    patch(s, { owner: me, namespaceFds });
+    const namespaceFds = s.status === 'running' ? reopenNamespaces(s) : {};
+    patch(s, { owner: me, namespaceFds }); // its anchor holds its exit status until we read it
     return s;
   });
   if (!state) return;
-  const log = openLog(id);
-  const relays = relay(readers(id), log);
+  let status = state.exitCode ?? 137;
   try {
-    state.exitCode = await exitOf(state);
-    if (managerForDirs(state.cgroups).stats().oomKills > 0) state.oomKilled = true;
-    await Stage.drain(relays);
+    const waiting = state.status === 'restarting';
+    if (waiting) {
+      // the dead supervisor may have been setting the next run up: nothing of it may stay
+      const cg = managerForDirs(state.cgroups);
+      if (cg.pids().length) cg.killAll();
+    } else {
+      status = await endOf(state);
+    }
+    // a run started here is our child: our anchor's (the old one may go once nothing names it)
+    const again = () => { patch(state, { anchor }); return runDetached(state, 'restart', () => {}); };
+    status = await keepRestarting(state, status, again, waiting);
   } finally {
-    fs.closeSync(log);
+    state.exitCode = status;
     for (const fd of Object.values(state.namespaceFds ?? {})) { try { fs.closeSync(fd); } catch { /* closed */ } }
     teardown(state);
+  }
+}
+
+/** The adopted run's end: its exit status, OOM, the output it left in the FIFOs. */
+async function endOf(state: ContainerState): Promise<number> {
+  const log = openLog(state.id);
+  const relays = relay(readers(state.id), log);
+  try {
+    const status = await exitOf(state);
+    if (managerForDirs(state.cgroups).stats().oomKills > 0) state.oomKilled = true;
+    await Stage.drain(relays);
+    return status;
+  } finally {
+    fs.closeSync(log);
   }
 }
 

@@ -13,7 +13,7 @@
 //
 // Protocol on RUN/supervisor.sock (root only: the directory is 0700): one message from the
 // client (a JSON line, with fds as SCM_RIGHTS), replies as JSON lines, then the client closes.
-//   {run: ID, verb: 'run'|'create'}  →  {running} | {created} | {error, status}
+//   {run: ID, verb: 'run'|'create'|'start'}  →  {running} | {created} | {error, status}   (start: an exited container again)
 //   {runAttached: RunRequest, imagePath, stdio: [targets], knobs} + the client's fds for them
 //        →  {warning}… {error, status} | {attached, pid} (+ the pty master with -t) … {exit: status}
 //           | {cold} (the client runs it itself)   (attached.ts, run-client.ts)
@@ -79,7 +79,7 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
     if (pool && Date.now() - poolUsed > POOL_IDLE_MS) { pool.close(); pool = undefined; noteActivity(); }
   }, POOL_IDLE_MS / 4).unref();
   // the containers a dead predecessor left running
-  for (const id of collect()) track(adopt(id, me));
+  for (const id of collect()) track(adopt(id, me, anchor));
   setTimeout(() => { waitingForFirst = false; maybeExit(); }, FIRST_CLIENT_MS).unref();
   noteActivity(); // quiet from here on: give back what start-up left resident (trim.ts)
   return undefined; // the event loop keeps us; maybeExit() ends the process
@@ -136,7 +136,7 @@ function onClient(conn: net.Socket) {
   };
   let req: any;
   try { req = first && JSON.parse(first.data.toString()); } catch { /* not ours */ }
-  if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
+  if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create' || req.verb === 'start') && !first!.fds.length) {
     track(superviseContainer(req.run, req.verb, me, anchor, send, warmPool()));
   } else if (req?.runAttached && typeof req.runAttached === 'object') {
     track(runAttached(req, first!.fds, me, warmPool(), send, clientGone).finally(collectSoon));

@@ -53,6 +53,8 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   }
   if (!isStr(s.stopSignal) || !/^(SIG[A-Z0-9+-]+|\d+)$/.test(s.stopSignal)) bad('stopSignal');
   if (!Number.isInteger(s.stopTimeout)) bad('stopTimeout');
+  // an attached run with a restart policy is run detached by its client (lib/cli/run.ts), never pooled
+  if (s.restart !== undefined && (s.restart?.name !== 'no' || s.restart.maximumRetryCount !== 0)) bad('restart');
   // seccomp: the profile the client read, checked again as the text it came from would be
   const sc = data.seccomp;
   if (sc?.kind === 'file') {
