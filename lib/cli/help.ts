@@ -4,6 +4,7 @@
 // helpText()), so the help cannot promise a flag the verb refuses or leave one out; a flag
 // without a description here is a test failure (test/unit/help.test.ts).
 import type { OptionTable } from '../options/flags';
+import { RUN_EXTRA_FLAGS, VOLUME_VERBS } from './help-extra';
 
 /** A flag's description; for a flag that takes a value, [value name, description]. */
 type Flag = string | [string, string];
@@ -32,6 +33,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   'stop-signal': ['string', 'Signal to stop the container (default SIGTERM)'],
   'stop-timeout': ['int', 'Seconds to wait before killing it on stop (default 10)'],
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],
+  ...RUN_EXTRA_FLAGS,
 };
 const LIMIT_FLAGS: Record<string, Flag> = {
   cpus: ['decimal', 'Number of CPUs'],
@@ -70,7 +72,7 @@ export const VERBS: Record<string, Verb> = {
   pause: { usage: CONTAINERS, about: 'Pause all processes within one or more containers (cgroup freezer).' },
   unpause: { usage: CONTAINERS, about: 'Unpause all processes within one or more containers.' },
   update: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Update the CPU, memory and PIDs limits of one or more running containers.', flags: LIMIT_FLAGS },
-  rm: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Remove one or more containers.', flags: { force: 'Force the removal of a running container (uses SIGKILL)' } },
+  rm: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Remove one or more containers.', flags: { force: 'Force the removal of a running container (uses SIGKILL)', volumes: 'Remove anonymous volumes associated with the container' } },
   inspect: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Return low-level information on containers (Docker\'s keys).', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   stats: {
     usage: '[OPTIONS] [CONTAINER...]', about: 'Display a live stream of container(s) resource usage statistics, from their cgroups.',
@@ -90,6 +92,7 @@ export const VERBS: Record<string, Verb> = {
   system: { usage: 'COMMAND', about: 'Manage box. Commands: prune.' },
   info: { usage: '[OPTIONS]', about: 'Display what this host offers to containers.', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   version: { usage: '', about: 'Show the box version.' },
+  ...VOLUME_VERBS,
 };
 
 /** The help of `box VERB` for the option table the verb parses with. Throws if a flag has no description. */

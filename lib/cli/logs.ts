@@ -5,6 +5,7 @@ import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { get, isRunning } from '../container/query';
 import { logFile } from '../supervisor/logs';
+import { readLogText } from '../supervisor/log-files';
 
 export async function logs(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('logs', args, {
@@ -13,6 +14,7 @@ export async function logs(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new BoxError('box logs: requires exactly 1 argument');
   const s = get(positionals[0]);
   const file = logFile(s.id);
+  if (s.spec.log?.type === 'none') throw new BoxError('box logs: configured logging driver does not support reading', 1);
   if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log: only detached containers (run -d, create) are logged`);
   const tail = v.tail === undefined || v.tail === 'all' ? Infinity : Number(v.tail);
   if (Number.isNaN(tail) || tail < 0) throw new BoxError(`box logs: invalid --tail "${v.tail}"`);
@@ -22,15 +24,18 @@ export async function logs(args: string[]): Promise<number> {
     (e.stream === 'stderr' ? process.stderr : process.stdout).write(v.timestamps ? `${e.time} ${e.log}` : e.log);
   };
   let pos = 0;
-  const text = fs.readFileSync(file, 'utf8');
+  let ino = fs.existsSync(file) ? fs.statSync(file).ino : 0;
+  const { text, current } = readLogText(s.id); // rotated files first (--log-opt max-size)
   const lines = text.split('\n').filter(Boolean);
   lines.slice(tail === Infinity ? 0 : Math.max(0, lines.length - tail)).forEach(print);
-  pos = Buffer.byteLength(text);
+  pos = current;
   if (!v.follow) return 0;
   let partial = '';
   for (;;) {
     const now = load(s.id);
-    const size = fs.existsSync(file) ? fs.statSync(file).size : pos;
+    const st = fs.existsSync(file) ? fs.statSync(file) : undefined;
+    if (st && (st.ino !== ino || st.size < pos)) { ino = st.ino; pos = 0; } // rotated: the new file from its start
+    const size = st ? st.size : pos;
     if (size > pos) {
       const fd = fs.openSync(file, 'r');
       const buf = Buffer.alloc(size - pos);

@@ -13,7 +13,7 @@ import { BoxError } from '../libc/errors';
 export async function runFast(args: string[]): Promise<boolean> {
   let req;
   try { req = parseRun(args); } catch { return false; }
-  if (req.detach) return false;
+  if (req.detach || req.cidfile !== undefined) return false; // --cidfile: lib/cli/run.ts creates it here
   let status: number | undefined;
   try {
     checkInputTerminal('run', req.spec.tty, req.spec.stdin);

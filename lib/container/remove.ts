@@ -7,8 +7,9 @@ import { managerForDirs } from '../cgroup/manager';
 import { ContainerError } from './errors';
 import { get, isRunning, waitFor, ended } from './query';
 import { signalPid1 } from './kill';
+import { removeAnonymousVolumes } from './volumes';
 
-export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+export async function remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
   collectAndAdopt();
   const s = get(ref);
   const live = isRunning(s) || (s.status === 'created' && ownerAlive(s));
@@ -22,6 +23,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
   }
   const now = load(s.id);
   if (now) removeRecord(now);
+  if (opts.volumes) removeAnonymousVolumes(now ?? s); // rm -v: Docker's anonymous volumes
 }
 
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */
