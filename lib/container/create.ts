@@ -85,7 +85,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     cg.create();
     if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources).early).catch(() => { /* the stage died: its run tells */ });
     // host dirs and volumes only now, so a refused name leaves none behind (lib/container/volumes.ts)
-    if (prepareVolumes(spec.volumes)) save(state);
+    prepareVolumes(spec.volumes, image.lower);
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }

@@ -3,15 +3,15 @@
 // (--rm, rm -v) as Docker does. The volumes themselves: lib/state/volumes.ts.
 import * as fs from 'node:fs';
 import { list, ContainerState } from '../state/store';
-import { ensureVolume, claimPopulate, removeVolume, volumeInfo } from '../state/volumes';
+import { ensureVolume, claimPopulate, removeVolume, volumeInfo, volumeDir } from '../state/volumes';
+import { populateVolume } from './volume-copy';
 import type { Volume } from '../options/types';
 
 /**
  * Make what the volumes need: a missing host dir of a bind (Docker's -v), a volume on first
- * use. True when a volume is to get the image's files (the record must say so for the stage).
+ * use, filled with the image's files at its path (`lower`: the image's layers, top first).
  */
-export function prepareVolumes(volumes: Volume[]): boolean {
-  let populate = false;
+export function prepareVolumes(volumes: Volume[], lower: string[]) {
   for (const v of volumes) {
     if (v.name === undefined) {
       // Docker's -v creates a missing host dir (an existing file is fine: binds a single file)
@@ -19,11 +19,8 @@ export function prepareVolumes(volumes: Volume[]): boolean {
       continue;
     }
     ensureVolume(v.name, { anonymous: v.anonymous });
-    const claimed = claimPopulate(v.name);
-    if (claimed && v.populate !== false) populate = v.populate = true;
-    else delete v.populate;
+    if (claimPopulate(v.name) && v.populate !== false) populateVolume(volumeDir(v.name), lower, v.target);
   }
-  return populate;
 }
 
 /** The ids of the containers (any state, as Docker counts them) whose records name the volume. */

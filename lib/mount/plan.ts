@@ -73,8 +73,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
 
   ops.push(...deviceOps(spec, at));
   for (const v of spec.volumes) {
-    // a volume's first use gets the image's files there (Docker's copy into a new volume)
-    ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir', ...(v.populate ? { copyUp: true } : {}) });
+    ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
     if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), recursive: true });
   }
   for (const t of spec.tmpfs) {

@@ -2,8 +2,8 @@
 // first use (or `box volume create`). A name is one path component by Docker's own rule
 // ([a-zA-Z0-9][a-zA-Z0-9_.-]+: no slash, and never "." or ".."), so a volume's path cannot
 // leave the volumes directory. The image's files are copied into a volume only by the create
-// that first uses it (claimPopulate): nothing else ever had it mounted, so no container can
-// race the copy (lib/mount/execute.ts copyUp, in the stage, before the pivot).
+// that first uses it (claimPopulate; lib/container/volume-copy.ts copies beside _data, where no
+// container reaches, and swaps the copy in).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
