@@ -20,7 +20,7 @@ export function teardown(state: ContainerState, warn: (w: string) => void = () =
   }
   if (state.spec.rm || !state.startedAt) {
     removeRecord(state); // --rm, or it never ran: nothing worth keeping
-    removeAnonymousVolumes(state); // Docker's --rm takes them too
+    if (state.spec.rm) removeAnonymousVolumes(state); // Docker's --rm takes them too (a plain rm only with -v)
     return;
   }
   fs.rmSync(path.join(containerDir(state.id), 'work'), { recursive: true, force: true });
