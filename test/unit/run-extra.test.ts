@@ -9,7 +9,7 @@ import { parseRun } from '../../lib/options/run';
 import { parseUlimit } from '../../lib/options/ulimits';
 import { parseDevice, deviceRules } from '../../lib/options/devices';
 import { parseMount } from '../../lib/options/mount-flag';
-import { parseLog } from '../../lib/options/run-extra';
+import { parseLog, mergeLabels, parseLabels } from '../../lib/options/run-extra';
 import { planV1 } from '../../lib/cgroup/v1';
 import { planV2 } from '../../lib/cgroup/v2';
 import { runMessage } from '../../lib/supervisor/run-client';
@@ -88,6 +88,13 @@ test('flags into the spec; swappiness into v1 plans (v2: Docker\'s warning); the
   const v = JSON.parse(JSON.stringify(runMessage(parseRun(['-v', 'data:/d', 'busybox', 'true'], {}, HOST), [1, 2])));
   v.runAttached.spec.volumes[0].source = '/etc';
   assert.throws(() => checkRunRequest(v.runAttached, v.imagePath), /\(volume\)/, 'a named volume\'s path is the store\'s, never another');
+});
+
+test('labels: the label file first, -l over it; the container\'s over the image\'s (Docker\'s Config.Labels)', () => {
+  assert.equal(parseLabels([], ['a=1', 'b', 'a=2', 'c=x=y']), { a: '2', b: '', c: 'x=y' });
+  assert.equal(mergeLabels({ a: 'image', keep: 'i' }, { a: 'mine' }), { labels: { a: 'mine', keep: 'i' } });
+  assert.equal(mergeLabels(null, undefined), {});
+  assert.equal(mergeLabels(undefined, { x: '' }), { labels: { x: '' } });
 });
 
 test('json-file rotation: FILE → FILE.1 → FILE.2, the oldest dropped; max-file 1 keeps none', () => {
