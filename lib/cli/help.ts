@@ -23,7 +23,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   user: ['string', 'Username or UID (format: <name|uid>[:<group|gid>])'],
   init: 'Run an init inside the container that forwards signals and reaps processes',
   'read-only': "Mount the container's root filesystem as read only",
-  volume: ['list', 'Bind mount a volume (HOST:CONTAINER[:ro])'],
+  volume: ['list', 'Bind mount a host path or a named volume (HOST|NAME:CONTAINER[:ro]; CONTAINER alone: an anonymous volume)'],
   tmpfs: ['list', 'Mount a tmpfs directory (PATH[:OPTIONS])'],
   'cap-add': ['list', 'Add Linux capabilities'],
   'cap-drop': ['list', 'Drop Linux capabilities'],

@@ -5,7 +5,7 @@ import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { get, isRunning } from '../container/query';
 import { logFile } from '../supervisor/logs';
-import { readLogText } from '../supervisor/log-files';
+import { readRotated, LogFollower } from '../supervisor/log-files';
 
 export async function logs(args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommand('logs', args, {
@@ -23,30 +23,22 @@ export async function logs(args: string[]): Promise<number> {
     const e = JSON.parse(line);
     (e.stream === 'stderr' ? process.stderr : process.stdout).write(v.timestamps ? `${e.time} ${e.log}` : e.log);
   };
-  let pos = 0;
-  let ino = fs.existsSync(file) ? fs.statSync(file).ino : 0;
-  const { text, current } = readLogText(s.id); // rotated files first (--log-opt max-size)
-  const lines = text.split('\n').filter(Boolean);
+  // FILE opened first, then the rotated files (--log-opt max-size) before it: a rotation meanwhile loses nothing
+  const follower = new LogFollower(file);
+  const parts = (readRotated(s.id, follower.inode) + follower.read()).split('\n');
+  let partial = parts.pop()!; // a record still being written
+  const lines = parts.filter(Boolean);
   lines.slice(tail === Infinity ? 0 : Math.max(0, lines.length - tail)).forEach(print);
-  pos = current;
-  if (!v.follow) return 0;
-  let partial = '';
+  if (!v.follow) { follower.close(); return 0; }
   for (;;) {
     const now = load(s.id);
-    const st = fs.existsSync(file) ? fs.statSync(file) : undefined;
-    if (st && (st.ino !== ino || st.size < pos)) { ino = st.ino; pos = 0; } // rotated: the new file from its start
-    const size = st ? st.size : pos;
-    if (size > pos) {
-      const fd = fs.openSync(file, 'r');
-      const buf = Buffer.alloc(size - pos);
-      fs.readSync(fd, buf, 0, buf.length, pos);
-      fs.closeSync(fd);
-      pos = size;
-      const chunk = partial + buf.toString();
-      const parts = chunk.split('\n');
+    const chunk = follower.read();
+    if (chunk) {
+      const parts = (partial + chunk).split('\n');
       partial = parts.pop()!;
       parts.forEach(print);
     } else if (!now || !isRunning(now)) {
+      follower.close();
       return 0;
     }
     await new Promise((r) => setTimeout(r, 100));
