@@ -11,6 +11,28 @@ import type { Device, ContainerSpec } from './types';
 
 const validMode = (m: string) => m.length > 0 && m.length <= 3 && /^[rwm]+$/.test(m) && new Set(m).size === m.length;
 
+/**
+ * --device DIR (Docker's rule): every device node below it (symlinks not followed), each at
+ * CONTAINER + its path below DIR; a plain --device gives one.
+ */
+export function parseDevices(s: string): Device[] {
+  const [source] = s.split(':');
+  let st: fs.Stats | undefined;
+  try { st = fs.statSync(source); } catch { /* parseDevice says so */ }
+  if (!st?.isDirectory()) return [parseDevice(s)];
+  const one = parseDevice(s, () => ({ isCharacterDevice: () => true, isBlockDevice: () => false, rdev: 0, mode: 0, uid: 0, gid: 0 } as unknown as fs.Stats)); // the syntax, the target and the permissions
+  const out: Device[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = path.join(dir, name), l = fs.lstatSync(p);
+      if (l.isDirectory()) walk(p, path.posix.join(rel, name));
+      else if (l.isCharacterDevice() || l.isBlockDevice()) out.push(parseDevice(`${p}:${path.posix.join(one.target, rel, name)}:${one.permissions}`, () => l));
+    }
+  };
+  walk(fs.realpathSync(source), '');
+  return out;
+}
+
 export function parseDevice(s: string, stat: (p: string) => fs.Stats = (p) => fs.statSync(p)): Device {
   const bad = (why: string): never => { throw new BoxError(`box run: invalid argument "${s}" for "--device" flag: ${why}`); };
   const parts = s.split(':');

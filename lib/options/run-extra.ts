@@ -6,7 +6,7 @@ import { OptionTable } from './flags';
 import { BoxError } from '../libc/errors';
 import { parseBytes } from './resources';
 import { parseUlimits } from './ulimits';
-import { parseDevice } from './devices';
+import { parseDevices } from './devices';
 import { parseMount } from './mount-flag';
 import type { ContainerSpec, LogConfig, Volume, Tmpfs } from './types';
 
@@ -38,7 +38,7 @@ export function parseRunExtra(v: Record<string, any>): { spec: Extra; volumes: V
     if (n <= 0) throw new BoxError(`box run: invalid --shm-size "${v['shm-size']}": must be greater than 0`);
     spec.shmSize = n;
   }
-  if (v.device?.length) spec.devices = v.device.map((d: string) => parseDevice(d));
+  if (v.device?.length) spec.devices = v.device.flatMap((d: string) => parseDevices(d));
   if (v['oom-score-adj'] !== undefined) {
     const s = v['oom-score-adj'];
     const n = /^-?\d+$/.test(s) ? Number(s) : NaN;

@@ -96,6 +96,15 @@ test('--device: a new node with the host\'s numbers, allowed with exactly its pe
     const rw = box(['run', '--rm', '--device', `${node}:/dev/nodrv`, 'busybox', 'sh', '-c', 'echo x > /dev/nodrv']);
     assert.match(rw.stderr, /No such device or address/, `${mode}: rwm by default`);
   });
+  // a directory: every device node below it (Docker), at the same place below the target
+  const dir = path.join(tmp, 'devdir');
+  fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'not-a-device'), '');
+  assert.is(spawnSync('mknod', [path.join(dir, 'a'), 'c', String(major), '9']).status, 0);
+  assert.is(spawnSync('mknod', [path.join(dir, 'sub', 'b'), 'c', String(major), '10']).status, 0);
+  const group = box(['run', '--rm', '--device', `${dir}:/dev/grp:r`, 'busybox', 'sh', '-c', "find /dev/grp | sort; stat -c '%T' /dev/grp/a /dev/grp/sub/b; cat /dev/grp/sub/b"]);
+  assert.is(group.stdout, '/dev/grp\n/dev/grp/a\n/dev/grp/sub\n/dev/grp/sub/b\n9\na\n', group.stderr);
+  assert.match(group.stderr, /can't open '\/dev\/grp\/sub\/b': No such device or address/, 'allowed');
   const none = box(['run', '--rm', 'busybox', 'sh', '-c', `mknod /dev/nodrv c ${major} 7; cat /dev/nodrv`]);
   assert.match(none.stderr, /Operation not permitted/, 'without --device the number is denied');
   for (const [arg, want] of [[path.join(tmp, 'labels'), /adding custom device ".*labels": not a device node/], ['/no/such/dev', /adding custom device "\/no\/such\/dev": no such file or directory/], [`${node}:/dev/x:rwx`, /bad mode specified: rwx/]] as const) {
