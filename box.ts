@@ -36,6 +36,7 @@ Commands:
   images    List images
   rmi       Remove images
   image     inspect | ls | rm | pull | import | prune
+  volume    create | ls | rm | inspect | prune (named volumes)
   system    prune: stopped containers, dangling images, unreferenced blobs and layers
   info      Display what this host offers to containers
   oci       box as an OCI runtime (runc's interface: create, start, state, kill, delete, exec…)
@@ -58,7 +59,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system', 'volume']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -102,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
     case 'rmi': return require('./lib/cli/images').rmi(args);
     case 'image': return require('./lib/cli/images').image(args);
     case 'system': return require('./lib/cli/system').system(args);
+    case 'volume': return require('./lib/cli/volume').volume(args);
     case 'info': return require('./lib/cli/info').info(args);
     case 'version': case '--version': case '-v':
       if (args.includes('--help')) throw new HelpRequested('version', {});

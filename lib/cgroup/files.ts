@@ -7,6 +7,7 @@ export const V1 = {
   memory: {
     limit: 'memory.limit_in_bytes', memsw: 'memory.memsw.limit_in_bytes', soft: 'memory.soft_limit_in_bytes',
     usage: 'memory.usage_in_bytes', oomControl: 'memory.oom_control', stat: 'memory.stat',
+    swappiness: 'memory.swappiness',
   },
   pids: { max: 'pids.max', current: 'pids.current' },
   devices: { allow: 'devices.allow', deny: 'devices.deny' },

@@ -19,6 +19,7 @@ const W = {
   swap: 'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.',
   pids: 'Your kernel does not support pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.',
   devices: 'Your kernel does not support the devices cgroup: device access is not restricted.',
+  swappiness: 'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
 } as const;
 
 /** --cpus, or --cpu-quota/--cpu-period, as CFS bandwidth (µs); undefined: unlimited. */
@@ -54,6 +55,7 @@ export function planV1(r: Resources, opts: { devices: boolean; memoryNow?: numbe
     const swap = (): void => void add('memory', V1.memory.memsw, memsw, r.memorySwap !== undefined ? W.swap : undefined, V1.memory.limit);
     if (memsw === -1 || (opts.memoryNow ?? Infinity) < memsw) { swap(); memory(); } else { memory(); swap(); }
   }
+  if (r.memorySwappiness !== undefined) add('memory', V1.memory.swappiness, r.memorySwappiness, W.swappiness);
   if (r.pidsLimit) add('pids', V1.pids.max, r.pidsLimit, W.pids);
   if (opts.devices) {
     add('devices', V1.devices.deny, 'a', W.devices);

@@ -40,6 +40,8 @@ export function planV2(r: Resources): CgroupWrite[] {
     const swap = r.memorySwap === -1 ? 'max' : (r.memorySwap ?? r.memory * 2) - r.memory;
     add(V2.memory.swapMax, swap, r.memorySwap !== undefined ? 'Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.' : undefined, V2.memory.max);
   }
+  // v2 has no swappiness: Docker ignores --memory-swappiness there with its warning (no such file: the warning)
+  if (r.memorySwappiness !== undefined) add('memory.swappiness', r.memorySwappiness, 'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.');
   if (r.pidsLimit) add(V2.pids.max, r.pidsLimit, 'Your kernel does not support pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.');
   return plan;
 }

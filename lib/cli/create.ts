@@ -7,11 +7,13 @@ import { BoxError } from '../libc/errors';
 import { createContainer } from '../container/create';
 import { detach, startCreated } from '../container/supervisor';
 import { forEachContainer } from './each';
+import { claimCidfile, withCidfile } from './cidfile';
 
 export async function create(args: string[]): Promise<number> {
   let req;
   try { req = parseRun(args); } catch (e) { throw e instanceof HelpRequested ? new HelpRequested('create', e.options) : e; }
-  const state = createContainer(req, 'create', (w) => process.stderr.write(`WARNING: ${w}\n`));
+  const cid = claimCidfile(req.cidfile, 'create');
+  const state = withCidfile(cid, () => createContainer(req, 'create', (w) => process.stderr.write(`WARNING: ${w}\n`)));
   await detach(state, 'create');
   process.stdout.write(`${state.id}\n`);
   return 0;

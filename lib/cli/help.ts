@@ -4,6 +4,7 @@
 // helpText()), so the help cannot promise a flag the verb refuses or leave one out; a flag
 // without a description here is a test failure (test/unit/help.test.ts).
 import type { OptionTable } from '../options/flags';
+import { RUN_EXTRA_FLAGS, VOLUME_VERBS } from './help-extra';
 
 /** A flag's description; for a flag that takes a value, [value name, description]. */
 type Flag = string | [string, string];
@@ -22,7 +23,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   user: ['string', 'Username or UID (format: <name|uid>[:<group|gid>])'],
   init: 'Run an init inside the container that forwards signals and reaps processes',
   'read-only': "Mount the container's root filesystem as read only",
-  volume: ['list', 'Bind mount a volume (HOST:CONTAINER[:ro])'],
+  volume: ['list', 'Bind mount a host path or a named volume (HOST|NAME:CONTAINER[:ro]; CONTAINER alone: an anonymous volume)'],
   tmpfs: ['list', 'Mount a tmpfs directory (PATH[:OPTIONS])'],
   'cap-add': ['list', 'Add Linux capabilities'],
   'cap-drop': ['list', 'Drop Linux capabilities'],
@@ -33,6 +34,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   'stop-timeout': ['int', 'Seconds to wait before killing it on stop (default 10)'],
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],
   restart: ['string', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)'],
+  ...RUN_EXTRA_FLAGS,
 };
 const LIMIT_FLAGS: Record<string, Flag> = {
   cpus: ['decimal', 'Number of CPUs'],
@@ -82,7 +84,7 @@ export const VERBS: Record<string, Verb> = {
     about: "Copy files/folders between a container and the local filesystem. '-' as the local path: a tar archive on stdout (from the container) or stdin (into it, extracted into DEST_PATH, a directory).",
     flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH' },
   },
-  rm: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Remove one or more containers.', flags: { force: 'Force the removal of a running container (uses SIGKILL)' } },
+  rm: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Remove one or more containers.', flags: { force: 'Force the removal of a running container (uses SIGKILL)', volumes: 'Remove anonymous volumes associated with the container' } },
   inspect: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Return low-level information on containers (Docker\'s keys).', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   stats: {
     usage: '[OPTIONS] [CONTAINER...]', about: 'Display a live stream of container(s) resource usage statistics, from their cgroups.',
@@ -102,6 +104,7 @@ export const VERBS: Record<string, Verb> = {
   system: { usage: 'COMMAND', about: 'Manage box. Commands: prune.' },
   info: { usage: '[OPTIONS]', about: 'Display what this host offers to containers.', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   version: { usage: '', about: 'Show the box version.' },
+  ...VOLUME_VERBS,
 };
 
 /** The help of `box VERB` for the option table the verb parses with. Throws if a flag has no description. */

@@ -6,6 +6,7 @@ import { cpuQuota } from '../cgroup/v1';
 import { securityOptStrings } from '../options/security';
 import { Template } from './template';
 import { parseFormat, inspectOne, PARSE_STATUS } from './format';
+import { runExtraHostConfig, mountsOf } from './inspect-extra';
 
 export function toDocker(s: ContainerState) {
   const r = s.spec.resources;
@@ -31,16 +32,19 @@ export function toDocker(s: ContainerState) {
       CpusetCpus: r.cpusetCpus ?? '', CpusetMems: r.cpusetMems ?? '', PidsLimit: r.pidsLimit ?? null,
       RestartPolicy: { Name: s.spec.restart?.name ?? 'no', MaximumRetryCount: s.spec.restart?.maximumRetryCount ?? 0 },
       Privileged: s.spec.privileged, ReadonlyRootfs: s.spec.readOnly, AutoRemove: s.spec.rm, Init: s.spec.init,
-      CapAdd: null, CapDrop: null, Binds: s.spec.volumes.map((v) => `${v.source}:${v.target}${v.readonly ? ':ro' : ''}`),
+      CapAdd: null, CapDrop: null, Binds: s.spec.volumes.filter((v) => !v.anonymous).map((v) => `${v.name ?? v.source}:${v.target}${v.readonly ? ':ro' : ''}`),
       Tmpfs: Object.fromEntries(s.spec.tmpfs.map((t) => [t.target, t.options])),
       // containers from before seccomp support ran without a filter
       SecurityOpt: securityOptStrings({ seccomp: s.spec.seccomp ?? 'unconfined', noNewPrivileges: !!s.spec.noNewPrivileges }),
+      ...runExtraHostConfig(s.spec),
     },
     Config: {
       Hostname: s.spec.hostname, Env: s.spec.env, Cmd: s.spec.command, WorkingDir: s.spec.workdir, Image: s.image,
       User: s.spec.user.uid === 0 && s.spec.user.gid === 0 ? '' : `${s.spec.user.uid}:${s.spec.user.gid}`,
       Tty: s.spec.tty, OpenStdin: s.spec.stdin, StopSignal: s.spec.stopSignal, StopTimeout: s.spec.stopTimeout,
+      Labels: s.spec.labels ?? {},
     },
+    Mounts: mountsOf(s.spec),
     Capabilities: s.spec.capabilities,
     Seccomp: s.seccomp ? { Sha256: s.seccomp.sha256, Instructions: Buffer.from(s.seccomp.program, 'base64').length / 8 } : null,
     Cgroups: s.cgroups,
@@ -76,7 +80,8 @@ export function inspect(args: string[]): number {
 function asGo(d: ReturnType<typeof toDocker>) {
   return {
     ...d,
-    HostConfig: { ...d.HostConfig, Tmpfs: new Map(Object.entries(d.HostConfig.Tmpfs)) },
+    HostConfig: { ...d.HostConfig, Tmpfs: new Map(Object.entries(d.HostConfig.Tmpfs)), LogConfig: { ...d.HostConfig.LogConfig, Config: new Map(Object.entries(d.HostConfig.LogConfig.Config)) } },
+    Config: { ...d.Config, Labels: new Map(Object.entries(d.Config.Labels)) },
     GraphDriver: { ...d.GraphDriver, Data: new Map(Object.entries(d.GraphDriver.Data).filter(([, x]) => x !== undefined)) },
   };
 }

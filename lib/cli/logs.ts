@@ -5,6 +5,7 @@ import { load } from '../state/store';
 import { BoxError } from '../libc/errors';
 import { get, isRunning } from '../container/query';
 import { logFile } from '../supervisor/logs';
+import { readRotated, LogFollower } from '../supervisor/log-files';
 import { parseTimestamp, recordTime } from './timestamp';
 
 export async function logs(args: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function logs(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new BoxError('box logs: requires exactly 1 argument');
   const s = get(positionals[0]);
   const file = logFile(s.id);
+  if (s.spec.log?.type === 'none') throw new BoxError('box logs: configured logging driver does not support reading', 1);
   if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log: only detached containers (run -d, create) are logged`);
   const tail = v.tail === undefined || v.tail === 'all' ? Infinity : Number(v.tail);
   if (Number.isNaN(tail) || tail < 0) throw new BoxError(`box logs: invalid --tail "${v.tail}"`);
@@ -31,27 +33,22 @@ export async function logs(args: string[]): Promise<number> {
     if (!inRange(e)) return;
     (e.stream === 'stderr' ? process.stderr : process.stdout).write(v.timestamps ? `${e.time} ${e.log}` : e.log);
   };
-  let pos = 0;
-  const text = fs.readFileSync(file, 'utf8');
-  const lines = text.split('\n').filter((l) => l && (since === undefined && until === undefined || inRange(JSON.parse(l))));
+  // FILE opened first, then the rotated files (--log-opt max-size) before it: a rotation meanwhile loses nothing
+  const follower = new LogFollower(file);
+  const parts = (readRotated(s.id, follower.inode) + follower.read()).split('\n');
+  let partial = parts.pop()!; // a record still being written
+  const lines = parts.filter((l) => l && (since === undefined && until === undefined || inRange(JSON.parse(l))));
   lines.slice(tail === Infinity ? 0 : Math.max(0, lines.length - tail)).forEach(print);
-  pos = Buffer.byteLength(text);
-  if (!v.follow) return 0;
-  let partial = '';
+  if (!v.follow) { follower.close(); return 0; }
   for (;;) {
     const now = load(s.id);
-    const size = fs.existsSync(file) ? fs.statSync(file).size : pos;
-    if (size > pos) {
-      const fd = fs.openSync(file, 'r');
-      const buf = Buffer.alloc(size - pos);
-      fs.readSync(fd, buf, 0, buf.length, pos);
-      fs.closeSync(fd);
-      pos = size;
-      const chunk = partial + buf.toString();
-      const parts = chunk.split('\n');
+    const chunk = follower.read();
+    if (chunk) {
+      const parts = (partial + chunk).split('\n');
       partial = parts.pop()!;
       parts.forEach(print);
     } else if (!now || !isRunning(now)) {
+      follower.close();
       return 0;
     }
     if (until !== undefined && BigInt(Date.now()) * 1_000_000n > until) return 0; // nothing later can be in range

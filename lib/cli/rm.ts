@@ -6,7 +6,7 @@ import { remove } from '../container/remove';
 import { forEachContainer } from './each';
 
 export function rm(args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommand('rm', args, { force: { type: 'boolean', short: 'f' } }, true);
+  const { values: v, positionals } = parseCommand('rm', args, { force: { type: 'boolean', short: 'f' }, volumes: { type: 'boolean', short: 'v' } }, true);
   if (!positionals.length) throw new BoxError('box rm: requires at least 1 argument');
-  return forEachContainer(positionals, (ref) => remove(ref, { force: !!v.force }));
+  return forEachContainer(positionals, (ref) => remove(ref, { force: !!v.force, volumes: !!v.volumes }));
 }

@@ -14,7 +14,7 @@ import { func } from '../libc/core';
 export async function runFast(args: string[]): Promise<boolean> {
   let req;
   try { req = parseRun(args); } catch { return false; }
-  if (req.detach) return false;
+  if (req.detach || req.cidfile !== undefined) return false; // --cidfile: lib/cli/run.ts creates it here
   let status: number | undefined;
   try {
     checkInputTerminal('run', req.spec.tty, req.spec.stdin);

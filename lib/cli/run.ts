@@ -8,12 +8,13 @@
 // verb then holds only what runs.
 import { parseRun, RunRequest } from '../options/run';
 import { runPooled, checkInputTerminal } from '../supervisor/run-client';
+import { claimCidfile, withCidfile } from './cidfile';
 
 export async function run(args: string[]): Promise<number> {
   const req = parseRun(args);
   if (!req.detach) checkInputTerminal('run', req.spec.tty, req.spec.stdin);
   if (!req.detach && req.spec.restart && req.spec.restart.name !== 'no') return runRestarting(req);
-  if (!req.detach) {
+  if (!req.detach && req.cidfile === undefined) { // --cidfile: the id is known here only when this process creates it
     const pooled = await runPooled(req);
     // without -t nothing went through process.stdout: exit now, not once it drained (box.ts
     // exit(); making the stream of a piped stdout loads Node's `net`, ~4 ms)
@@ -27,8 +28,9 @@ export async function run(args: string[]): Promise<number> {
 async function runHere(req: RunRequest): Promise<number> {
   const { createContainer } = require('../container/create') as typeof import('../container/create');
   const warn = (w: string) => process.stderr.write(`WARNING: ${w}\n`);
-  if (!req.detach) return runCold(req, createContainer, warn);
-  const state = createContainer(req, 'run', warn);
+  const cid = claimCidfile(req.cidfile, 'run');
+  if (!req.detach) return runCold(req, (r, verb, w, early) => withCidfile(cid, () => createContainer(r, verb, w, early)), warn);
+  const state = withCidfile(cid, () => createContainer(req, 'run', warn));
   const { detach } = require('../container/supervisor') as typeof import('../container/supervisor');
   await detach(state, 'run');
   process.stdout.write(`${state.id}\n`);

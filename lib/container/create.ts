@@ -15,6 +15,9 @@ import { containerDir, CONTAINERS } from '../state/paths';
 import { collectAndAdopt } from '../supervisor/orphans';
 import { markLive } from '../state/live';
 import { cgroupManager } from '../cgroup/manager';
+import { prepareVolumes } from './volumes';
+import { deviceRules } from '../options/devices';
+import { mergeLabels } from '../options/run-extra';
 import { overlaySupported } from '../image/overlay';
 import { randomName } from '../state/names';
 import { teardown } from './teardown';
@@ -67,6 +70,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     workdir: req.spec.workdir || image.config.WorkingDir || '/',
     user: { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name },
     env: buildEnv(image.config.Env, hostname, user.home, req.spec.tty, req.spec.env),
+    ...mergeLabels((image.config as { Labels?: Record<string, string> | null }).Labels, req.spec.labels),
   };
 
   const dir = containerDir(id);
@@ -91,14 +95,13 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   try {
     cg.create();
     if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources, { ownThread: true }).early).catch(() => { /* the stage died: its run tells */ });
-    // Docker's -v creates a missing host dir; only now, so a refused name leaves none behind
-    // (an existing file is fine: -v /etc/hostname:/etc/hostname binds a single file)
-    for (const v of spec.volumes) if (!fs.existsSync(v.source)) fs.mkdirSync(v.source, { recursive: true });
+    // host dirs and volumes only now, so a refused name leaves none behind (lib/container/volumes.ts)
+    prepareVolumes(spec.volumes, image.lower);
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
     const limits = () => {
-      const applied = cg.apply(spec.resources, { privileged: spec.privileged });
+      const applied = cg.apply(spec.devices?.length ? { ...spec.resources, devices: deviceRules(spec) } : spec.resources, { privileged: spec.privileged });
       applied.warnings.forEach(warn);
       if (applied.mknodDropped) {
         spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');

@@ -8,8 +8,9 @@ import { ContainerError } from './errors';
 import { get, isRunning, waitFor, ended } from './query';
 import { signalPid1 } from './kill';
 import { markStopped, restarting, settleRestarting } from './restart';
+import { removeAnonymousVolumes } from './volumes';
 
-export async function remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+export async function remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
   collectAndAdopt();
   let s = get(ref);
   if (restarting(s)) {
@@ -28,6 +29,7 @@ export async function remove(ref: string, opts: { force?: boolean } = {}): Promi
   }
   const now = load(s.id);
   if (now) removeRecord(now);
+  if (opts.volumes) removeAnonymousVolumes(now ?? s); // rm -v: Docker's anonymous volumes
 }
 
 /** Remove every container that is not running or created; the ids removed (Docker's `container prune`). */

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { patch, removeRecord, ContainerState } from '../state/store';
 import { containerDir } from '../state/paths';
 import { managerForDirs } from '../cgroup/manager';
+import { removeAnonymousVolumes } from './volumes';
 
 export function teardown(state: ContainerState, warn: (w: string) => void = () => {}) {
   try {
@@ -19,6 +20,7 @@ export function teardown(state: ContainerState, warn: (w: string) => void = () =
   }
   if (state.spec.rm || !state.startedAt) {
     removeRecord(state); // --rm, or it never ran: nothing worth keeping
+    if (state.spec.rm) removeAnonymousVolumes(state); // Docker's --rm takes them too (a plain rm only with -v)
     return;
   }
   fs.rmSync(path.join(containerDir(state.id), 'work'), { recursive: true, force: true });

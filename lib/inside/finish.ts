@@ -17,7 +17,7 @@ import { execInit } from './tini';
 import { runHooks } from '../oci/hooks';
 import { SeccompFilter } from '../seccomp';
 import { SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../libc/seccomp';
-import { applyProcessLimits, applyCapabilities } from './process';
+import { applyProcessLimits, applyCapabilities, applySpecLimits } from './process';
 import type { ProcessExtras } from '../options/types';
 
 export interface StartMessage { start: true }
@@ -47,6 +47,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   if (!oci?.noNewKeyring) libc.joinNewSessionKeyring();
   prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
   if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
+  else applySpecLimits(spec);      // --oom-score-adj, --ulimit: the same place, the same code
   // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
   dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
   // OCI startContainer hooks: their path resolves in the container, so the image chooses the

@@ -15,7 +15,8 @@ import { libc } from '../libc/seam';
 import { PR } from '../libc/constants';
 import { RLIMIT, RLIM_INFINITY } from '../libc/process';
 import { capNumber, CAPS } from '../options/capabilities';
-import type { ProcessExtras } from '../options/types';
+import type { ProcessExtras, ContainerSpec } from '../options/types';
+import { asRlimits } from '../options/ulimits';
 
 const PR_SET_KEEPCAPS = 8;
 const PR_CAP_AMBIENT_RAISE = 2;
@@ -28,6 +29,17 @@ export function applyProcessLimits(x: ProcessExtras) {
   if (!Number.isInteger(umask) || umask < 0 || umask > 0o777) throw new Error(`umask ${umask}: not a mode from 0 to 0777`);
   libc.umask(umask);
   for (const r of x.rlimits ?? []) setRlimit(r);
+}
+
+/** box's own --oom-score-adj and --ulimit (a ContainerSpec's), set as OCI mode's are; errors name the flag. */
+export function applySpecLimits(spec: Pick<ContainerSpec, 'ulimits' | 'oomScoreAdj'>) {
+  if (spec.oomScoreAdj !== undefined) {
+    try { setOomScoreAdj(spec.oomScoreAdj); } catch (e: any) { throw new Error(`--oom-score-adj: ${e.message}`); }
+  }
+  const limits = asRlimits(spec.ulimits ?? []);
+  spec.ulimits?.forEach((u, i) => {
+    try { setRlimit(limits[i]); } catch (e: any) { throw new Error(`--ulimit ${u.name}: ${e.message}`); }
+  });
 }
 
 /**

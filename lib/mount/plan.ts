@@ -61,7 +61,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
     // newinstance: the container's ptys are its own, numbered from 0, invisible to the host's devpts.
     { op: 'mount', source: 'devpts', target: at('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
     { op: 'symlink', target: 'pts/ptmx', path: at('/dev/ptmx') },
-    { op: 'mount', source: 'shm', target: at('/dev/shm'), fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC, data: 'mode=1777,size=65536k', mkdir: 'dir' },
+    { op: 'mount', source: 'shm', target: at('/dev/shm'), fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC, data: `mode=1777,size=${spec.shmSize ? Math.ceil(spec.shmSize / 1024) : 65536}k`, mkdir: 'dir' }, // --shm-size, Docker's 64m
     { op: 'mount', source: 'mqueue', target: at('/dev/mqueue'), fstype: 'mqueue', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
     { op: 'symlink', target: '/proc/self/fd', path: at('/dev/fd') },
     { op: 'symlink', target: '/proc/self/fd/0', path: at('/dev/stdin') },
@@ -71,6 +71,7 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
     { op: 'mount', source: 'sysfs', target: at('/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, mkdir: 'dir' },
   );
 
+  ops.push(...deviceOps(spec, at));
   for (const v of spec.volumes) {
     ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
     if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), recursive: true });
@@ -87,5 +88,17 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
   }
   // Docker's --read-only: the rootfs mount alone; the mounts box put on it stay as they are.
   if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', recursive: false });
+  return ops;
+}
+
+/** --device: a new node (not a bind of the host's), its parent directories made first. */
+function deviceOps(spec: StageConfig['spec'], at: (p: string) => string): MountOp[] {
+  const ops: MountOp[] = [];
+  for (const d of spec.devices ?? []) {
+    const parents: string[] = [];
+    for (let p = path.posix.dirname(d.target); p !== '/' && p !== '/dev'; p = path.posix.dirname(p)) parents.unshift(p);
+    for (const p of parents) ops.push({ op: 'mkdir', path: at(p), mode: 0o755 });
+    ops.push({ op: 'mknod', path: at(d.target), major: d.major, minor: d.minor, mode: d.mode & 0o777, type: d.type, uid: d.uid, gid: d.gid });
+  }
   return ops;
 }

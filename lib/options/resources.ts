@@ -14,6 +14,7 @@ export interface Resources {
   memorySwap?: number;        // memory + swap, bytes; -1 unlimited
   memoryReservation?: number; // bytes (soft limit)
   pidsLimit?: number;         // > 0; unlimited is left undefined
+  memorySwappiness?: number;  // 0..100, v1 only (--memory-swappiness, lib/options/run-extra.ts)
   devices?: string[];         // the devices allowed after "deny all", as v1 rules ("c 1:3 rwm"); Docker's default list if unset (OCI configs give their own)
 }
 

@@ -10,6 +10,8 @@ import { RESOURCE_OPTIONS, parseResources, hostCpus } from './resources';
 import { parseSecurityOpts } from './security';
 import { SeccompChoice } from '../seccomp';
 import { RESTART_OPTIONS, parseRestart } from './restart';
+import { RUN_EXTRA_OPTIONS, parseRunExtra } from './run-extra';
+import { validVolumeName, volumeData, anonymousName } from '../state/volumes';
 
 export const RUN_OPTIONS: OptionTable = {
   detach: { type: 'boolean', short: 'd' },
@@ -36,6 +38,7 @@ export const RUN_OPTIONS: OptionTable = {
   'stop-timeout': { type: 'string' },
   ...RESOURCE_OPTIONS,
   ...RESTART_OPTIONS,
+  ...RUN_EXTRA_OPTIONS,
 };
 
 export interface RunRequest {
@@ -43,6 +46,7 @@ export interface RunRequest {
   detach: boolean;
   entrypoint?: string;
   seccomp: SeccompChoice;   // compiled at create, against the capabilities the container ends up with
+  cidfile?: string;         // --cidfile: the client writes the id there (never the supervisor)
 }
 
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -68,7 +72,11 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
   const envs = [...(v['env-file'] ?? []).flatMap((f: string) => readEnvFile(f, env)), ...(v.env ?? []).map((e: string) => envEntry(e, env))]
     .filter((e): e is string => e !== null);
   if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new BoxError(`box run: --workdir "${v.workdir}": the working directory must be an absolute path`);
+  const extra = parseRunExtra(v);
+  const resources = parseResources(v, host.ncpu, host);
+  if (extra.memorySwappiness !== undefined) resources.memorySwappiness = extra.memorySwappiness;
   return {
+    ...(extra.cidfile !== undefined ? { cidfile: extra.cidfile } : {}),
     detach: !!v.detach,
     entrypoint: v.entrypoint,
     seccomp: security.seccomp,
@@ -90,12 +98,13 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       capabilities,
       seccomp: security.seccomp.kind === 'file' ? security.seccomp.path : security.seccomp.kind,
       noNewPrivileges: security.noNewPrivileges,
-      volumes: (v.volume ?? []).map(parseVolume),
-      tmpfs: (v.tmpfs ?? []).map(parseTmpfs),
-      resources: parseResources(v, host.ncpu, host),
+      volumes: [...(v.volume ?? []).map((s: string) => parseVolume(s)), ...extra.volumes],
+      tmpfs: [...(v.tmpfs ?? []).map(parseTmpfs), ...extra.tmpfs],
+      resources,
       stopSignal,
       stopTimeout: v['stop-timeout'] !== undefined ? Number(v['stop-timeout']) : 10,
       restart: parseRestart(v.restart, !!v.rm),
+      ...extra.spec,
     },
   };
 }
@@ -119,14 +128,26 @@ export function readEnvFile(file: string, env: NodeJS.ProcessEnv): (string | nul
   return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() && !l.trimStart().startsWith('#')).map((l) => envEntry(l.trimStart(), env));
 }
 
-export function parseVolume(s: string): Volume {
+/**
+ * -v HOST:CONTAINER[:ro|rw], -v NAME:CONTAINER[:…] (a named volume), -v /CONTAINER (an
+ * anonymous one: Docker's 64 hex digits for a name, unless `anonymous` gives the name again).
+ */
+export function parseVolume(s: string, anonymous?: string): Volume {
+  if (/^\/[^:]*$/.test(s)) {
+    const target = path.posix.normalize(s);
+    if (target === '/') throw new BoxError(`box run: invalid volume "${s}": cannot mount over /`);
+    const name = anonymous ?? anonymousName();
+    if (!/^[0-9a-f]{64}$/.test(name)) throw new BoxError(`box run: invalid volume "${s}": bad anonymous volume name`);
+    return { source: volumeData(name), target, readonly: false, name, anonymous: true };
+  }
   const parts = s.split(':');
   if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw new BoxError(`box run: invalid volume "${s}": expected HOST:CONTAINER[:ro|rw]`);
   const [source, target, mode = 'rw'] = parts;
-  if (!source.startsWith('/')) throw new BoxError(`box run: invalid volume "${s}": the host path must be absolute (named volumes are not supported)`);
+  if (!source.startsWith('/') && !validVolumeName(source)) throw new BoxError(`box run: invalid volume "${s}": "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   if (!target.startsWith('/')) throw new BoxError(`box run: invalid volume "${s}": the container path must be absolute`);
   if (path.posix.normalize(target) === '/') throw new BoxError(`box run: invalid volume "${s}": cannot mount over /`);
   if (mode !== 'ro' && mode !== 'rw') throw new BoxError(`box run: invalid volume "${s}": unknown mode "${mode}"`);
+  if (!source.startsWith('/')) return { source: volumeData(source), target: path.posix.normalize(target), readonly: mode === 'ro', name: source };
   return { source: path.resolve(source), target: path.posix.normalize(target), readonly: mode === 'ro' };
 }
 

@@ -5,7 +5,16 @@ import { SeccompFilter } from '../seccomp';
 import type { MountOp } from '../mount/plan';
 import type { RestartPolicy } from './restart';
 
-export interface Volume { source: string; target: string; readonly: boolean }
+// name: a named (or, with anonymous, a `-v /path`) volume under the store's volumes directory
+// (source is then its _data); populate: copy the image's files there first (set at create,
+// only by the create that first uses the volume: lib/container/volumes.ts)
+export interface Volume { source: string; target: string; readonly: boolean; name?: string; anonymous?: boolean; populate?: boolean }
+/** --ulimit: Docker's name (nofile, nproc, …), -1 unlimited. */
+export interface Ulimit { name: string; soft: number; hard: number }
+/** --device: the host node as stat() found it, made again (mknod) at target in the container. */
+export interface Device { source: string; target: string; type: 'c' | 'b'; major: number; minor: number; mode: number; uid: number; gid: number; permissions: string }
+/** --log-driver/--log-opt: json-file (rotated when maxSize is set) or none. */
+export interface LogConfig { type: 'json-file' | 'none'; opts: Record<string, string>; maxSize?: number; maxFile?: number }
 export interface Tmpfs { target: string; options: string }
 
 export interface ContainerSpec {
@@ -32,7 +41,13 @@ export interface ContainerSpec {
   resources: Resources;
   stopSignal: string;       // SIGTERM by default (or a number)
   stopTimeout: number;      // seconds between the stop signal and SIGKILL
-  labels?: Record<string, string>; // -l/--label KEY=VALUE
+  // lib/options/run-extra.ts (all optional: older records have none)
+  labels?: Record<string, string>; // -l/--label-file, merged over the image's Labels at create
+  ulimits?: Ulimit[];
+  shmSize?: number;         // bytes of the /dev/shm tmpfs (Docker's 64m if unset)
+  devices?: Device[];
+  oomScoreAdj?: number;
+  log?: LogConfig;
   restart?: RestartPolicy;  // --restart (none: Docker's "no"); the supervisor carries it out
 }
 

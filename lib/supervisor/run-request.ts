@@ -9,6 +9,7 @@ import { CAPS } from '../options/capabilities';
 import { parseProfile } from '../seccomp/profile';
 import { findImage } from '../image/store';
 import { BoxError } from '../libc/errors';
+import { checkRunExtra } from '../options/run-extra-check';
 
 const RESOURCE_NUMBERS = ['nanoCpus', 'cpuPeriod', 'cpuQuota', 'cpuShares', 'memory', 'memorySwap', 'memoryReservation', 'pidsLimit'];
 const FLAGS = ['tty', 'stdin', 'rm', 'init', 'readOnly', 'noPivot', 'privileged', 'noNewPrivileges'] as const;
@@ -35,10 +36,15 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   for (const c of strings(s.capabilities, 'capabilities')) if (!CAPS.includes(c)) bad('capabilities');
   if (!Array.isArray(s.volumes) || !Array.isArray(s.tmpfs)) bad('volumes');
   s.volumes = s.volumes.map((v: any) => {
-    const again = parseVolume(`${absolute(v?.source, 'volume')}:${absolute(v?.target, 'volume')}:${v?.readonly === true ? 'ro' : 'rw'}`);
-    if (again.source !== v.source || again.target !== v.target || typeof v.readonly !== 'boolean') bad('volume');
+    const mode = v?.readonly === true ? 'ro' : 'rw';
+    const again = v?.name === undefined ? parseVolume(`${absolute(v?.source, 'volume')}:${absolute(v?.target, 'volume')}:${mode}`)
+      : v.anonymous === true ? { ...parseVolume(absolute(v.target, 'volume'), isStr(v.name) ? v.name : bad('volume')), readonly: v.readonly === true }
+      : parseVolume(`${isStr(v.name) && !v.name.startsWith('/') ? v.name : bad('volume')}:${absolute(v.target, 'volume')}:${mode}`);
+    if (again.source !== v.source || again.target !== v.target || typeof v.readonly !== 'boolean' || again.name !== v.name) bad('volume');
+    if (v.populate === false) again.populate = false;
     return again;
   });
+  checkRunExtra(s, bad);
   s.tmpfs = s.tmpfs.map((t: any) => {
     if (!isStr(t?.options)) bad('tmpfs');
     const again = parseTmpfs(`${absolute(t.target, 'tmpfs')}${t.options ? `:${t.options}` : ''}`);
@@ -48,7 +54,7 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   const r = s.resources;
   if (!r || typeof r !== 'object' || r.devices !== undefined) bad('resources');
   for (const [k, v] of Object.entries(r)) {
-    const ok = RESOURCE_NUMBERS.includes(k) ? Number.isFinite(v) : (k === 'cpusetCpus' || k === 'cpusetMems') ? isStr(v) && /^[0-9,-]*$/.test(v) : false;
+    const ok = RESOURCE_NUMBERS.includes(k) ? Number.isFinite(v) : k === 'memorySwappiness' ? Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100 : (k === 'cpusetCpus' || k === 'cpusetMems') ? isStr(v) && /^[0-9,-]*$/.test(v) : false;
     if (!ok && v !== undefined) bad(`resources.${k}`);
   }
   if (!isStr(s.stopSignal) || !/^(SIG[A-Z0-9+-]+|\d+)$/.test(s.stopSignal)) bad('stopSignal');

@@ -1,3 +1,4 @@
+import { volumeData } from '../../lib/state/volumes';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
@@ -52,7 +53,11 @@ test('errors name the option', () => {
 test('volumes: absolute paths, modes, no mount over /', () => {
   assert.equal(parseVolume('/h:/c'), { source: '/h', target: '/c', readonly: false });
   assert.equal(parseVolume('/h:/c/../d:rw'), { source: '/h', target: '/d', readonly: false });
-  for (const bad of ['/h', 'h:/c', '/h:c', '/h:/', '/h:/c:rx', '/h:/c:ro:x']) assert.is(err(() => parseVolume(bad)).status, 125, bad);
+  for (const bad of ['h/x:/c', '.h:/c', '/h:c', '/h:/', '/', '/h:/c:rx', '/h:/c:ro:x']) assert.is(err(() => parseVolume(bad)).status, 125, bad);
+  // Docker's named (NAME:/c) and anonymous (/c) volumes: under the store's volumes directory
+  assert.equal(parseVolume('data:/c:ro'), { source: volumeData('data'), target: '/c', readonly: true, name: 'data' });
+  const anon = parseVolume('/c');
+  assert.ok(/^[0-9a-f]{64}$/.test(anon.name!) && anon.anonymous && anon.source === volumeData(anon.name!), JSON.stringify(anon));
 });
 
 test('--security-opt: Docker\'s spellings; a bad profile names the file and the field; others refused', () => {
