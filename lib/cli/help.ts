@@ -32,6 +32,12 @@ const RUN_FLAGS: Record<string, Flag> = {
   'stop-signal': ['string', 'Signal to stop the container (default SIGTERM)'],
   'stop-timeout': ['int', 'Seconds to wait before killing it on stop (default 10)'],
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],
+  'add-host': ['list', 'Add a custom host-to-IP mapping (host:ip)'],
+  dns: ['list', 'Set custom DNS servers'],
+  'dns-search': ['list', 'Set custom DNS search domains'],
+  'dns-option': ['list', 'Set DNS options'],
+  sysctl: ['list', 'Namespaced kernel parameters (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*)'],
+  'group-add': ['list', 'Add additional groups to join'],
 };
 const LIMIT_FLAGS: Record<string, Flag> = {
   cpus: ['decimal', 'Number of CPUs'],

@@ -9,6 +9,7 @@ import { BoxError, UsageError } from '../libc/errors';
 import { RESOURCE_OPTIONS, parseResources, hostCpus } from './resources';
 import { parseSecurityOpts } from './security';
 import { SeccompChoice } from '../seccomp';
+import { ETC_OPTIONS, parseEtcOptions } from './etc';
 
 export const RUN_OPTIONS: OptionTable = {
   detach: { type: 'boolean', short: 'd' },
@@ -34,6 +35,7 @@ export const RUN_OPTIONS: OptionTable = {
   entrypoint: { type: 'string' },
   'stop-timeout': { type: 'string' },
   ...RESOURCE_OPTIONS,
+  ...ETC_OPTIONS,
 };
 
 export interface RunRequest {
@@ -93,6 +95,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       resources: parseResources(v, host.ncpu, host),
       stopSignal,
       stopTimeout: v['stop-timeout'] !== undefined ? Number(v['stop-timeout']) : 10,
+      ...parseEtcOptions(v),
     },
   };
 }

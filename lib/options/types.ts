@@ -3,11 +3,13 @@
 import { Resources } from './resources';
 import { SeccompFilter } from '../seccomp';
 import type { MountOp } from '../mount/plan';
+import type { EtcFields } from './etc';
 
 export interface Volume { source: string; target: string; readonly: boolean }
 export interface Tmpfs { target: string; options: string }
 
-export interface ContainerSpec {
+/** EtcFields (lib/options/etc.ts): --add-host, --dns*, --sysctl, --group-add; all optional (older records have none). */
+export interface ContainerSpec extends EtcFields {
   id: string;
   name: string;
   image: string;            // what the user typed (busybox, a path)
@@ -42,6 +44,7 @@ export interface StageConfig {
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   stdio?: number[];         // a pooled stage (spawned before its stdio was known): the fds (of 0–2) whose replacements box queued on fd 4, in this order
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
+  etcDir?: string;          // the container's directory with the hostname, hosts and resolv.conf box wrote (lib/container/etc-files.ts), bound over /etc/…; none for an older record
   detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
 }
 

@@ -9,6 +9,7 @@ import { CAPS } from '../options/capabilities';
 import { parseProfile } from '../seccomp/profile';
 import { findImage } from '../image/store';
 import { BoxError } from '../libc/errors';
+import { checkEtcFields } from '../options/etc';
 
 const RESOURCE_NUMBERS = ['nanoCpus', 'cpuPeriod', 'cpuQuota', 'cpuShares', 'memory', 'memorySwap', 'memoryReservation', 'pidsLimit'];
 const FLAGS = ['tty', 'stdin', 'rm', 'init', 'readOnly', 'noPivot', 'privileged', 'noNewPrivileges'] as const;
@@ -53,6 +54,7 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   }
   if (!isStr(s.stopSignal) || !/^(SIG[A-Z0-9+-]+|\d+)$/.test(s.stopSignal)) bad('stopSignal');
   if (!Number.isInteger(s.stopTimeout)) bad('stopTimeout');
+  if (!checkEtcFields(s)) bad('add-host, dns, sysctl or group-add');
   // seccomp: the profile the client read, checked again as the text it came from would be
   const sc = data.seccomp;
   if (sc?.kind === 'file') {
