@@ -163,8 +163,13 @@ export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, o
   };
   if (opts.process) {
     applyCapabilities(opts.process.capabilities, lastCap, changeIds);
+  } else if (user.uid === 0) {
+    // root keeps its capabilities through setresuid(0): ids first, while CAP_SETGID and
+    // CAP_SETUID are still there (runc's order), so that --cap-drop ALL can still set its groups
+    changeIds();
+    libc.limitCapabilities(keep, lastCap, { boundingOnly: false });
   } else {
-    libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
+    libc.limitCapabilities(keep, lastCap, { boundingOnly: true });
     changeIds();
   }
   if (opts.noNewPrivileges) libc.setNoNewPrivs();
