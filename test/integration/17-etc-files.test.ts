@@ -77,9 +77,13 @@ for (const mode of ['cold', 'supervised'] as const) {
 
   t('the files are the container\'s own, the image and the writable layer untouched; writable, read-only with --read-only', () => {
     const name = `etc17-${mode}`;
-    const r = box(['run', '--name', name, '-h', 'one', 'busybox', 'sh', '-c', 'echo "10.1.1.1 mine" >> /etc/hosts && tail -1 /etc/hosts']);
+    const r = box(['run', '--name', name, '-h', 'one', '--add-host', 'db:10.0.0.2', '--sysctl', 'net.core.somaxconn=77', '--group-add', '50', '--dns-search', 'x.test',
+      'busybox', 'sh', '-c', 'echo "10.1.1.1 mine" >> /etc/hosts && tail -1 /etc/hosts']);
     assert.is(r.stdout, '10.1.1.1 mine\n', r.stderr);
-    const id = JSON.parse(box(['inspect', name]).stdout)[0].Id;
+    const [info] = JSON.parse(box(['inspect', name]).stdout);
+    const { ExtraHosts, Dns, DnsSearch, DnsOptions, Sysctls, GroupAdd } = info.HostConfig;
+    assert.equal({ ExtraHosts, Dns, DnsSearch, DnsOptions, Sysctls, GroupAdd }, { ExtraHosts: ['db:10.0.0.2'], Dns: [], DnsSearch: ['x.test'], DnsOptions: [], Sysctls: { 'net.core.somaxconn': '77' }, GroupAdd: ['50'] });
+    const id = info.Id;
     const dir = path.join(STATE, 'containers', id);
     for (const f of ['hostname', 'hosts', 'resolv.conf']) {
       const st = fs.lstatSync(path.join(dir, f));
