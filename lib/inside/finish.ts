@@ -48,7 +48,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   prepareExec(); // before the filter: a profile then needs to allow fewer of box's own calls
   if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
   // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
-  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
+  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci && !cfg.detached, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
   // OCI startContainer hooks: their path resolves in the container, so the image chooses the
   // binary; they run as the container's process would, never with the stage's full privileges
   if (cfg.oci) runHooks(cfg.oci.hooks.startContainer, cfg.oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
