@@ -23,6 +23,8 @@ Commands:
   unpause   Thaw paused containers
   update    Change the CPU, memory and PIDs limits of running containers
   rm        Remove one or more containers
+  rename    Rename a container
+  cp        Copy files between a container and the host (or a tar stream)
   inspect   Low-level information on containers (Docker's keys)
   stats     Live resource usage from the containers' cgroups
   top       The processes of a container, with host PIDs
@@ -51,10 +53,11 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
   __anchor: () => require('./lib/supervisor/anchor').anchor(),           // subreaper above the supervisor, then `sleep`
   __supervisor: (a) => require('./lib/supervisor/daemon').serve(a[0]),        // owns every detached container of a store
   __untar: (a) => require('./lib/image/extract').untarHelper(a[0], a[1]), // unpacks a layer chrooted into it
+  __cproot: (a) => require('./lib/container/cp-root').cpRootHelper(a[0]), // mounts a stopped container's overlay for `box cp`
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
+const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -82,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
     case 'unpause': return require('./lib/cli/pause').unpause(args);
     case 'update': return require('./lib/cli/update').update(args);
     case 'logs': return require('./lib/cli/logs').logs(args);
+    case 'rename': return require('./lib/cli/rename').rename(args);
+    case 'cp': return require('./lib/cli/cp').cp(args);
     case 'inspect': return require('./lib/cli/inspect').inspect(args);
     case 'stats': return require('./lib/cli/stats').stats(args);
     case 'top': return require('./lib/cli/top').top(args);

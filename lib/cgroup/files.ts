@@ -26,6 +26,8 @@ export const V2 = {
 } as const;
 
 export const PROCS = 'cgroup.procs';
+/** v1's per-thread membership file: "0" written there moves the writing thread alone. */
+export const TASKS = 'tasks';
 
 /** Docker's default device rules (moby: oci/devices + the default allow list). */
 export const DEFAULT_DEVICE_RULES = [

@@ -19,8 +19,12 @@ export interface CgroupManager {
   apply(r: Resources, opts: { privileged: boolean }): ApplyResult;
   /** Limits changed on a live container (docker update): the same files, checks and warnings; no device rules. */
   update(r: Partial<Resources>): ApplyResult;
-  /** The cgroup.procs files the stage joins early (from outside, at once) and late (from inside, last). */
-  joinPlan(r: Resources): { early: string[]; late: string[] };
+  /**
+   * The files the stage joins early (from outside, at once: cgroup.procs) and late (from
+   * inside, last: "0" written to each). `ownThread`: a stage that execs right after its late
+   * join may move its own thread alone (v1's `tasks`), see base.ts.
+   */
+  joinPlan(r: Resources, opts?: { ownThread?: boolean }): { early: string[]; late: string[] };
   /** Move a process (all its threads) into cgroup.procs files, from outside it. */
   enter(pid: number, procs: string[]): void;
   /** The same on libuv's threads: this one stays free while the kernel waits (an RCU grace period). */

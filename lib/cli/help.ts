@@ -60,15 +60,19 @@ export const VERBS: Record<string, Verb> = {
   start: { usage: CONTAINERS, about: 'Start one or more created containers.' },
   exec: {
     usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', about: 'Execute a command in a running container (it joins the container\'s namespaces and cgroups).',
-    flags: { interactive: RUN_FLAGS.interactive, tty: RUN_FLAGS.tty, detach: 'Detached mode: run command in the background', env: RUN_FLAGS.env, workdir: RUN_FLAGS.workdir, user: RUN_FLAGS.user },
+    flags: { interactive: RUN_FLAGS.interactive, tty: RUN_FLAGS.tty, detach: 'Detached mode: run command in the background', env: RUN_FLAGS.env, 'env-file': RUN_FLAGS['env-file'], workdir: RUN_FLAGS.workdir, user: RUN_FLAGS.user },
   },
   ps: {
     usage: '[OPTIONS]', about: 'List containers.',
-    flags: { all: 'Show all containers (default shows just running)', quiet: 'Only display container IDs', 'no-trunc': "Don't truncate output", format: FORMAT, last: ['int', 'Show n last created containers (includes all states)'], latest: 'Show the latest created container (includes all states)' },
+    flags: { all: 'Show all containers (default shows just running)', quiet: 'Only display container IDs', 'no-trunc': "Don't truncate output", format: FORMAT, filter: ['filter', 'Filter output based on conditions provided (status, name, id, label, ancestor, exited)'], last: ['int', 'Show n last created containers (includes all states)'], latest: 'Show the latest created container (includes all states)' },
   },
   logs: {
     usage: '[OPTIONS] CONTAINER', about: 'Fetch the logs of a detached container.',
-    flags: { follow: 'Follow log output', tail: ['string', 'Number of lines to show from the end of the logs (default "all")'], timestamps: 'Show timestamps' },
+    flags: {
+      follow: 'Follow log output', tail: ['string', 'Number of lines to show from the end of the logs (default "all")'], timestamps: 'Show timestamps',
+      since: ['string', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'],
+      until: ['string', 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'],
+    },
   },
   stop: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Stop one or more running containers: the stop signal, then SIGKILL after the timeout.', flags: { time: ['int', 'Seconds to wait before killing the container'], signal: ['string', 'Signal to send to the container'] } },
   kill: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Kill one or more running containers.', flags: { signal: ['string', 'Signal to send to the container (default "KILL")'] } },
@@ -76,6 +80,12 @@ export const VERBS: Record<string, Verb> = {
   pause: { usage: CONTAINERS, about: 'Pause all processes within one or more containers (cgroup freezer).' },
   unpause: { usage: CONTAINERS, about: 'Unpause all processes within one or more containers.' },
   update: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Update the CPU, memory and PIDs limits of one or more running containers.', flags: LIMIT_FLAGS },
+  rename: { usage: 'CONTAINER NEW_NAME', about: 'Rename a container.' },
+  cp: {
+    usage: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n        box cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH',
+    about: "Copy files/folders between a container and the local filesystem. '-' as the local path: a tar archive on stdout (from the container) or stdin (into it, extracted into DEST_PATH, a directory).",
+    flags: { archive: 'Archive mode (copy all uid/gid information)', 'follow-link': 'Always follow symbol link in SRC_PATH' },
+  },
   rm: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Remove one or more containers.', flags: { force: 'Force the removal of a running container (uses SIGKILL)' } },
   inspect: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Return low-level information on containers (Docker\'s keys).', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   stats: {

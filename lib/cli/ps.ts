@@ -1,4 +1,4 @@
-// box ps [-a] [-q] [--no-trunc] [-n N] [-l] [--format json|table|TEMPLATE]: Docker's columns, and
+// box ps [-a] [-q] [--no-trunc] [-n N] [-l] [-f KEY=VALUE...] [--format json|table|TEMPLATE]: Docker's columns, and
 // Docker's fields for a Go template (docker/cli formatter/container.go).
 import { parseCommand } from '../options/flags';
 import { BoxError } from '../libc/errors';
@@ -8,6 +8,7 @@ import { table } from '../util/table';
 import { TYPE, quote } from './gofmt';
 import { formatList, isCustom, goTime, humanSize } from './format';
 import { diskUsage } from '../util/du';
+import { parseFilters, matches, wantsAll } from './ps-filter';
 
 /** Docker's column names for a "table" template. */
 const HEADER = {
@@ -19,11 +20,13 @@ const HEADER = {
 export function ps(args: string[]): number {
   const { values: v } = parseCommand('ps', args, {
     all: { type: 'boolean', short: 'a' }, quiet: { type: 'boolean', short: 'q' },
-    'no-trunc': { type: 'boolean' }, format: { type: 'string' }, last: { type: 'string', short: 'n' }, latest: { type: 'boolean', short: 'l' },
+    'no-trunc': { type: 'boolean' }, format: { type: 'string' }, filter: { type: 'string', short: 'f', multiple: true }, last: { type: 'string', short: 'n' }, latest: { type: 'boolean', short: 'l' },
   }, true);
   const last = v.latest ? 1 : v.last !== undefined ? Number(v.last) : undefined;
   if (last !== undefined && !(last >= 0)) throw new BoxError(`box ps: invalid --last "${v.last}"`);
-  let rows = list({ all: v.all || last !== undefined });
+  const filters = parseFilters(v.filter);
+  let rows = list({ all: v.all || last !== undefined || wantsAll(filters) });
+  if (filters.size) rows = rows.filter((s) => matches(filters, s, state(s)));
   if (last !== undefined) rows = rows.slice(0, last);
   const id = (s: ContainerState) => (v['no-trunc'] ? s.id : s.id.slice(0, 12));
   if (v.quiet) { process.stdout.write(rows.map((s) => id(s) + '\n').join('')); return 0; }
@@ -50,7 +53,7 @@ export function context(s: ContainerState, truncate: boolean) {
     HealthStatus: '',
     ID: truncate ? s.id.slice(0, 12) : s.id,
     Image: s.image,
-    Labels: '', // box has no labels
+    Labels: Object.entries(s.spec.labels ?? {}).map(([k, val]) => `${k}=${val}`).join(','),
     LocalVolumes: '0',
     Mounts: mounts,
     Names: s.name,
@@ -63,11 +66,14 @@ export function context(s: ContainerState, truncate: boolean) {
       const img = findImage(s.image);
       return img ? `${humanSize(rw)} (virtual ${humanSize(rw + img.size)})` : humanSize(rw);
     },
-    State: isRunning(s) ? (s.paused ? 'paused' : 'running') : s.status === 'running' ? 'exited' : s.status,
+    State: state(s),
     Status: status(s),
-    Label: (_name: string) => '',
+    Label: (name: string) => s.spec.labels?.[name] ?? '',
   };
 }
+
+/** Docker's State word: paused and running apart; a "running" whose owner died is over. */
+const state = (s: ContainerState) => (isRunning(s) ? (s.paused ? 'paused' : 'running') : s.status === 'running' ? 'exited' : s.status);
 
 const trunc = (s: string, no: boolean) => (no ? s : ellipsis(s, 20));
 const ellipsis = (s: string, n: number) => ([...s].length <= n ? s : [...s].slice(0, n - 1).join('') + '…');

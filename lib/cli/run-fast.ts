@@ -8,6 +8,7 @@
 import { parseRun } from '../options/run';
 import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 import { BoxError } from '../libc/errors';
+import { func } from '../libc/core';
 
 /** True when the run was done here (the process is exiting with its status); false: nothing was done. */
 export async function runFast(args: string[]): Promise<boolean> {
@@ -27,7 +28,19 @@ export async function runFast(args: string[]): Promise<boolean> {
   if (status === undefined) return false;
   const code = status;
   // with -t the pty's output went through process.stdout: exit once it drained
-  if (req.spec.tty) process.stdout.write('', () => process.exit(code));
-  else process.exit(code);
+  if (req.spec.tty) process.stdout.write('', () => exitNow(code));
+  else exitNow(code);
   return true;
+}
+
+/**
+ * _exit(2) once this process's part is done: Node's own exit (its exit hooks, the platform's
+ * and OpenSSL's clean-up) frees nothing the kernel does not, on every pooled run's path.
+ * What the loader's exit hook would have done goes first: the code cache, on a first run.
+ * Everything this part wrote went out synchronously (Linux: stdio pipes, files and ttys).
+ */
+function exitNow(code: number): never {
+  (globalThis as any).__boxSaveCodeCache?.();
+  func('void _exit(int status)')(code);
+  throw new Error('_exit returned');
 }

@@ -29,11 +29,22 @@ import { ProfileError } from '../seccomp/profile';
  * following it. runContainer awaits `entered` before "start". The stage is alone in its fresh
  * pid namespace and waits for a config; it joins no limit that binds its Node (joinPlan's early
  * part), and the device rules, written right after, are in place long before it runs anything.
+ *   `limits`: on cgroup v1, where the stage joins its cgroups only after "start" (joinPlan's
+ * ownThread), the limits and device rules are left to runContainer, which writes them right
+ * after the stage has its config, while the stage makes the container's mounts, and before
+ * "start". On v2 they change the config at times (no device program: no MKNOD), so they stay here.
  */
-export interface EarlyJoin { pid: number; entered?: Promise<void> }
+export interface EarlyJoin { pid: number; entered?: Promise<void>; limits?: () => void }
+
+/**
+ * `collectLater`: the caller collects leaks itself, off this path (the supervisor, after each
+ * run: collection reads every live container's record, a cost that grows with their number).
+ * A --name still held by a dead container is then freed by a collection here, on conflict.
+ */
+export interface CreateOptions { collectLater?: boolean }
 
 /** Everything but processes: the record, the writable layer, the cgroups with their limits. `warn` gets Docker's warnings (a limit this host cannot apply is dropped). */
-export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}, early?: EarlyJoin): ContainerState {
+export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}, early?: EarlyJoin, opts: CreateOptions = {}): ContainerState {
   if (process.geteuid!() !== 0) throw new ContainerError('permission', `box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
   const image = resolveImage(req.spec.image);
   const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs, req.spec.groupAdd);
@@ -48,7 +59,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   const filter = (caps: string[]) => compileSeccomp(req, caps, verb);
   const seccomp = filter(req.spec.capabilities);
 
-  collectAndAdopt();
+  if (!opts.collectLater) collectAndAdopt();
   const id = newId();
   const hostname = req.spec.hostname || id.slice(0, 12);
   const spec: ContainerSpec = {
@@ -64,7 +75,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   markLive(id, false); // before the directory: a creator killed before its first record leaves something collect() finds
   fs.mkdirSync(dir, { mode: 0o700 });
   try {
-    spec.name = claimName(req.spec.name, id);
+    spec.name = claimName(req.spec.name, id, !!opts.collectLater);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -80,7 +91,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
   save(state);
   try {
     cg.create();
-    if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources).early).catch(() => { /* the stage died: its run tells */ });
+    if (early) early.entered = cg.enterAsync(early.pid, cg.joinPlan(spec.resources, { ownThread: true }).early).catch(() => { /* the stage died: its run tells */ });
     // Docker's -v creates a missing host dir; only now, so a refused name leaves none behind
     // (an existing file is fine: -v /etc/hostname:/etc/hostname binds a single file)
     for (const v of spec.volumes) if (!fs.existsSync(v.source)) fs.mkdirSync(v.source, { recursive: true });
@@ -88,13 +99,17 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
     writeEtcFiles(dir, spec); // /etc/hostname, hosts, resolv.conf: bound over the image's at start
-    const applied = cg.apply(spec.resources, { privileged: spec.privileged });
-    applied.warnings.forEach(warn);
-    if (applied.mknodDropped) {
-      spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
-      state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
-      save(state);
-    }
+    const limits = () => {
+      const applied = cg.apply(spec.resources, { privileged: spec.privileged });
+      applied.warnings.forEach(warn);
+      if (applied.mknodDropped) {
+        spec.capabilities = spec.capabilities.filter((c) => c !== 'MKNOD');
+        state.seccomp = filter(spec.capabilities); // Docker's rules depend on the capabilities
+        save(state);
+      }
+    };
+    if (early && cg.mode === 'v1') early.limits = limits; // a failure there is runContainer's: its caller tears down
+    else limits();
   } catch (e) {
     teardown(state, warn);
     throw e;
@@ -112,9 +127,15 @@ function compileSeccomp(req: RunRequest, caps: string[], verb: string): SeccompF
 }
 
 /** A name the user chose must be free; a generated one is retried until it is (parallel runs). */
-function claimName(wanted: string, id: string): string {
+function claimName(wanted: string, id: string, collectFirst: boolean): string {
   if (wanted) {
-    try { reserveName(wanted, id); } catch (e: any) { throw new ContainerError('conflict', e.message); }
+    try {
+      reserveName(wanted, id);
+    } catch (e: any) {
+      if (!collectFirst) throw new ContainerError('conflict', e.message);
+      collectAndAdopt(); // held by a container whose creator died? collection frees it
+      return claimName(wanted, id, false);
+    }
     return wanted;
   }
   for (let i = 0; ; i++) {

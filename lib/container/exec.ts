@@ -4,6 +4,7 @@
 // returns the command's exit status.
 import { ContainerState } from '../state/store';
 import { PROCS } from '../cgroup/files';
+import { managerForDirs } from '../cgroup/manager';
 import { ExecConfig } from '../inside/exec';
 import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
@@ -31,7 +32,7 @@ export async function exec(s: ContainerState, o: ExecOptions, io: IO): Promise<n
     pid: s.pid!, pidStart: s.pidStart ?? '', namespaces: s.namespaces ?? {},
     owner: { ...s.owner, fds: s.namespaceFds ?? {} },
     candidates: `${s.cgroups[0]}/${PROCS}`,
-    cgroupProcs: s.cgroups.map((d) => `${d}/${PROCS}`),
+    cgroupProcs: execJoin(s.cgroups),
     detach: !!o.detach,
     user: o.user,
     stage: {
@@ -55,4 +56,15 @@ export async function exec(s: ContainerState, o: ExecOptions, io: IO): Promise<n
   } finally {
     stage.close();
   }
+}
+
+/**
+ * What the exec stage writes "0" to before it spawns the command: on v1 each hierarchy's
+ * `tasks`, moving the stage's main thread alone — the thread that forks the command, which
+ * inherits its cgroups — without the kernel's RCU wait of a whole-process move (joinPlan,
+ * ownThread); on v2 cgroup.procs.
+ */
+function execJoin(dirs: string[]): string[] {
+  const { early, late } = managerForDirs(dirs).joinPlan({}, { ownThread: true });
+  return [...early, ...late];
 }

@@ -28,7 +28,7 @@ export interface RunIO extends IO {
 export async function runContainer(state: ContainerState, io: RunIO, pooled?: Stage, early?: EarlyJoin): Promise<number> {
   const stage = pooled ?? new Stage('__init', 'container setup', io.stdio, { newPidNs: true });
   try {
-    return await run(state, io, stage, early && early.pid === stage.child.pid ? early.entered : undefined);
+    return await run(state, io, stage, early);
   } catch (e) {
     // a stage that never got as far as its cgroups (a pooled one, before its config) would
     // wait for a config forever in a process that lives on (the library): end it
@@ -39,10 +39,10 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
   }
 }
 
-async function run(state: ContainerState, io: RunIO, stage: Stage, enteredEarly: Promise<void> | undefined): Promise<number> {
+async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJoin | undefined): Promise<number> {
   const { spec } = state;
   const cg = managerForDirs(state.cgroups);
-  const join = cg.joinPlan(spec.resources);
+  const join = cg.joinPlan(spec.resources, { ownThread: true });
   const { child } = stage;
   io.onSpawn?.(child);
 
@@ -55,10 +55,12 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, enteredEarly:
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
   stage.send(cfg);
-  // While the stage sets up (after its Node start-up, when cold): joining cgroups, which waits
-  // for the kernel (an RCU grace period, 10–15 ms here) on a thread of libuv's pool, and
-  // meanwhile the record gets PID 1 (the stage now, the command after execve: the same process).
-  const entered = enteredEarly ?? cg.enterAsync(child.pid!, join.early) // only what binds no limit on box's own Node (see joinPlan)
+  early?.limits?.(); // v1: the limits createContainer left (EarlyJoin), written while the stage mounts
+  // While the stage sets up (after its Node start-up, when cold): joining cgroups from outside
+  // (v2; v1 has nothing to join here, see joinPlan), which waits for the kernel (an RCU grace
+  // period, 10–15 ms here) on a thread of libuv's pool, and meanwhile the record gets PID 1
+  // (the stage now, the command after execve: the same process).
+  const entered = (early && early.pid === child.pid ? early.entered : undefined) ?? cg.enterAsync(child.pid!, join.early) // only what binds no limit on box's own Node (see joinPlan)
     .catch(() => { /* the stage died already: its exit status tells */ });
   patch(state, { pid: child.pid, pidStart: processStart(child.pid!) });
   await entered;

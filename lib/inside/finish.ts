@@ -60,7 +60,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   }
 }
 
-/** Write "0" to the cgroup.procs fds opened while the host's /sys was visible. */
+/** Write "0" to the cgroup.procs (v1: `tasks`, this thread alone: execve follows) fds opened while the host's /sys was visible. */
 export function joinCgroups(cfg: StageConfig, fds: number[]) {
   fds.forEach((fd, i) => {
     // the path is no longer reachable here (after pivot_root): name it from the config

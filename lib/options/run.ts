@@ -109,7 +109,7 @@ function envEntry(e: string, env: NodeJS.ProcessEnv): string | null {
   return env[key] !== undefined ? `${key}=${env[key]}` : null;
 }
 
-function readEnvFile(file: string, env: NodeJS.ProcessEnv): (string | null)[] {
+export function readEnvFile(file: string, env: NodeJS.ProcessEnv): (string | null)[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

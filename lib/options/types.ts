@@ -33,13 +33,14 @@ export interface ContainerSpec extends EtcFields {
   resources: Resources;
   stopSignal: string;       // SIGTERM by default (or a number)
   stopTimeout: number;      // seconds between the stop signal and SIGKILL
+  labels?: Record<string, string>; // -l/--label KEY=VALUE
 }
 
 /** What the stage needs besides the spec: where things are on the host. */
 export interface StageConfig {
   spec: ContainerSpec;
   rootfs: { lower: string[]; upper?: string; work?: string; merged: string; copy?: boolean };
-  cgroupProcs: string[];    // cgroup.procs files to join just before execve (box joined the others already)
+  cgroupProcs: string[];    // files the stage writes "0" to just before execve (cgroup.procs; v1: `tasks`, see joinPlan); box joined the others already
   cgroupns: boolean;
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   stdio?: number[];         // a pooled stage (spawned before its stdio was known): the fds (of 0–2) whose replacements box queued on fd 4, in this order

@@ -168,6 +168,7 @@ export function find(ref: string): ContainerState {
 
 export function removeRecord(s: ContainerState) {
   const removed = withContainerLock(s.id, () => {
+    releaseName(load(s.id)?.name ?? s.name, s.id); // the record's name: `box rename` may have changed it since the caller's copy
     releaseName(s.name, s.id);
     fs.rmSync(containerDir(s.id), { recursive: true, force: true });
     return true;

@@ -46,7 +46,7 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
       if (!ok) throw new BoxError('box: supervisor: invalid run request (stdio)');
       stage = pool?.take();
       early = stage && { pid: stage.child.pid! };
-      state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }), early);
+      state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }), early, { collectLater: true }); // daemon.ts collects after the run
     } catch (e: any) {
       if (stage) { stage.child.kill('SIGKILL'); stage.close(); } // it waited for a config that never comes
       send({ error: errorLine(e), status: e?.status ?? 125 });

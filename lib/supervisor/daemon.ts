@@ -85,6 +85,19 @@ export async function serve(anchorPid: string | undefined): Promise<number | und
   return undefined; // the event loop keeps us; maybeExit() ends the process
 }
 
+/**
+ * Leak collection (and adoption of what a dead box left running), once the attached runs of
+ * this turn are done: they skip it on their way in (createContainer's collectLater), since it
+ * reads every live container's record — a cost that would grow with their number on every run.
+ */
+let collecting: NodeJS.Immediate | undefined;
+function collectSoon() {
+  collecting ??= setImmediate(() => {
+    collecting = undefined;
+    try { for (const id of collect()) track(adopt(id, me)); } catch { /* the next one tries again */ }
+  });
+}
+
 function track(p: Promise<unknown>) {
   active.add(p);
   p.catch(() => {}).finally(() => { active.delete(p); releaseAnchors(); maybeExit(); noteActivity(); });
@@ -126,7 +139,7 @@ function onClient(conn: net.Socket) {
   if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create') && !first!.fds.length) {
     track(superviseContainer(req.run, req.verb, me, anchor, send, warmPool()));
   } else if (req?.runAttached && typeof req.runAttached === 'object') {
-    track(runAttached(req, first!.fds, me, warmPool(), send, clientGone));
+    track(runAttached(req, first!.fds, me, warmPool(), send, clientGone).finally(collectSoon));
   } else {
     for (const f of first?.fds ?? []) fs.closeSync(f);
     send({ error: UNKNOWN_REQUEST, status: 125 });

@@ -175,7 +175,14 @@ test('the container\'s processes are in box\'s cgroup for it, in every hierarchy
     const want = `/${CG_PARENT}/${id}`;
     const pids = [pid, ...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number)];
     assert.is(pids.length, 2);
-    for (const q of pids) {
+    // and a process `box exec` started (its stage moved only its own thread on v1: the one that forks)
+    box(['exec', '-d', id, 'sleep', '3602']);
+    const execd = await until(() => fs.readFileSync(path.join(v1dir('pids', id) ?? v2dir(id)!, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number)
+      .find((q) => { try { return fs.readFileSync(`/proc/${q}/cmdline`, 'utf8') === 'sleep\u00003602\u0000'; } catch { return false; } }), 10000, 'the exec\'d sleep');
+    // every thread of each, not only its leader: a v1 stage joins through `tasks`, one thread
+    const tasks = [...pids, execd].flatMap((q) => fs.readdirSync(`/proc/${q}/task`).map((t) => `${q}/task/${t}`));
+    assert.is(tasks.length, 3, 'one thread each');
+    for (const q of tasks) {
       // host view: "N:controllers:/path" per v1 hierarchy, "0::/path" for the unified one
       const lines = fs.readFileSync(`/proc/${q}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'));
       if (layout.mode === 'v2') assert.equal(lines.filter((l) => l[0] === '0').map((l) => l[2]), [want], `pid ${q}`);

@@ -132,4 +132,13 @@ test('join plan: hierarchies whose limits would bind box\'s own Node are joined 
   assert.equal(v2.joinPlan({ cpuShares: 5 }), { early: ['/u/box/x/cgroup.procs'], late: [] });
 });
 
+test('join plan, own thread: v1 joins every hierarchy late through tasks (no RCU wait); v2 as before', () => {
+  const cg = new V1Cgroup([{ controllers: ['cpu', 'cpuacct'], dir: '/c' }, { controllers: ['memory'], dir: '/m' }]);
+  assert.equal(cg.joinPlan({}, { ownThread: true }), { early: [], late: ['/c/tasks', '/m/tasks'] });
+  assert.equal(cg.joinPlan({ memory: 1e8 }, { ownThread: true }), { early: [], late: ['/c/tasks', '/m/tasks'] });
+  const v2 = new V2Cgroup('/u/box/x', '/u');
+  assert.equal(v2.joinPlan({}, { ownThread: true }), { early: ['/u/box/x/cgroup.procs'], late: [] });
+  assert.equal(v2.joinPlan({ pidsLimit: 5 }, { ownThread: true }), { early: [], late: ['/u/box/x/cgroup.procs'] });
+});
+
 test.run();
