@@ -71,6 +71,12 @@ export interface RunOptions {
   cpusetMems?: string;
   pidsLimit?: number;
   noPivot?: boolean;
+  addHost?: string[];   // NAME:IP
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  sysctl?: string[];    // KEY=VALUE, namespaced keys only
+  groupAdd?: string[];
 }
 
 /** How a run is carried out (not part of the container). */

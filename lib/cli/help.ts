@@ -35,6 +35,12 @@ const RUN_FLAGS: Record<string, Flag> = {
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],
   restart: ['string', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)'],
   ...RUN_EXTRA_FLAGS,
+  'add-host': ['list', 'Add a custom host-to-IP mapping (host:ip)'],
+  dns: ['list', 'Set custom DNS servers'],
+  'dns-search': ['list', 'Set custom DNS search domains'],
+  'dns-option': ['list', 'Set DNS options'],
+  sysctl: ['list', 'Namespaced kernel parameters (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*)'],
+  'group-add': ['list', 'Add additional groups to join'],
 };
 const LIMIT_FLAGS: Record<string, Flag> = {
   cpus: ['decimal', 'Number of CPUs'],

@@ -34,6 +34,7 @@ export function toDocker(s: ContainerState) {
       Privileged: s.spec.privileged, ReadonlyRootfs: s.spec.readOnly, AutoRemove: s.spec.rm, Init: s.spec.init,
       CapAdd: null, CapDrop: null, Binds: s.spec.volumes.filter((v) => !v.anonymous).map((v) => `${v.name ?? v.source}:${v.target}${v.readonly ? ':ro' : ''}`),
       Tmpfs: Object.fromEntries(s.spec.tmpfs.map((t) => [t.target, t.options])),
+      ExtraHosts: s.spec.extraHosts?.map((h) => `${h.host}:${h.ip}`) ?? null, Dns: s.spec.dns ?? [], DnsSearch: s.spec.dnsSearch ?? [], DnsOptions: s.spec.dnsOptions ?? [], Sysctls: s.spec.sysctls ?? null, GroupAdd: s.spec.groupAdd ?? null,
       // containers from before seccomp support ran without a filter
       SecurityOpt: securityOptStrings({ seccomp: s.spec.seccomp ?? 'unconfined', noNewPrivileges: !!s.spec.noNewPrivileges }),
       ...runExtraHostConfig(s.spec),

@@ -21,6 +21,7 @@ import { mergeLabels } from '../options/run-extra';
 import { overlaySupported } from '../image/overlay';
 import { randomName } from '../state/names';
 import { teardown } from './teardown';
+import { writeEtcFiles } from './etc-files';
 import { seccompFilter, SeccompFilter } from '../seccomp';
 import { ProfileError } from '../seccomp/profile';
 
@@ -49,7 +50,7 @@ export interface CreateOptions { collectLater?: boolean }
 export function createContainer(req: RunRequest, verb: string, warn: (w: string) => void = () => {}, early?: EarlyJoin, opts: CreateOptions = {}): ContainerState {
   if (process.geteuid!() !== 0) throw new ContainerError('permission', `box ${verb}: must be run as root (namespaces, mounts and cgroups need it)`);
   const image = resolveImage(req.spec.image);
-  const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs);
+  const user = resolveUser(req.spec.user ?? (image.config.User || undefined), image.rootfs, req.spec.groupAdd);
   // Docker's rule: the image's Entrypoint, then the user's command or else the image's Cmd
   // (--entrypoint replaces it, and then the image's Cmd is not used either)
   const entrypoint = req.entrypoint !== undefined ? (req.entrypoint ? [req.entrypoint] : []) : image.config.Entrypoint ?? [];
@@ -100,6 +101,7 @@ export function createContainer(req: RunRequest, verb: string, warn: (w: string)
     const { rootfs } = state;
     fs.mkdirSync(rootfs.merged);
     if (rootfs.upper) { fs.mkdirSync(rootfs.upper); fs.mkdirSync(rootfs.work!); }
+    writeEtcFiles(dir, spec); // /etc/hostname, hosts, resolv.conf: bound over the image's at start
     const limits = () => {
       const applied = cg.apply(spec.devices?.length ? { ...spec.resources, devices: deviceRules(spec) } : spec.resources, { privileged: spec.privileged });
       applied.warnings.forEach(warn);

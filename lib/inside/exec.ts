@@ -66,7 +66,7 @@ export function stageExec(): never | void {
 
     // From here on, paths resolve inside the container's root.
     const spec = cfg.stage.spec;
-    const user = cfg.user ? parseUser(cfg.user, readUserDbInside(), 'exec') : spec.user;
+    const user = cfg.user ? parseUser(cfg.user, readUserDbInside(), 'exec', spec.groupAdd) : spec.user;
     try {
       enterWorkdir(spec.workdir || '/', user, false);
     } catch (e: any) {

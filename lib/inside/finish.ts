@@ -49,7 +49,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
   else applySpecLimits(spec);      // --oom-score-adj, --ulimit: the same place, the same code
   // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
-  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
+  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci && !cfg.detached, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
   // OCI startContainer hooks: their path resolves in the container, so the image chooses the
   // binary; they run as the container's process would, never with the stage's full privileges
   if (cfg.oci) runHooks(cfg.oci.hooks.startContainer, cfg.oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
@@ -164,8 +164,13 @@ export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, o
   };
   if (opts.process) {
     applyCapabilities(opts.process.capabilities, lastCap, changeIds);
+  } else if (user.uid === 0) {
+    // root keeps its capabilities through setresuid(0): ids first, while CAP_SETGID and
+    // CAP_SETUID are still there (runc's order), so that --cap-drop ALL can still set its groups
+    changeIds();
+    libc.limitCapabilities(keep, lastCap, { boundingOnly: false });
   } else {
-    libc.limitCapabilities(keep, lastCap, { boundingOnly: user.uid !== 0 });
+    libc.limitCapabilities(keep, lastCap, { boundingOnly: true });
     changeIds();
   }
   if (opts.noNewPrivileges) libc.setNoNewPrivs();

@@ -56,6 +56,7 @@ function step(op: MountOp, root: string) {
     case 'mount':
       if (op.target === root) { libc.mount(op.source, op.target, op.fstype, op.flags, op.data ?? null); return; }
       at(root, op.target, op.mkdir ? { create: op.flags & MS.BIND ? mountpointKind(op.source, op.mkdir) : op.mkdir } : {}, (fd, inner) => {
+        if (op.regular) checkRegular(root, fd, inner);
         mountAt(op.source, fd, op.fstype, op.flags, op.data ?? null, inner);
         if (op.copyUp) copyUp(fd, root, op.target);
       });
@@ -117,6 +118,7 @@ function step(op: MountOp, root: string) {
       libc.mount(null, holdingMount(op.path), null, MS.PRIVATE);
       return;
     case 'sysctl':
+      if (op.optional && !libc.exists(`/proc/sys/${op.key.replace(/\./g, '/')}`)) return;
       writeSysctl(op.key, op.value);
       return;
     case 'readonly':
@@ -143,6 +145,21 @@ function copyUp(under: number, root: string, target: string) {
 
 function readlinkOrNone(dir: number, name: string): string | undefined {
   try { return libc.readlinkat(dir, name); } catch { return undefined; }
+}
+
+/**
+ * A file box binds over a path of the image (/etc/hosts): resolved inside the root, yet the
+ * image may have made that path a symlink to anything in it. The bind lands only on a regular
+ * file, and never on the container's /proc or /sys (runc's checkProcMount): a hosts file over
+ * /proc/sys/kernel/… would change what the kernel's files say.
+ */
+function checkRegular(root: string, fd: number, inner: string) {
+  const st = libc.fstat(fd);
+  if (!st.isFile()) throw new Error(`mount ${inner}: the image's ${inner} is not a regular file`);
+  for (const kernelFs of ['/proc', '/sys']) {
+    const dev = at(root, root === '/' ? kernelFs : root + kernelFs, {}, (k) => libc.fstat(k).dev);
+    if (dev === st.dev) throw new Error(`mount ${inner}: the image's ${inner} leads into ${kernelFs}`);
+  }
 }
 
 /**

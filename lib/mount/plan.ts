@@ -2,11 +2,12 @@
 // by a pure function (unit-tested without root) and carried out by execute.ts.
 import * as path from 'node:path';
 import { MS } from '../libc/constants';
-import { StageConfig } from '../options/types';
+import { ETC_FILES } from '../options/etc';
+import { StageConfig, ContainerSpec } from '../options/types';
 
 export type MountOp =
   | { op: 'private-root' }                        // stop our mounts propagating to the host
-  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file'; copyUp?: boolean } // copyUp: what was there copied into the new mount (runc's tmpcopyup)
+  | { op: 'mount'; source: string; target: string; fstype: string | null; flags: number; data?: string; mkdir?: 'dir' | 'file'; copyUp?: boolean; regular?: boolean } // copyUp: what was there copied into the new mount (runc's tmpcopyup); regular: the target must be a regular file, not on the container's /proc or /sys (a symlink the image planted cannot aim the bind there)
   | { op: 'copy-rootfs'; from: string[]; to: string } // no overlayfs: a private copy of the layers (top first)
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'file'; path: string }                  // an empty file to bind something over
@@ -20,7 +21,7 @@ export type MountOp =
   | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
   | { op: 'propagation'; path: string; flags: number } // MS_PRIVATE/SLAVE/SHARED/UNBINDABLE (|MS_REC) of the mount at path ("/" or the root: itself)
   | { op: 'private-parent'; path: string }         // the mount that holds path made private: pivot_root refuses a shared parent, a bind an unbindable one
-  | { op: 'sysctl'; key: string; value: string };  // written to /proc/sys/<key, dots as slashes>, after the pivot
+  | { op: 'sysctl'; key: string; value: string; optional?: boolean };  // written to /proc/sys/<key, dots as slashes>, after the pivot; optional: skipped where the kernel has no such entry
 
 /** Docker's defaults (moby oci/defaults.go). */
 export const MASKED_PATHS = [
@@ -35,6 +36,43 @@ export const DEVICES: [string, number, number][] = [
 ];
 
 const NOSUID_NODEV_NOEXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+
+/**
+ * Docker's sysctls for a container with a network namespace of its own (every box run's):
+ * ports below 1024 and ICMP echo sockets without capabilities. The kernel's defaults apply to
+ * the host only; a kernel without the entry (before 4.11) is skipped, as Docker checks the version.
+ */
+export const DEFAULT_SYSCTLS: Record<string, string> = {
+  'net.ipv4.ip_unprivileged_port_start': '0',
+  'net.ipv4.ping_group_range': '0 2147483647',
+};
+
+/** The defaults, then --sysctl (which wins). */
+export function sysctls(spec: ContainerSpec): Record<string, string> {
+  return { ...DEFAULT_SYSCTLS, ...spec.sysctls };
+}
+
+const TMPFS_FLAGS: Record<string, [number, boolean]> = { // [flag, set]
+  ro: [MS.RDONLY, true], rw: [MS.RDONLY, false], noexec: [MS.NOEXEC, true], exec: [MS.NOEXEC, false],
+  nosuid: [MS.NOSUID, true], suid: [MS.NOSUID, false], nodev: [MS.NODEV, true], dev: [MS.NODEV, false],
+};
+
+/**
+ * --tmpfs PATH[:OPTIONS]: Docker's defaults noexec,nosuid,nodev, then the user's options in
+ * order (exec, suid, dev undo them); the flag words become mount flags, the rest (size=,
+ * mode=, uid=, …) tmpfs's data. Without a mode, 1777 (the kernel's default for a tmpfs root).
+ */
+export function tmpfsMount(options: string): { flags: number; data: string } {
+  let flags = MS.NOEXEC | MS.NOSUID | MS.NODEV;
+  const data: string[] = [];
+  for (const o of options ? options.split(',') : []) {
+    const f = TMPFS_FLAGS[o];
+    if (f) flags = f[1] ? flags | f[0] : flags & ~f[0];
+    else data.push(o);
+  }
+  if (!data.some((d) => d.startsWith('mode='))) data.push('mode=1777');
+  return { flags, data: data.join(',') };
+}
 
 export function mountPlan(cfg: StageConfig): MountOp[] {
   const { spec, rootfs } = cfg;
@@ -72,15 +110,27 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
   );
 
   ops.push(...deviceOps(spec, at));
+  // Docker's /etc/hostname, /etc/hosts, /etc/resolv.conf: box's files, unless a volume is bound there
+  // (Docker's rule); read-only with --read-only, as Docker mounts them.
+  for (const name of cfg.etcDir ? ETC_FILES : []) {
+    const target = `/etc/${name}`;
+    if (spec.volumes.some((v) => v.target === target)) continue;
+    ops.push({ op: 'mount', source: path.posix.join(cfg.etcDir!, name), target: at(target), fstype: null, flags: MS.BIND, mkdir: 'file', regular: true });
+    if (spec.readOnly) ops.push({ op: 'remount-ro', path: at(target), recursive: false });
+  }
+
   for (const v of spec.volumes) {
     ops.push({ op: 'mount', source: v.source, target: at(v.target), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
     if (v.readonly) ops.push({ op: 'remount-ro', path: at(v.target), recursive: true });
   }
   for (const t of spec.tmpfs) {
-    ops.push({ op: 'mount', source: 'tmpfs', target: at(t.target), fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV, data: t.options || 'mode=1777', mkdir: 'dir' });
+    const { flags, data } = tmpfsMount(t.options);
+    ops.push({ op: 'mount', source: 'tmpfs', target: at(t.target), fstype: 'tmpfs', flags, data, mkdir: 'dir' });
   }
 
   ops.push({ op: 'pivot', root, noPivot: spec.noPivot });
+  // In the container's own namespaces, through its /proc, before /proc/sys is made read-only (as runc).
+  for (const [key, value] of Object.entries(sysctls(spec))) ops.push({ op: 'sysctl', key, value, ...(key in DEFAULT_SYSCTLS && spec.sysctls?.[key] === undefined ? { optional: true } : {}) });
 
   if (!spec.privileged) {
     for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });

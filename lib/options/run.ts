@@ -12,6 +12,7 @@ import { SeccompChoice } from '../seccomp';
 import { RESTART_OPTIONS, parseRestart } from './restart';
 import { RUN_EXTRA_OPTIONS, parseRunExtra } from './run-extra';
 import { validVolumeName, volumeData, anonymousName } from '../state/volumes';
+import { ETC_OPTIONS, parseEtcOptions } from './etc';
 
 export const RUN_OPTIONS: OptionTable = {
   detach: { type: 'boolean', short: 'd' },
@@ -39,6 +40,7 @@ export const RUN_OPTIONS: OptionTable = {
   ...RESOURCE_OPTIONS,
   ...RESTART_OPTIONS,
   ...RUN_EXTRA_OPTIONS,
+  ...ETC_OPTIONS,
 };
 
 export interface RunRequest {
@@ -105,6 +107,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       stopTimeout: v['stop-timeout'] !== undefined ? Number(v['stop-timeout']) : 10,
       restart: parseRestart(v.restart, !!v.rm),
       ...extra.spec,
+      ...parseEtcOptions(v),
     },
   };
 }

@@ -4,6 +4,7 @@ import { Resources } from './resources';
 import { SeccompFilter } from '../seccomp';
 import type { MountOp } from '../mount/plan';
 import type { RestartPolicy } from './restart';
+import type { EtcFields } from './etc';
 
 // name: a named (or, with anonymous, a `-v /path`) volume under the store's volumes directory
 // (source is then its _data); populate: copy the image's files there first (set at create,
@@ -17,7 +18,8 @@ export interface Device { source: string; target: string; type: 'c' | 'b'; major
 export interface LogConfig { type: 'json-file' | 'none'; opts: Record<string, string>; maxSize?: number; maxFile?: number }
 export interface Tmpfs { target: string; options: string }
 
-export interface ContainerSpec {
+/** EtcFields (lib/options/etc.ts): --add-host, --dns*, --sysctl, --group-add; all optional (older records have none). */
+export interface ContainerSpec extends EtcFields {
   id: string;
   name: string;
   image: string;            // what the user typed (busybox, a path)
@@ -60,6 +62,7 @@ export interface StageConfig {
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   stdio?: number[];         // a pooled stage (spawned before its stdio was known): the fds (of 0–2) whose replacements box queued on fd 4, in this order
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
+  etcDir?: string;          // the container's directory with the hostname, hosts and resolv.conf box wrote (lib/container/etc-files.ts), bound over /etc/…; none for an older record
   detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
 }
 

@@ -50,11 +50,12 @@ export function readUserDbInside(): UserDb {
 
 const table = (text: string): string[][] => text.split('\n').filter(Boolean).map((l) => l.split(':'));
 
-export function resolveUser(spec: string | undefined, rootfs: string): User {
-  return parseUser(spec, readUserDb(rootfs));
+export function resolveUser(spec: string | undefined, rootfs: string, groupAdd: string[] = []): User {
+  return parseUser(spec, readUserDb(rootfs), 'run', groupAdd);
 }
 
-export function parseUser(spec: string | undefined, db: UserDb, verb = 'run'): User {
+/** `groupAdd`: --group-add's names (looked up in the group file) or numbers, added to the groups. */
+export function parseUser(spec: string | undefined, db: UserDb, verb = 'run', groupAdd: string[] = []): User {
   const passwd = table(db.passwd);
   const groupTable = table(db.group);
   const [u, g] = (spec || '0').split(':');
@@ -75,7 +76,16 @@ export function parseUser(spec: string | undefined, db: UserDb, verb = 'run'): U
     }
   }
   if (uid > 0xfffffffe || gid > 0xfffffffe) throw new BoxError(`box ${verb}: --user "${spec}": id out of range`);
-  // Supplementary groups: those that list the user by name (as initgroups does).
-  const groups = name ? groupTable.filter((x) => (x[3] || '').split(',').includes(name!)).map((x) => Number(x[2])).filter((n) => n !== gid) : [];
+  // Supplementary groups as Docker sets them (moby's getUser, runc's GetExecUser): the primary
+  // gid itself (else a process keeps whatever groups box had: CVE-2022-36109), then, unless a
+  // group was named with -u USER:GROUP, every group whose member list names the user, then --group-add.
+  const members = name && g === undefined ? groupTable.filter((x) => (x[3] || '').split(',').includes(name!)).map((x) => Number(x[2])) : [];
+  const added = groupAdd.map((a) => {
+    if (isNum(a)) return Number(a);
+    const ge = groupTable.find((x) => x[0] === a);
+    if (!ge) throw new BoxError(`box ${verb}: unable to find group ${a}: no matching entries in group file`);
+    return Number(ge[2]);
+  });
+  const groups = [...new Set([gid, ...members, ...added])].filter((n) => Number.isInteger(n) && n >= 0 && n <= 0xfffffffe);
   return { uid, gid, groups, name, home: uid === 0 && !entry ? '/root' : home };
 }

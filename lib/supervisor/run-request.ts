@@ -10,6 +10,7 @@ import { parseProfile } from '../seccomp/profile';
 import { findImage } from '../image/store';
 import { BoxError } from '../libc/errors';
 import { checkRunExtra } from '../options/run-extra-check';
+import { checkEtcFields } from '../options/etc';
 
 const RESOURCE_NUMBERS = ['nanoCpus', 'cpuPeriod', 'cpuQuota', 'cpuShares', 'memory', 'memorySwap', 'memoryReservation', 'pidsLimit'];
 const FLAGS = ['tty', 'stdin', 'rm', 'init', 'readOnly', 'noPivot', 'privileged', 'noNewPrivileges'] as const;
@@ -61,6 +62,7 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   if (!Number.isInteger(s.stopTimeout)) bad('stopTimeout');
   // an attached run with a restart policy is run detached by its client (lib/cli/run.ts), never pooled
   if (s.restart !== undefined && (s.restart?.name !== 'no' || s.restart.maximumRetryCount !== 0)) bad('restart');
+  if (!checkEtcFields(s)) bad('add-host, dns, sysctl or group-add');
   // seccomp: the profile the client read, checked again as the text it came from would be
   const sc = data.seccomp;
   if (sc?.kind === 'file') {
