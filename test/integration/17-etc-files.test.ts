@@ -10,7 +10,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { box, STATE, TOP } from '../helpers/box';
-import { resolvConfText, hostResolvConf } from '../../lib/container/etc-files';
+// etc-files imports lib/state/paths, whose store is fixed at its first import from BOX_ROOT: in
+// a whole run every suite shares this process, and the library suites (33, 34) check that it is
+// this run's store — so it is set first, as their helper does (test/helpers/library.ts)
+const etcFiles = (): typeof import('../../lib/container/etc-files') => {
+  process.env.BOX_ROOT = STATE;
+  return require('../../lib/container/etc-files');
+};
+const hostResolv = () => etcFiles().resolvConfText(etcFiles().hostResolvConf());
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-etc-'));
 const hostSysctl = (k: string) => fs.readFileSync(`/proc/sys/${k.replace(/\./g, '/')}`, 'utf8');
@@ -54,7 +61,7 @@ for (const mode of ['cold', 'supervised'] as const) {
     const [hostname, hosts, resolv, rest] = out.split('--\n');
     assert.match(hostname, /^[0-9a-f]{12}\n$/);
     assert.is(hosts, DEFAULT_HOSTS); // no own-address line: loopback only, as Docker's --network none
-    assert.is(resolv, resolvConfText(hostResolvConf()));
+    assert.is(resolv, hostResolv());
     assert.is(rest, `${hostname}644 0 0\n644 0 0\n644 0 0\n`);
   });
 
@@ -105,7 +112,7 @@ for (const mode of ['cold', 'supervised'] as const) {
   t('an image with /etc/hosts already there: covered, the image\'s file unchanged; a symlink to /run/… followed inside the root', () => {
     const img = rootfs(`ubuntu-like-${mode}`, 'printf "1.2.3.4 image\\n" > etc/hosts; mkdir -p run; rm -f etc/resolv.conf; ln -s /run/systemd/resolve/stub-resolv.conf etc/resolv.conf');
     const out = ok(['--add-host', 'db:10.0.0.2'], 'cat /etc/hosts; cat /etc/resolv.conf; readlink /etc/resolv.conf', img);
-    assert.is(out, `${DEFAULT_HOSTS}10.0.0.2\tdb\n${resolvConfText(hostResolvConf())}/run/systemd/resolve/stub-resolv.conf\n`);
+    assert.is(out, `${DEFAULT_HOSTS}10.0.0.2\tdb\n${hostResolv()}/run/systemd/resolve/stub-resolv.conf\n`);
     assert.is(fs.readFileSync(path.join(img, 'etc/hosts'), 'utf8'), '1.2.3.4 image\n');
     assert.ok(!fs.existsSync(path.join(img, 'run/systemd')), 'the image directory itself is never written');
   });
