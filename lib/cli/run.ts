@@ -62,9 +62,23 @@ async function runCold(req: RunRequest, createContainer: typeof import('../conta
     stage.close();
     throw e;
   }
+  let log: import('../supervisor/attached-log').AttachedLog | undefined;
+  let failed = true;
   try {
-    return await runContainer(state, attachedIO(state.spec.tty, state.spec.stdin), stage, early);
+    // Docker logs every container's output; box all but --rm's (see attached-log.ts)
+    const { AttachedLog, logsAttached } = require('../supervisor/attached-log') as typeof import('../supervisor/attached-log');
+    try {
+      if (logsAttached(state.spec)) log = new AttachedLog(state.id, state.spec, ['stdout', 'stderr']);
+    } catch (e) {
+      stage.child.kill('SIGKILL'); // it waited for a config that never comes
+      stage.close();
+      throw e;
+    }
+    const status = await runContainer(state, attachedIO(state.spec.tty, state.spec.stdin, false, log), stage, early);
+    failed = false;
+    return status;
   } finally {
+    await log?.finish(!failed); // all of the output with the user and in the log before the status
     unforward();
     teardown(state, (w) => process.stderr.write(`box: warning: ${w}\n`));
   }

@@ -3,7 +3,9 @@
 // with its own stdio fds; the supervisor creates the container (record, layer, cgroups), runs
 // it on a pre-booted stage with those fds as the container's 0–2 — so no relay is needed —
 // or, with -t, passes the pty master back for the client to relay the user's terminal, and
-// tears it down. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
+// tears it down. A run that is logged (attached-log.ts: not --rm, not --log-driver none) gets
+// pipes instead, whose output this process copies to the client's fds and into the log,
+// drained before the exit status is sent. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
 // client dies first, the container is killed and torn down here, as its parent-death signal
 // would have done on the cold path.
 import * as fs from 'node:fs';
@@ -19,6 +21,7 @@ import { ContainerState } from '../state/store';
 import { Identity } from './container';
 import { checkRunRequest } from './run-request';
 import { KNOBS } from './run-client';
+import { AttachedLog, fdSink, logsAttached } from './attached-log';
 
 export type Send = (m: object, fds?: number[]) => void;
 
@@ -44,6 +47,8 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
       const ok = Array.isArray(targets) && targets.length === fds.length && new Set(targets).size === targets.length &&
         targets.every((t: unknown) => t === 0 || t === 1 || t === 2) && (!req.spec.tty || !targets.length);
       if (!ok) throw new BoxError('box: supervisor: invalid run request (stdio)');
+      // a logged run with a terminal: its client runs it itself, relaying and logging the pty
+      if (req.spec.tty && logsAttached(req.spec)) { send({ cold: true }); return; }
       stage = pool?.take();
       early = stage && { pid: stage.child.pid! };
       state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }), early, { collectLater: true }); // daemon.ts collects after the run
@@ -54,6 +59,9 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     }
     const stdio: StdioOptions = ['ignore', 'ignore', 'ignore'];
     (msg.stdio as number[]).forEach((t, i) => { stdio[t] = fds[i]; });
+    const userFd = (t: number) => { const i = (msg.stdio as number[]).indexOf(t); return i < 0 ? undefined : fds[i]; };
+    let log: AttachedLog | undefined;
+    let failed = false;
     let pid: number | undefined;
     let ended = false, abandoned = false;
     // the client went away (SIGKILLed, its terminal closed) — before its stage was even
@@ -62,6 +70,11 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     clientGone.then(() => { abandoned = true; end(); });
     let status = 125;
     try {
+      // logged: the container writes into pipes of ours, copied to the client's fds 1 and 2
+      if (!state.spec.tty && logsAttached(state.spec)) {
+        log = new AttachedLog(state.id, state.spec, ['stdout', 'stderr']);
+        stdio[1] = stdio[2] = 'pipe';
+      }
       status = await runContainer(state, {
         stdio,
         onSpawn: (child) => { pid = child.pid; end(); },
@@ -70,13 +83,20 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
           // the client's fds are the container's now; with a terminal it relays the master itself
           send({ attached: true, pid: child.pid }, pty ? [pty.master] : []);
           if (pty) fs.closeSync(pty.master);
-          return [];
+          const l = log;
+          if (l) {
+            const out = [child.stdout, child.stderr];
+            [1, 2].forEach((t, i) => { const to = userFd(t); if (out[i] && to !== undefined) l.copy(i, out[i]!, fdSink(to)); else l.end(i); });
+          }
+          return []; // drained below, not in runContainer's 2 s: all of it, as fast as the client reads
         },
       }, stage, early);
     } catch (e: any) {
+      failed = true;
       status = e.status ?? 125;
       send({ error: errorLine(e), status });
     } finally {
+      await log?.finish(!failed);
       ended = true;
       state.exitCode = status;
       teardown(state, (w) => send({ warning: `box: warning: ${w}` }));

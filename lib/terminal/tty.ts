@@ -22,8 +22,8 @@ export function syncSize(master: number) {
   if (out && out.columns) libc.setWinsize(master, out.rows, out.columns);
 }
 
-/** Relay pty ↔ user terminal; resolves when the container side has closed. */
-export function relayPty(pty: Pty, withStdin: boolean): Promise<void> {
+/** Relay pty ↔ user terminal; resolves when the container side has closed. `tee`: gets the output too (an attached run's log). */
+export function relayPty(pty: Pty, withStdin: boolean, tee?: { data(d: Buffer): void; end(): void }): Promise<void> {
   const stream = new tty.ReadStream(pty.master);
   const restore = rawMode(withStdin);
   const onResize = () => { try { syncSize(pty.master); } catch { /* closed */ } };
@@ -34,9 +34,10 @@ export function relayPty(pty: Pty, withStdin: boolean): Promise<void> {
       process.stdout.off('resize', onResize);
       if (withStdin) process.stdin.pause();
       restore();
+      tee?.end();
       resolve();
     };
-    stream.on('data', (d) => process.stdout.write(d));
+    stream.on('data', (d) => { tee?.data(d); process.stdout.write(d); });
     stream.on('error', done); // EIO: every slave fd is closed, the container is gone
     stream.on('end', done);
   });
