@@ -5,10 +5,13 @@
 // or, with -t, passes the pty master back for the client to relay the user's terminal, and
 // tears it down. A run that is logged (attached-log.ts: not --rm, not --log-driver none) gets
 // pipes instead, whose output this process copies to the client's fds and into the log,
-// drained before the exit status is sent. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
+// drained before the exit status is sent; with -t, this process reads the master (and logs
+// it) and the client relays the user's terminal through a socket pair. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
 // client dies first, the container is killed and torn down here, as its parent-death signal
 // would have done on the cold path.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as tty from 'node:tty';
 import { StdioOptions } from 'node:child_process';
 import { processStart, signalProcess } from '../util/proc';
 import { createContainer, EarlyJoin } from '../container/create';
@@ -17,6 +20,8 @@ import { teardown } from '../container/teardown';
 import { StagePool } from '../container/pool';
 import type { Stage } from '../container/stage';
 import { BoxError } from '../libc/errors';
+import { streamPair } from '../libc/fdpass';
+import { closeFd } from '../libc/seam';
 import { ContainerState } from '../state/store';
 import { Identity } from './container';
 import { checkRunRequest } from './run-request';
@@ -47,8 +52,8 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
       const ok = Array.isArray(targets) && targets.length === fds.length && new Set(targets).size === targets.length &&
         targets.every((t: unknown) => t === 0 || t === 1 || t === 2) && (!req.spec.tty || !targets.length);
       if (!ok) throw new BoxError('box: supervisor: invalid run request (stdio)');
-      // a logged run with a terminal: its client runs it itself, relaying and logging the pty
-      if (req.spec.tty && logsAttached(req.spec)) { send({ cold: true }); return; }
+      // a logged run with a terminal, from a client that cannot relay it through a socket: it runs it itself
+      if (req.spec.tty && logsAttached(req.spec) && msg.ptyRelay !== true) { send({ cold: true }); return; }
       stage = pool?.take();
       early = stage && { pid: stage.child.pid! };
       state = createContainer(req, 'run', (w) => send({ warning: `WARNING: ${w}` }), early, { collectLater: true }); // daemon.ts collects after the run
@@ -70,20 +75,22 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     clientGone.then(() => { abandoned = true; end(); });
     let status = 125;
     try {
-      // logged: the container writes into pipes of ours, copied to the client's fds 1 and 2
-      if (!state.spec.tty && logsAttached(state.spec)) {
-        log = new AttachedLog(state.id, state.spec, ['stdout', 'stderr']);
-        stdio[1] = stdio[2] = 'pipe';
+      // logged: the container writes into pipes of ours, copied to the client's fds 1 and 2;
+      // with a terminal, this process reads the master and the client relays through a socket
+      if (logsAttached(state.spec)) {
+        log = new AttachedLog(state.id, state.spec, state.spec.tty ? ['stdout'] : ['stdout', 'stderr']);
+        if (!state.spec.tty) stdio[1] = stdio[2] = 'pipe';
       }
       status = await runContainer(state, {
         stdio,
         onSpawn: (child) => { pid = child.pid; end(); },
         attach(child, pty) {
           end();
+          const l = log;
+          if (pty && l) { relayMaster(pty.master, child.pid!, l, send); return []; }
           // the client's fds are the container's now; with a terminal it relays the master itself
           send({ attached: true, pid: child.pid }, pty ? [pty.master] : []);
           if (pty) fs.closeSync(pty.master);
-          const l = log;
           if (l) {
             const out = [child.stdout, child.stderr];
             [1, 2].forEach((t, i) => { const to = userFd(t); if (out[i] && to !== undefined) l.copy(i, out[i]!, fdSink(to)); else l.end(i); });
@@ -105,4 +112,21 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
   } finally {
     for (const fd of fds) { try { fs.closeSync(fd); } catch { /* closed */ } }
   }
+}
+
+/**
+ * A logged run with a terminal: the master's output goes into the log and, through a socket
+ * pair, to the client, which sends the user's input back the same way (and keeps a copy of
+ * the master only to resize it). The socket is ended once the output is all sent.
+ */
+function relayMaster(masterFd: number, pid: number, log: AttachedLog, send: Send) {
+  const [mine, theirs] = streamPair();
+  try { send({ attached: true, pid, relayed: true }, [masterFd, theirs]); } finally { closeFd(theirs); }
+  const master = new tty.ReadStream(masterFd);
+  const sock = new net.Socket({ fd: mine, readable: true, writable: true });
+  sock.on('error', () => { /* the client went away: the copy below ends */ });
+  sock.on('data', (d: Buffer) => {
+    if (!master.write(d)) { sock.pause(); master.once('drain', () => sock.resume()); }
+  });
+  log.copy(0, master, (d, done) => { sock.write(d, (err) => done(err)); }).then(() => sock.end());
 }

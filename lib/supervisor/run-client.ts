@@ -31,7 +31,8 @@ export function runMessage(req: RunRequest, stdio: number[]): object {
   const pathish = !image.startsWith('/') && (image.startsWith('.') || image.includes('/'));
   const imagePath = pathish && fs.existsSync(image) ? path.resolve(image) : undefined;
   const data = req;
-  return { runAttached: data, imagePath, stdio, knobs: Object.fromEntries(KNOBS.map((k) => [k, process.env[k] ?? ''])) };
+  // ptyRelay: this client relays a terminal through a socket when the supervisor relays (and logs) the master
+  return { runAttached: data, imagePath, stdio, ptyRelay: true, knobs: Object.fromEntries(KNOBS.map((k) => [k, process.env[k] ?? ''])) };
 }
 
 /**
@@ -46,7 +47,7 @@ export function checkInputTerminal(verb: string, tty: boolean, stdin: boolean) {
  * Run `req` on the supervisor's pool; its exit status. Undefined when this process must run
  * it itself, cold, as before: no supervisor, one on its way out (the request was not read),
  * an older one, or a run that needs relays of its own (a non-tty container on the user's
- * terminal: it must not get the host's tty; lib/terminal/stdio.ts; a logged one with -t).
+ * terminal: it must not get the host's tty; lib/terminal/stdio.ts).
  */
 export async function runPooled(req: RunRequest): Promise<number | undefined> {
   const { tty, stdin } = req.spec;
@@ -54,8 +55,6 @@ export async function runPooled(req: RunRequest): Promise<number | undefined> {
   // fds that must not become the container's own (a terminal, a host file, a socket:
   // lib/terminal/stdio.ts) need relays: this process runs it then, cold
   if (!tty && !(handOver(1) && handOver(2) && (!stdin || handOver(0)))) return undefined;
-  // a terminal whose output is logged (attached-log.ts logsAttached; not imported: this part stays small): relayed and logged here, cold
-  if (tty && !req.spec.rm && req.spec.log?.type !== 'none') return undefined;
   let fd: number;
   try { fd = connectUnix(SUPERVISOR_SOCKET); } catch { return undefined; }
   // the container's 0–2 are these very fds (no relay); with -t it gets a pty and none of them
@@ -99,7 +98,8 @@ export async function runPooled(req: RunRequest): Promise<number | undefined> {
     if (tty && fds.length) {
       const t = require('../terminal/tty');
       t.syncSize(fds[0]);
-      relay = t.relayPty({ master: fds[0], index: -1 }, stdin);
+      // a logged run: the supervisor reads the master (and logs it); the data comes through fds[1]
+      relay = t.relayPty({ master: fds[0], index: -1 }, stdin, undefined, m.relayed && fds.length > 1 ? fds[1] : undefined);
     }
     // then in the event loop's time, so that signals are forwarded while the container runs
     let end: any;

@@ -101,9 +101,9 @@ for (const mode of ['cold', 'pooled'] as const) {
   });
 
   if (mode === 'pooled') {
-    test('pooled: the supervisor, not the client, runs a logged container', async () => {
+    for (const t of [[], ['-t']]) test(`pooled: the supervisor, not the client, runs a logged container ${t.join(' ')}`, async () => {
       try {
-        const p = boxAsync(['run', '--name', n('who'), 'busybox', 'sh', '-c', 'echo started; sleep 1; echo done']);
+        const p = boxAsync(['run', ...t, '--name', n('who'), 'busybox', 'sh', '-c', 'echo started; sleep 1; echo done']);
         let out = '';
         p.stdout!.on('data', (d) => { out += d; });
         await until(() => out.includes('started'), 10000, 'the container started');
@@ -113,8 +113,9 @@ for (const mode of ['cold', 'pooled'] as const) {
         assert.ok(sup.some((s) => descendants(s).some((c) => /sleep 1/.test(cmdline(c)))), 'the container runs under the supervisor');
         assert.is((await exitOf(p)).code, 0);
         await sleep(50);
-        assert.is(out, 'started\ndone\n');
-        assert.is(box(['logs', n('who')]).stdout, 'started\ndone\n');
+        const want = t.length ? 'started\r\ndone\r\n' : 'started\ndone\n';
+        assert.is(out, want);
+        assert.is(box(['logs', n('who')]).stdout, want);
       } finally {
         removeAll(n('who'));
       }
