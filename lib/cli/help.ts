@@ -14,7 +14,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   detach: 'Run container in background and print container ID',
   interactive: 'Keep STDIN open even if not attached',
   tty: 'Allocate a pseudo-TTY',
-  rm: 'Automatically remove the container when it exits',
+  rm: 'Automatically remove the container when it exits (its output is not logged)',
   name: ['string', 'Assign a name to the container'],
   hostname: ['string', 'Container host name (default: the short id)'],
   env: ['list', 'Set environment variables'],
@@ -71,7 +71,7 @@ export const VERBS: Record<string, Verb> = {
     flags: { all: 'Show all containers (default shows just running)', quiet: 'Only display container IDs', 'no-trunc': "Don't truncate output", format: FORMAT, filter: ['filter', 'Filter output based on conditions provided (status, name, id, label, ancestor, exited)'], last: ['int', 'Show n last created containers (includes all states)'], latest: 'Show the latest created container (includes all states)' },
   },
   logs: {
-    usage: '[OPTIONS] CONTAINER', about: 'Fetch the logs of a detached container.',
+    usage: '[OPTIONS] CONTAINER', about: 'Fetch the logs of a container (detached or attached; a --rm container is not logged, its log would go with it).',
     flags: {
       follow: 'Follow log output', tail: ['string', 'Number of lines to show from the end of the logs (default "all")'], timestamps: 'Show timestamps',
       since: ['string', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'],

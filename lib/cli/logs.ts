@@ -22,7 +22,7 @@ export async function logs(args: string[]): Promise<number> {
   const s = get(positionals[0]);
   const file = logFile(s.id);
   if (s.spec.log?.type === 'none') throw new BoxError('box logs: configured logging driver does not support reading', 1);
-  if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log: only detached containers (run -d, create) are logged`);
+  if (!fs.existsSync(file)) throw new BoxError(`box logs: container ${positionals[0]} has no log (an attached run of an older box: only detached containers were logged then)`);
   const tail = v.tail === undefined || v.tail === 'all' ? Infinity : Number(v.tail);
   if (Number.isNaN(tail) || tail < 0) throw new BoxError(`box logs: invalid --tail "${v.tail}"`);
   // Docker's json-file reader: records before --since are skipped, after --until end the output (both bounds kept)

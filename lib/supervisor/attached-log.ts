@@ -7,19 +7,36 @@
 // here; one chunk per stream is in flight at a time (the container waits meanwhile, as on a
 // pipe), so a flood of output costs no memory.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { openLog, relay } from './logs';
 import type { ContainerSpec } from '../options/types';
 
 export type Stream = 'stdout' | 'stderr';
-/** Where a relay writes the user's copy of a chunk; `done` once written (an error: the user's side is gone). */
-export type Sink = (d: Buffer, done: (err?: Error | null) => void) => void;
+/** Where a relay writes the user's copy of a chunk; `done` once written (an error: the user's side is gone). `close`: once the stream ended. */
+export type Sink = ((d: Buffer, done: (err?: Error | null) => void) => void) & { close?(): void };
 
 /** Whether an attached run records its output. */
 export const logsAttached = (spec: Pick<ContainerSpec, 'rm' | 'log'>) => !spec.rm && spec.log?.type !== 'none';
 
-/** A Sink onto an fd received from a client: written by libuv's pool (it may block), never set non-blocking (the client's shell shares it). */
+/**
+ * A Sink onto an fd received from a client, never set non-blocking itself (the client's shell
+ * shares its file description). A pipe is opened anew through /proc (a description of our
+ * own, non-blocking: the event loop waits for a slow reader); a socket or /dev/null is written
+ * by libuv's pool (a write that blocks holds a pool thread until the reader reads).
+ */
 export function fdSink(fd: number): Sink {
+  let own: number | undefined;
+  try {
+    if (fs.fstatSync(fd).isFIFO()) own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch { /* no reader left (ENXIO): written as a socket is, and fails as the user's pipe would */ }
+  if (own !== undefined) {
+    const pipe = new net.Socket({ fd: own, readable: false, writable: true });
+    pipe.on('error', () => { /* the write's callback tells */ });
+    const sink: Sink = (d, done) => { pipe.write(d, (err) => done(err)); };
+    sink.close = () => pipe.destroy();
+    return sink;
+  }
   return (d, done) => {
     const more = (at: number) => {
       if (at >= d.length) return done();
@@ -73,7 +90,7 @@ export class AttachedLog {
         });
       });
       from.on('error', () => { /* closed below */ });
-      from.on('close', () => { this.end(i); resolve(); });
+      from.on('close', () => { sink.close?.(); this.end(i); resolve(); });
     });
     this.copies.push(p);
     return p;
