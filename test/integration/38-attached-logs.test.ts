@@ -81,6 +81,21 @@ for (const mode of ['cold', 'pooled'] as const) {
     }
   });
 
+  test(`${mode}: --log-opt max-size/max-file rotate the log of an attached run`, () => {
+    try {
+      const r = box(['run', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=2', '--name', n('rot'), 'busybox', 'sh', '-c', 'for i in $(seq 1 100); do echo line$i; done']);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(r.stdout.split('\n').length, 101);
+      const files = jsonLogs(dirOf(n('rot'))).concat(fs.readdirSync(dirOf(n('rot'))).filter((f) => /-json\.log\.\d+$/.test(f)));
+      assert.is(files.length, 2, String(files));
+      const l = box(['logs', n('rot')]).stdout;
+      assert.ok(l.length < r.stdout.length && l.split('\n').length > 10, `${l.length} bytes kept`); // two files of ~14 records
+      assert.ok(r.stdout.endsWith(l) && l.startsWith('line'), 'the newest lines, whole');
+    } finally {
+      removeAll(n('rot'));
+    }
+  });
+
   test(`${mode}: --rm runs leave no log (none is written while they run); --log-driver none records nothing`, async () => {
     try {
       const p = boxAsync(['run', '--rm', '--name', n('rm'), 'busybox', 'sh', '-c', 'echo x; sleep 1']);
