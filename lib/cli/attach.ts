@@ -46,7 +46,7 @@ export async function attach(args: string[]): Promise<number> {
     const end = await session(conn, { tty, stdin, keys, onAttached: () => { restore = startInput(conn, tty, stdin, keys); } });
     if ('detached' in end) {
       restore();
-      process.stderr.write('read escape sequence\n');
+      if (!end.quiet) process.stderr.write('read escape sequence\n');
       return 0;
     }
     if ('error' in end) throw new BoxError(String(end.error), end.status ?? 1);
@@ -68,7 +68,7 @@ function connect(): Promise<net.Socket> {
   });
 }
 
-type End = { exit?: number; ended?: boolean } | { error: string; status?: number } | { detached: true };
+type End = { exit?: number; ended?: boolean } | { error: string; status?: number } | { detached: true; quiet?: boolean };
 let detach: (() => void) | undefined;
 
 /** Output frames to our stdout/stderr until a control frame ends the session. */
@@ -100,6 +100,8 @@ function session(conn: net.Socket, o: { tty: boolean; stdin: boolean; keys: Buff
       first = false;
       if (!feed(d)) finish({ error: 'box attach: bad data from the supervisor', status: 1 });
     });
+    // our reader went (`| head`): Docker's client stops there too, the container goes on
+    for (const out of [process.stdout, process.stderr]) out.on('error', () => { if (!done) { done = true; resolve({ detached: true, quiet: true } as End); } });
     conn.on('error', () => finish({ ended: true }));
     conn.on('close', () => finish({ ended: true }));
   });
