@@ -4,6 +4,7 @@
 // stopped or killed attach client that holds up neither the container nor its log.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ChildProcess } from 'node:child_process';
@@ -150,6 +151,41 @@ test('a stopped (SIGSTOP) and a killed attach client hold up neither the contain
     process.stdout.write(`    (40000 lines logged in ${ms} ms with a stopped client; it got ${got} of them after SIGCONT)\n`);
   } finally {
     removeAll('at-slow');
+  }
+});
+
+test('--sig-proxy: a signal to the client goes to PID 1 (default), or only ends the client (=false)', async () => {
+  try {
+    assert.is(box(['run', '-d', '--name', 'at-sig', 'busybox', 'sh', '-c', 'trap "echo got-usr1" USR1; trap "exit 7" INT; while :; do sleep 0.1; done']).status, 0);
+    const off = attach(['--sig-proxy=false', 'at-sig']), on = attach(['at-sig']);
+    await reached('at-sig', [off, on], 'ready');
+    off.proc.kill('SIGINT');
+    assert.is((await exitOf(off.proc)).signal, 'SIGINT');
+    await sleep(300);
+    assert.is(status('at-sig').Status, 'running', '--sig-proxy=false passed SIGINT on');
+    on.proc.kill('SIGUSR1');
+    await until(() => on.out().includes('got-usr1'), 10000, 'the trap of the forwarded SIGUSR1');
+    on.proc.kill('SIGINT');
+    assert.is((await exitOf(on.proc)).code, 7, on.err());
+  } finally {
+    removeAll('at-sig');
+  }
+});
+
+test('a container adopted by a new supervisor (the old one SIGKILLed): its output and its exit status', async () => {
+  try {
+    const id = box(['run', '-d', '--name', 'at-adopt', 'busybox', 'sh', '-c', 'trap "exit 6" TERM; while :; do sleep 0.1; done']).stdout.trim();
+    const owner = () => JSON.parse(fs.readFileSync(path.join(STATE, 'containers', id, 'state.json'), 'utf8')).owner.pid;
+    const old = owner();
+    process.kill(old, 'SIGKILL');
+    await until(() => { box(['ps']); return owner() !== old && fs.existsSync(`/proc/${owner()}`); }, 20000, 'a new supervisor to adopt it');
+    const a = attach(['at-adopt']);
+    await reached('at-adopt', [a], 'adopted');
+    const end = exitOf(a.proc);
+    assert.is(box(['stop', 'at-adopt']).status, 0);
+    assert.is((await end).code, 6, a.err());
+  } finally {
+    removeAll('at-adopt');
   }
 });
 
