@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { ChildProcess } from 'node:child_process';
 import { box, boxAsync, exitOf, until, sleep, removeAll, STATE } from '../helpers/box';
 import { runInPty } from '../helpers/pty';
+import * as libc from '../../lib/libc';
 
 interface Client { proc: ChildProcess; out: () => string; err: () => string }
 function attach(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Client {
@@ -88,6 +89,10 @@ test('-dit: the terminal in raw mode, its size, ctrl-p ctrl-q detaches and leave
     const t = runInPty(['attach', 'at-tty'], 33, 101);
     try {
       await until(() => { t.write('stty size; echo v-$((6*7))\r'); return /33 101[\s\S]*v-42/.test(t.output()); }, 20000, 'the shell to answer through the pty');
+      // the user's window changes: the container's terminal follows
+      libc.setWinsize(t.master, 41, 120);
+      t.proc.kill('SIGWINCH');
+      await until(() => { t.write('stty size\r'); return /41 120/.test(t.output()); }, 10000, 'the new size inside');
       t.write('\x10\x11');
       const e = await exitOf(t.proc);
       assert.is(e.code, 0, t.output());
