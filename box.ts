@@ -14,6 +14,7 @@ Commands:
   create    Create a container, set up and waiting to start
   start     Start created or stopped containers (-a: attached)
   restart   Restart containers (stop, then start)
+  attach    Attach to a running detached container's input and output
   exec      Run a command in a running container (setns into its namespaces)
   ps        List containers
   logs      Fetch the logs of a detached container
@@ -59,7 +60,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system', 'volume']);
+const STORE_VERBS = new Set(['run', 'attach', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system', 'volume']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run': return require('./lib/cli/run').run(args);
     case 'ps': return require('./lib/cli/ps').ps(args);
     case 'rm': return require('./lib/cli/rm').rm(args);
+    case 'attach': return require('./lib/cli/attach').attach(args);
     case 'exec': return require('./lib/cli/exec').exec(args);
     case 'stop': return require('./lib/cli/stop').stop(args);
     case 'kill': return require('./lib/cli/stop').kill(args);

@@ -61,6 +61,10 @@ export const VERBS: Record<string, Verb> = {
   run: { usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create and run a new container from an image (busybox, a rootfs directory or tarball, an image of the store).', flags: { ...RUN_FLAGS, ...LIMIT_FLAGS } },
   create: { usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', about: 'Create a new container, set up and waiting for box start.', flags: { ...RUN_FLAGS, ...LIMIT_FLAGS } },
   start: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Start one or more created or stopped containers.', flags: { attach: "Attach STDOUT/STDERR and return the container's exit status", interactive: 'Attach the container\'s output (box holds no STDIN for a detached container)' } },
+  attach: {
+    usage: '[OPTIONS] CONTAINER', about: "Attach local standard input, output, and error streams to a running detached container (its output from now on; its exit status when it ends).",
+    flags: { 'no-stdin': 'Do not attach STDIN', 'sig-proxy': ['bool', 'Proxy all received signals to the process (non-TTY mode only; default true)'], 'detach-keys': ['string', 'Override the key sequence for detaching a container (default ctrl-p,ctrl-q)'] },
+  },
   restart: { usage: `[OPTIONS] ${CONTAINERS}`, about: 'Restart one or more containers (stop, then start).', flags: { time: ['int', 'Seconds to wait before killing the container'] } },
   exec: {
     usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', about: 'Execute a command in a running container (it joins the container\'s namespaces and cgroups).',

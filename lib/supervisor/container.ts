@@ -20,6 +20,8 @@ import { cgroupManager } from '../cgroup/manager';
 import { openLog, containerEnds, readers, relay } from './logs';
 import { StagePool } from '../container/pool';
 import { keepRestarting } from './restart';
+import { containerStdin, terminalOpened, terminalClosed, exited } from './attach';
+import * as libc from '../libc';
 
 export interface Identity { pid: number; start: string }
 export type Verb = 'run' | 'create' | 'start';
@@ -60,14 +62,21 @@ export async function runDetached(state: ContainerState, verb: 'run' | 'create' 
       // a run before this one left its FIFOs (logs.ts names them): nothing holds them now
       if (verb === 'restart' || state.startedAt) for (const f of ['stdout.fifo', 'stderr.fifo']) fs.rmSync(path.join(containerDir(id), f), { force: true });
       ends.push(...containerEnds(id)); // with a terminal, the pty carries the output
+      // -i: a stdin `box attach` writes into (attach.ts); without, /dev/null as before
+      if (state.spec.stdin) ends.unshift(containerStdin(id));
     }
-    return await runContainer(state, {
-      stdio: state.spec.tty ? ['ignore', 'ignore', 'ignore'] : ['ignore', ends[0], ends[1]],
+    const status = await runContainer(state, {
+      stdio: state.spec.tty ? ['ignore', 'ignore', 'ignore'] : state.spec.stdin ? ends.slice() : ['ignore', ends[0], ends[1]],
       detached: true,
       attach(_child, pty) {
         for (const fd of ends.splice(0)) fs.closeSync(fd); // the container holds them now
-        const sources: [Readable, string][] = pty ? [[new tty.ReadStream(pty.master), 'stdout']] : readers(id);
-        return relay(sources, log);
+        if (!pty) return relay(readers(id), log, id);
+        const master = new tty.ReadStream(pty.master);
+        // the terminal `box attach` relays to: its input and window size
+        terminalOpened(id, { write: (d) => master.write(d), resize: (rows, cols) => libc.setWinsize(pty.master, rows, cols), get writableLength() { return master.writableLength; } });
+        const relays = relay([[master, 'stdout']] as [Readable, string][], log, id);
+        Promise.all(relays).then(() => terminalClosed(id));
+        return relays;
       },
       beforeStart: verb === 'create' ? async () => {
         reply({ created: true });
@@ -81,6 +90,8 @@ export async function runDetached(state: ContainerState, verb: 'run' | 'create' 
         delete state.seccomp;
       },
     }, verb === 'restart' ? undefined : pool?.take());
+    exited(id, status); // its output is relayed by now: attached clients get the status last
+    return status;
   } finally {
     for (const fd of ends) fs.closeSync(fd);
     fs.closeSync(log);

@@ -17,6 +17,7 @@
 //   {runAttached: RunRequest, imagePath, stdio: [targets], knobs} + the client's fds for them
 //        →  {warning}… {error, status} | {attached, pid} (+ the pty master with -t) … {exit: status}
 //           | {cold} (the client runs it itself)   (attached.ts, run-client.ts)
+//   {attach: ID, stdin}  →  framed output, stdin and window size both ways until the container ends (attach.ts)
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -32,6 +33,7 @@ import { adopt } from './adopt';
 import { StagePool } from '../container/pool';
 import { recvFds, sendFds } from '../libc/fdpass';
 import { noteActivity } from './trim';
+import { attachClient } from './attach';
 
 const active = new Set<Promise<unknown>>();
 let clients = 0;
@@ -138,6 +140,8 @@ function onClient(conn: net.Socket) {
   try { req = first && JSON.parse(first.data.toString()); } catch { /* not ours */ }
   if (typeof req?.run === 'string' && ID.test(req.run) && (req.verb === 'run' || req.verb === 'create' || req.verb === 'start') && !first!.fds.length) {
     track(superviseContainer(req.run, req.verb, me, anchor, send, warmPool()));
+  } else if (req && typeof req === 'object' && 'attach' in req) {
+    attachClient(req, first!.fds, conn); // held by its connection (clients), not tracked
   } else if (req?.runAttached && typeof req.runAttached === 'object') {
     track(runAttached(req, first!.fds, me, warmPool(), send, clientGone).finally(collectSoon));
   } else {

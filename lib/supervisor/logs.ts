@@ -15,6 +15,7 @@ import { load } from '../state/store';
 import { LineRecords } from './log-lines';
 import { logFile, rotate } from './log-files';
 import type { LogConfig } from '../options/types';
+import { sourceOpened, sourceClosed, output } from './attach';
 
 export { logFile };
 const STREAMS = ['stdout', 'stderr'] as const;
@@ -77,17 +78,27 @@ export function readers(id: string): [Readable, string][] {
   for (const s of STREAMS) {
     let fd: number;
     try { fd = fs.openSync(fifo(id, s), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK); } catch { continue; }
-    out.push([new net.Socket({ fd, readable: true, writable: false }), s]);
+    const sock = new net.Socket({ fd, readable: true, writable: false });
+    owners.set(sock, id);
+    out.push([sock, s]);
   }
   return out;
 }
 
-/** Copy each source into the log until it ends (the container and everything it spawned closed it, or a pty's EIO). */
-export function relay(sources: [Readable, string][], log: number): Promise<void>[] {
+/** Whose output a reader carries: relay() passes it on to `box attach` clients (attach.ts). */
+const owners = new WeakMap<Readable, string>();
+
+/**
+ * Copy each source into the log until it ends (the container and everything it spawned closed
+ * it, or a pty's EIO), and to the clients attached to container `id` (readers() tags its own).
+ */
+export function relay(sources: [Readable, string][], log: number, id?: string): Promise<void>[] {
   const rotating = writers.get(log);
   if (rotating) rotating.users += sources.length;
   if (rotating && !rotating.users) { rotating.close(); writers.delete(log); }
   return sources.map(([from, stream]) => new Promise<void>((done) => {
+    const owner = id ?? owners.get(from);
+    if (owner) sourceOpened(owner);
     const lines = new LineRecords();
     const write = (records: string[]) => {
       if (!records.length) return;
@@ -102,9 +113,10 @@ export function relay(sources: [Readable, string][], log: number): Promise<void>
       ended = true;
       write(lines.end());
       if (rotating && --rotating.users === 0) { rotating.close(); writers.delete(log); }
+      if (owner) sourceClosed(owner);
       done();
     };
-    from.on('data', (d: Buffer) => write(lines.push(d)));
+    from.on('data', (d: Buffer) => { write(lines.push(d)); if (owner) output(owner, stream, d); });
     from.on('error', end);
     from.on('close', end);
   }));
