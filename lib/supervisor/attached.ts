@@ -6,8 +6,8 @@
 // tears it down. A run that is logged (attached-log.ts: not --rm, not --log-driver none) gets
 // pipes instead, whose output this process copies to the client's fds and into the log,
 // drained before the exit status is sent; with -t, this process reads the master (and logs
-// it) and the client relays the user's terminal through a socket pair. Replies: {warning}… then {error, status} or {attached, pid} … {exit}. If the
-// client dies first, the container is killed and torn down here, as its parent-death signal
+// it) and the client relays the user's terminal through a socket pair. Replies: {warning}…
+// then {error, status} or {attached, pid[, relayed]} … {exit}. If the client dies first, the container is killed and torn down here, as its parent-death signal
 // would have done on the cold path.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
