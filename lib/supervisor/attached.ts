@@ -7,8 +7,9 @@
 // pipes instead, whose output this process copies to the client's fds and into the log,
 // drained before the exit status is sent; with -t, this process reads the master (and logs
 // it) and the client relays the user's terminal through a socket pair. Replies: {warning}…
-// then {error, status} or {attached, pid[, relayed]} … {exit}. If the client dies first, the container is killed and torn down here, as its parent-death signal
-// would have done on the cold path.
+// then {error, status} or {attached, pid[, relayed]} … {exit}. If the client dies first,
+// the container is killed and torn down here, as its parent-death signal would have done on
+// the cold path.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as tty from 'node:tty';
