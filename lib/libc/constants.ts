@@ -3,12 +3,12 @@
 export interface Syscalls {
   pivot_root: number; mknodat: number; close_range: number; capset: number; capget: number; bpf: number;
   memfd_create: number; execveat: number; keyctl: number; seccomp: number; open_tree: number; move_mount: number; openat2: number; mount_setattr: number;
-  pidfd_send_signal: number; pidfd_open: number;
+  pidfd_send_signal: number; pidfd_open: number; setgroups: number; setresgid: number; setresuid: number;
 }
 const GENERIC = { pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 };
 export const SYS: Record<string, Syscalls> = {
-  x64: { ...GENERIC, pivot_root: 155, mknodat: 259, capset: 126, capget: 125, bpf: 321, memfd_create: 319, execveat: 322, keyctl: 250, seccomp: 317 },
-  arm64: { ...GENERIC, pivot_root: 41, mknodat: 33, capset: 91, capget: 90, bpf: 280, memfd_create: 279, execveat: 281, keyctl: 219, seccomp: 277 },
+  x64: { ...GENERIC, pivot_root: 155, mknodat: 259, capset: 126, capget: 125, bpf: 321, memfd_create: 319, execveat: 322, keyctl: 250, seccomp: 317, setgroups: 116, setresgid: 119, setresuid: 117 },
+  arm64: { ...GENERIC, pivot_root: 41, mknodat: 33, capset: 91, capget: 90, bpf: 280, memfd_create: 279, execveat: 281, keyctl: 219, seccomp: 277, setgroups: 159, setresgid: 149, setresuid: 147 },
 };
 
 export const BPF = { PROG_LOAD: 5, PROG_ATTACH: 8, PROG_TYPE_CGROUP_DEVICE: 15, CGROUP_DEVICE: 6, F_ALLOW_MULTI: 2 } as const;

@@ -133,11 +133,19 @@ export function execve(file: string, argv: string[], env: string[]): never {
   throw new SysError('execve', koffi().errno(), file);
 }
 
+/**
+ * The calling thread's groups, gid and uid, by the raw syscalls: the kernel keeps credentials
+ * per thread, and glibc's wrappers make every other thread of the process change too (a signal
+ * to each, ~7 in Node, and a wait for all: a few ms of a run's path). The stages call this
+ * only on the thread that then execs (execve ends the other threads, box's own, before the
+ * command runs) or forks the command (`box exec`: the child inherits the forking thread's
+ * credentials), as with capset and PR_CAPBSET_DROP, which are per thread anyway.
+ */
 export function setIds(uid: number, gid: number, groups: number[]) {
   const list = new Uint32Array(groups.length ? groups : [0]);
-  check(fn('setgroups')(groups.length, list), 'setgroups');
-  check(fn('setresgid')(gid, gid, gid), 'setgid', String(gid));
-  check(fn('setresuid')(uid, uid, uid), 'setuid', String(uid));
+  check(fn('syscall')(sys().setgroups, 'int', groups.length, 'uint32_t *', list), 'setgroups');
+  check(fn('syscall')(sys().setresgid, 'uint32_t', gid, 'uint32_t', gid, 'uint32_t', gid), 'setgid', String(gid));
+  check(fn('syscall')(sys().setresuid, 'uint32_t', uid, 'uint32_t', uid, 'uint32_t', uid), 'setuid', String(uid));
 }
 
 export function setxattr(p: string, name: string, value: string) {
