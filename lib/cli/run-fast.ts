@@ -14,7 +14,9 @@ import { func } from '../libc/core';
 export async function runFast(args: string[]): Promise<boolean> {
   let req;
   try { req = parseRun(args); } catch { return false; }
-  if (req.detach || req.cidfile !== undefined) return false; // --cidfile: lib/cli/run.ts creates it here
+  // --cidfile: lib/cli/run.ts creates it here; a restart policy: the supervisor runs it detached
+  // and lib/cli/run.ts follows it (runRestarting), never as a pooled attached run
+  if (req.detach || req.cidfile !== undefined || (req.spec.restart && req.spec.restart.name !== 'no')) return false;
   let status: number | undefined;
   try {
     checkInputTerminal('run', req.spec.tty, req.spec.stdin);

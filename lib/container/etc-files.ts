@@ -4,9 +4,8 @@
 // made by pure functions; networking (another issue) only has to pass the container's address.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isIP } from 'node:net';
 import { ContainerSpec } from '../options/types';
-import { ExtraHost, ETC_FILES } from '../options/etc';
+import { ExtraHost, ETC_FILES, isIP } from '../options/etc';
 import { writeFileAtomic } from '../util/atomic';
 import { containerDir } from '../state/paths';
 

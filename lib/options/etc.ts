@@ -2,8 +2,13 @@
 // --dns-search, --dns-option (its /etc/hosts and /etc/resolv.conf, written by
 // lib/container/etc-files.ts), --sysctl (namespaced ones only) and --group-add (resolved at
 // create, in the image's /etc/group). Pure: validation only, Docker's words.
-import { isIP } from 'node:net';
 import { OptionTable } from './flags';
+
+/**
+ * node:net's isIP, loaded on first use: these flags are parsed in the client of every `box run`,
+ * including the pooled run's small part, and loading Node's `net` costs it ~3–5 ms at start.
+ */
+export const isIP = (s: string): number => (require('node:net') as typeof import('node:net')).isIP(s);
 import { BoxError } from '../libc/errors';
 
 export const ETC_OPTIONS: OptionTable = {

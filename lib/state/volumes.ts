@@ -6,7 +6,9 @@
 // container reaches, and swaps the copy in).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
+
+/** node:crypto on first use: `box run`'s client parses -v with this file, and loading crypto costs it ms at every start. */
+const randomHex = (bytes: number): string => (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
 import { ROOT } from './paths';
 
 export const VOLUMES = path.join(ROOT, 'volumes');
@@ -22,13 +24,13 @@ export function volumeDir(name: string): string {
   return path.join(VOLUMES, name);
 }
 export const volumeData = (name: string) => path.join(volumeDir(name), '_data');
-export const anonymousName = () => crypto.randomBytes(32).toString('hex');
+export const anonymousName = () => randomHex(32);
 
 /** Make it unless it exists; true when this call made it. */
 export function ensureVolume(name: string, opts: { anonymous?: boolean; labels?: Record<string, string> } = {}): boolean {
   const dir = volumeDir(name);
   fs.mkdirSync(VOLUMES, { recursive: true, mode: 0o700 });
-  const tmp = path.join(VOLUMES, `.new-${name}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const tmp = path.join(VOLUMES, `.new-${name}-${process.pid}-${randomHex(4)}`);
   fs.mkdirSync(tmp, { mode: 0o701 });
   try {
     fs.mkdirSync(path.join(tmp, '_data'), { mode: 0o755 });

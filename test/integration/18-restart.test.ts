@@ -187,6 +187,18 @@ test('start -a of an exited container prints its output and returns its status; 
   }
 });
 
+test('attached run --restart while the supervisor runs: never handed to it as a pooled run (it refused those: exit 125)', async () => {
+  try {
+    detached(['--name', 'rs-keep', 'busybox', 'sleep', '300']); // keeps the supervisor (and its pool) up
+    const a = box(['run', '--name', 'rs-pool', '--restart', 'on-failure:1', 'busybox', 'sh', '-c', 'echo hi; exit 3']);
+    assert.is(a.status, 3, a.stderr);
+    assert.is(a.stdout, 'hi\n');
+    await until(() => inspect('rs-pool', '{{.State.Status}} {{.RestartCount}}') === 'exited 1', 20000, 'its one restart');
+  } finally {
+    removeAll('rs-keep', 'rs-pool');
+  }
+});
+
 test('attached run --restart: the client\'s SIGINT goes to the container and calls the restart off (sig-proxy)', async () => {
   try {
     const p = boxAsync(['run', '--name', 'rs-sig', '--restart', 'always', 'busybox', 'sh', '-c', 'trap "echo got-int; exit 130" INT; echo up; while :; do sleep 0.1; done']);
