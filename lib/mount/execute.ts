@@ -111,10 +111,6 @@ function step(op: MountOp, root: string) {
     case 'detach':
       libc.umount2(op.path, MNT_DETACH);
       return;
-    case 'move':
-      // a mount tree box made itself (lib/mount/prepared.ts): its source is box's own path
-      at(root, op.target, { create: 'dir' }, (fd, inner) => mountAt(op.source, fd, null, MS.MOVE, null, inner));
-      return;
     case 'remount':
       onMount(root, op.path, (target, what) => mountOn(null, target, MS.REMOUNT | MS.BIND | op.flags, what));
       return;

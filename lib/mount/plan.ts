@@ -16,7 +16,6 @@ export type MountOp =
   | { op: 'remount-ro'; path: string; recursive: boolean } // recursive: every mount below it too
   | { op: 'pivot'; root: string; noPivot: boolean }
   | { op: 'mask'; path: string; nullDev?: string } // /dev/null (or nullDev: the container's own node, never the host's) over a file, an empty read-only tmpfs over a directory
-  | { op: 'move'; source: string; target: string } // a mount box made elsewhere (lib/mount/prepared.ts) moved onto target, created if missing
   | { op: 'detach'; path: string }                 // box's own mount at path (and all below it) detached: prepared trees a spec does not use
   | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
   // OCI mode (lib/oci/mounts.ts):
@@ -79,7 +78,7 @@ export function tmpfsMount(options: string): { flags: number; data: string } {
 /**
  * The container's mounts. `prepared`: the directory where a pooled stage made, while it waited,
  * the kernel filesystems every container gets (preparedPlan below): when this spec needs them
- * exactly as made there, they are moved in instead of made on the run's path.
+ * exactly as made there, they are bound in (with the mounts below them) instead of made on the run's path.
  */
 export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
   const { spec, rootfs } = cfg;
@@ -99,7 +98,9 @@ export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
   }
 
   if (ready) {
-    for (const fs of PREPARED_FS) ops.push({ op: 'move', source: path.posix.join(prepared!, fs), target: at(`/${fs}`) });
+    // a recursive bind, not a move: the copies are new mounts, made after the rootfs, so the
+    // container's mountinfo lists "/" first, as a cold run's (mountinfo is in order of creation)
+    for (const fs of PREPARED_FS) ops.push({ op: 'mount', source: path.posix.join(prepared!, fs), target: at(`/${fs}`), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
   } else {
     ops.push(...kernelFsOps(at, spec.shmSize));
   }
@@ -135,7 +136,7 @@ export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
   return ops;
 }
 
-/** What preparedPlan makes, each moved whole (with the mounts below it) onto the rootfs's own path. */
+/** What preparedPlan makes, each bound whole (with the mounts below it) onto the rootfs's own path. */
 export const PREPARED_FS = ['proc', 'dev', 'sys'] as const;
 
 /**

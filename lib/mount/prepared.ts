@@ -3,8 +3,8 @@
 // paths), /dev (nodes, devpts, shm, mqueue, links) and a read-only /sys of its network
 // namespace, and the default sysctls. A pooled stage already has those namespaces while it
 // waits for a config (lib/inside/init.ts), so it makes all of that then, off the run's path,
-// under a tmpfs of its own; the run's plan (mountPlan's `prepared`) moves the three trees onto
-// the rootfs. Measured: the stage's mount plan took ~11 ms of a pooled run, ~8 of it these.
+// under a tmpfs of its own; the run's plan (mountPlan's `prepared`) binds the three trees, with
+// every mount below them, onto the rootfs. Measured: the stage's mount plan took ~11 ms of a pooled run, ~8 of it these.
 //   Containment: nothing here is decided by a container or read from an image — the stage
 // does not know its container yet. The staging tmpfs is mounted in the stage's own private
 // mount namespace (its mounts never reach the host) over an empty directory of box's run
