@@ -28,12 +28,12 @@ export const KILL_FREEZE_MS = 1000;
 /**
  * mkdir `dir` once `parents()` has made (and prepared) the levels above it; idempotent.
  * Another box may remove an empty parent between the two (its last container went): then
- * everything again.
+ * everything again. `tryFirst`: mkdir before parents(), which then runs only if it is ENOENT.
  */
-export function mkdirUnder(dir: string, parents: () => void) {
+export function mkdirUnder(dir: string, parents: () => void, tryFirst = false) {
   for (let attempt = 0; ; attempt++) {
     try {
-      parents();
+      if (!tryFirst || attempt > 0) parents();
       fs.mkdirSync(dir);
       return;
     } catch (e: any) {
@@ -55,6 +55,7 @@ export abstract class BaseCgroup implements CgroupManager {
   abstract apply(r: Resources, opts: { privileged: boolean }): ApplyResult;
   abstract update(r: Partial<Resources>): ApplyResult;
   abstract stats(): CgroupStats;
+  abstract oomKills(): number;
   abstract freeze(timeoutMs?: number): void;
   abstract thaw(): void;
   abstract killAll(): void;

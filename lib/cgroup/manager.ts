@@ -30,6 +30,8 @@ export interface CgroupManager {
   /** The same on libuv's threads: this one stays free while the kernel waits (an RCU grace period). */
   enterAsync(pid: number, procs: string[]): Promise<void>;
   stats(): CgroupStats;
+  /** The kernel's count of OOM kills in this cgroup (stats().oomKills alone: one file, read at every container's exit). */
+  oomKills(): number;
   pids(): number[];
   /** Returns once the kernel reports the cgroup frozen; throws after timeoutMs. */
   freeze(timeoutMs?: number): void;

@@ -70,11 +70,14 @@ export class V1Cgroup extends BaseCgroup {
   create() {
     for (const h of this.hiers) {
       const parent = path.dirname(h.dir);
+      // only cpuset's levels need filling (inheritCpuset); elsewhere the parent, made by an
+      // earlier container, is usually there already: one mkdir (8 hierarchies on every run)
+      const cpuset = h.controllers.includes('cpuset');
       mkdirUnder(h.dir, () => {
         fs.mkdirSync(parent, { recursive: true });
-        inheritCpuset(parent);
-      });
-      inheritCpuset(h.dir);
+        if (cpuset) inheritCpuset(parent);
+      }, !cpuset);
+      if (cpuset) inheritCpuset(h.dir);
     }
   }
 
@@ -92,17 +95,21 @@ export class V1Cgroup extends BaseCgroup {
     return Number.isFinite(v) ? v : undefined;
   }
 
+  oomKills(): number {
+    const mem = this.dirOf('memory');
+    return Number((mem && /oom_kill (\d+)/.exec(readCgroup(path.join(mem, V1.memory.oomControl)))?.[1]) ?? 0);
+  }
+
   stats(): CgroupStats {
     const mem = this.dirOf('memory'), acct = this.dirOf('cpuacct'), pids = this.dirOf('pids');
     const read = (dir: string | undefined, f: string) => (dir ? Number(readCgroup(path.join(dir, f)) || NaN) : NaN);
-    const oom = mem ? /oom_kill (\d+)/.exec(readCgroup(path.join(mem, V1.memory.oomControl)))?.[1] : undefined;
     const limit = read(mem, V1.memory.limit);
     return {
       cpuNs: read(acct, V1.cpuacct.usage),
       memory: read(mem, V1.memory.usage),
       memoryLimit: limit >= 2 ** 62 ? Infinity : limit,
       pids: read(pids, V1.pids.current),
-      oomKills: Number(oom ?? 0),
+      oomKills: this.oomKills(),
     };
   }
 

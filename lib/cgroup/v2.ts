@@ -112,8 +112,12 @@ export class V2Cgroup extends BaseCgroup {
       memory: Number(read(V2.memory.current) || NaN),
       memoryLimit: max === 'max' || !max ? Infinity : Number(max),
       pids: Number(read(V2.pids.current) || NaN),
-      oomKills: Number(/oom_kill (\d+)/.exec(read(V2.memory.events))?.[1] ?? 0),
+      oomKills: this.oomKills(),
     };
+  }
+
+  oomKills(): number {
+    return Number(/oom_kill (\d+)/.exec(readCgroup(path.join(this.dir, V2.memory.events)))?.[1] ?? 0);
   }
 
   /** cgroup.freeze 1, then wait for the kernel's "frozen 1" in cgroup.events (freezing is asynchronous). */

@@ -6,7 +6,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerSpec } from '../options/types';
 import { ExtraHost, ETC_FILES, isIP } from '../options/etc';
-import { writeFileAtomic } from '../util/atomic';
 import { containerDir } from '../state/paths';
 
 /** Docker's defaults (libnetwork/etchosts): loopback names, then the IPv6 ones. */
@@ -100,9 +99,10 @@ function readSmall(file: string): string | undefined {
 }
 
 /**
- * Writes the three files into `dir` (the container's directory): 0644, owned by box (root),
- * replaced whole by rename so a reader never sees half. Only box writes them on the host side;
- * the container gets them as binds (read-only with --read-only, as Docker).
+ * Writes the three files into `dir` (the container's directory, just made: nobody reads them
+ * before the container starts, so each is written in place, new — O_EXCL — and whole, no
+ * temporary and rename): 0644, owned by box (root). Only box writes them on the host side; the
+ * container gets them as binds (read-only with --read-only, as Docker).
  */
 export function writeEtcFiles(dir: string, spec: ContainerSpec, address?: string) {
   const text: Record<(typeof ETC_FILES)[number], string> = {
@@ -112,8 +112,11 @@ export function writeEtcFiles(dir: string, spec: ContainerSpec, address?: string
   };
   for (const name of ETC_FILES) {
     const file = path.join(dir, name);
-    writeFileAtomic(file, text[name], 0o644, { durable: false }); // what a crash loses, the next create writes again
-    fs.chmodSync(file, 0o644); // whatever box's umask was
+    const fd = fs.openSync(file, 'wx', 0o644);
+    try {
+      fs.writeFileSync(fd, text[name]);
+      fs.fchmodSync(fd, 0o644); // whatever box's umask was
+    } finally { fs.closeSync(fd); }
   }
 }
 

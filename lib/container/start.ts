@@ -90,7 +90,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
   io.onRunning?.();
 
   const status = await stage.exited;
-  if (cg.stats().oomKills > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
+  if (cg.oomKills() > 0) state.oomKilled = true; // Docker's OOMKilled, from the kernel's own count
   await Stage.drain(relays); // the pty relay ends by itself on EIO once every slave fd inside is closed
   state.exitCode = status;
   return status;

@@ -10,10 +10,10 @@ import { removeAnonymousVolumes } from './volumes';
 export function teardown(state: ContainerState, warn: (w: string) => void = () => {}) {
   try {
     const cg = managerForDirs(state.cgroups);
-    // Usually empty by now (PID 1 exited and was reaped): then the freeze-kill-thaw is skipped.
-    // Nothing inside can fork once it is empty; a process that joins meanwhile (an exec) makes
-    // rmdir fail with EBUSY, and destroy() kills and retries.
-    if (cg.pids().length) cg.killAll();
+    // Usually empty by now (PID 1 exited and was reaped): then rmdir just works, and nothing is
+    // read or frozen first. Nothing inside can fork once it is empty; what is left (an exec
+    // that joined meanwhile, processes of a pid namespace still dying) makes rmdir fail with
+    // EBUSY, and destroy() freezes, kills and retries.
     cg.destroy();
   } catch (e: any) {
     warn(e.message);
