@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { libc, closeFd } from '../libc/seam';
 import { MS, MNT_DETACH } from '../libc/constants';
-import { O_PATH, O_CLOEXEC } from '../libc/paths';
+import { O_PATH, O_CLOEXEC, procFd } from '../libc/paths';
 import { RUN } from '../state/paths';
 import { preparedPlan } from './plan';
 import { executePlan } from './execute';
@@ -27,27 +27,33 @@ export const PREPARED_DIR = path.join(RUN, 'stage-fs');
 
 /**
  * In a pooled stage, after it made its namespaces: make / private (the run's first step,
- * done now), then the kernel filesystems under PREPARED_DIR. The directory, or undefined when
- * it could not be done (the run then makes them as before; what was made is detached first).
+ * done now), then the kernel filesystems under PREPARED_DIR. Returned as /proc/self/fd/N, an
+ * fd on the staging tmpfs kept open (close-on-exec) until the stage execs: the run's plan
+ * reaches the trees through it, so a host path renamed or replaced meanwhile cannot change
+ * what is bound into the container. Undefined when it could not be done (the run then makes
+ * them as before; what was made here is detached first).
  */
 export function prepareKernelFs(dir = PREPARED_DIR): string | undefined {
+  let top = -1;
   try {
     libc.mount(null, '/', null, MS.REC | MS.PRIVATE);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // the directory itself, never a symlink put in its place
-    const fd = libc.open(dir, O_PATH | O_CLOEXEC | fs.constants.O_NOFOLLOW | fs.constants.O_DIRECTORY);
+    const flags = O_PATH | O_CLOEXEC | fs.constants.O_NOFOLLOW | fs.constants.O_DIRECTORY; // the directory itself, never a symlink put in its place
+    const under = libc.open(dir, flags);
     try {
-      mountAt('tmpfs', fd, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=700,size=64k', dir);
-    } finally { closeFd(fd); }
+      mountAt('tmpfs', under, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=700,size=64k', dir);
+    } finally { closeFd(under); }
+    top = libc.open(dir, flags); // the tmpfs now
     executePlan(preparedPlan(dir), dir);
-    return dir;
+    return procFd(top);
   } catch {
-    discardPrepared(dir);
+    discardPrepared(top >= 0 ? procFd(top) : dir);
+    if (top >= 0) closeFd(top);
     return undefined;
   }
 }
 
 /** Detach the staging tmpfs and whatever is mounted in it (a failed preparation, or a spec that does not use it). */
-export function discardPrepared(dir = PREPARED_DIR) {
-  try { libc.umount2(dir, MNT_DETACH); } catch { /* never mounted */ }
+export function discardPrepared(at: string) {
+  try { libc.umount2(at, MNT_DETACH); } catch { /* never mounted */ }
 }

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mountPlan, MASKED_PATHS, READONLY_PATHS, MountOp } from '../../lib/mount/plan';
+import { mountPlan, preparedPlan, MASKED_PATHS, READONLY_PATHS, MountOp } from '../../lib/mount/plan';
+import { MS } from '../../lib/libc/constants';
 import { StageConfig, ContainerSpec } from '../../lib/options/types';
 import { resolveCaps, DEFAULT_CAPS, CAPS } from '../../lib/options/capabilities';
 
@@ -61,3 +62,30 @@ test('capabilities: Docker defaults, add/drop, ALL, privileged', () => {
 });
 
 test.run();
+
+test('prepared kernel filesystems (a pooled stage\'s, lib/mount/prepared.ts): bound in whole after the rootfs; no private-root, sysctls or masks left to do; a spec that needs others gets them made, the prepared ones detached first', () => {
+  const P = '/proc/self/fd/9';
+  const ops = mountPlan(cfg(), P);
+  assert.ok(!ops.some((o) => o.op === 'private-root' || o.op === 'sysctl' || o.op === 'mask' || o.op === 'readonly' || o.op === 'detach'));
+  const binds = ops.filter((o: any) => o.op === 'mount' && o.source.startsWith(P));
+  assert.equal(binds.map((o: any) => [o.source, o.target, o.flags]), ['proc', 'dev', 'sys'].map((f) => [`${P}/${f}`, `/c/merged/${f}`, MS.BIND | MS.REC]));
+  assert.ok(idx(ops, (o) => o.target === '/c/merged') < idx(ops, (o) => o.source === `${P}/proc`), 'after the rootfs');
+  assert.ok(!ops.some((o: any) => o.op === 'mount' && ['proc', 'sysfs', 'devpts', 'mqueue'].includes(o.fstype)), 'nothing made again');
+  for (const over of [{ privileged: true }, { shmSize: 1 << 20 }, { sysctls: { 'net.ipv4.ip_forward': '1' } }, { noPivot: true }] as Partial<ContainerSpec>[]) {
+    const own = mountPlan(cfg(over), P);
+    assert.equal(own.slice(0, 2), [{ op: 'private-root' }, { op: 'detach', path: P }], JSON.stringify(over));
+    assert.ok(own.some((o: any) => o.op === 'mount' && o.fstype === 'proc'), JSON.stringify(over));
+    assert.ok(!own.some((o: any) => o.op === 'mount' && o.source.startsWith(P)), JSON.stringify(over));
+  }
+});
+
+test('the prepared plan: /proc, /dev, /sys under the staging directory, the default sysctls through its /proc, masks bound from its own /dev/null', () => {
+  const ops = preparedPlan('/s');
+  assert.ok(ops.every((o: any) => (o.target ?? o.path ?? '/s/').startsWith('/s/') || o.op === 'sysctl'));
+  assert.ok(ops.filter((o) => o.op === 'sysctl').every((o: any) => o.proc === '/s/proc' && o.optional));
+  assert.equal(ops.filter((o) => o.op === 'mask').map((o: any) => [o.path, o.nullDev]), MASKED_PATHS.map((p) => [`/s${p}`, '/s/dev/null']));
+  assert.equal(ops.filter((o) => o.op === 'readonly').map((o: any) => o.path), READONLY_PATHS.map((p) => `/s${p}`));
+  const i = (pred: (o: any) => boolean) => idx(ops, pred);
+  assert.ok(i((o) => o.op === 'sysctl') < i((o) => o.op === 'readonly'), 'sysctls before /proc/sys is read-only');
+  assert.ok(i((o) => o.op === 'mknod' && o.path === '/s/dev/null') < i((o) => o.op === 'mask'), '/dev/null made before it is bound');
+});
