@@ -20,6 +20,7 @@ const EEXIST = 17;
 export function executePlan(ops: MountOp[], root: string, beforePivot?: () => void) {
   let pivoted = false;
   for (const op of ops) {
+    if (!(op.op === 'mount' && op.regular) && op.op !== 'remount-ro') kernelFsDevs.clear(); // anything else may change what /proc and /sys are
     if (op.op === 'pivot') beforePivot?.();
     step(op, pivoted ? '/' : root);
     if (op.op === 'pivot') pivoted = true;
@@ -160,10 +161,17 @@ function checkRegular(root: string, fd: number, inner: string) {
   const st = libc.fstat(fd);
   if (!st.isFile()) throw new Error(`mount ${inner}: the image's ${inner} is not a regular file`);
   for (const kernelFs of ['/proc', '/sys']) {
-    const dev = at(root, root === '/' ? kernelFs : root + kernelFs, {}, (k) => libc.fstat(k).dev);
+    // resolved once for the three /etc files, bound one after the other (executePlan forgets
+    // it at any other op)
+    const key = `${root}\0${kernelFs}`;
+    let dev = kernelFsDevs.get(key);
+    if (dev === undefined) kernelFsDevs.set(key, dev = at(root, root === '/' ? kernelFs : root + kernelFs, {}, (k) => libc.fstat(k).dev));
     if (dev === st.dev) throw new Error(`mount ${inner}: the image's ${inner} leads into ${kernelFs}`);
   }
 }
+
+/** The device of the container's /proc and /sys (checkRegular), while the plan binds box's /etc files. */
+const kernelFsDevs = new Map<string, number>();
 
 /**
  * Act on the mount at `p`: "/" and the root itself are box's own paths (before the pivot "/"

@@ -119,8 +119,13 @@ export async function runPooled(req: RunRequest): Promise<number | undefined> {
 
 const warn = (w: string) => fs.writeSync(2, `${w}\n`);
 
-/** Read what the supervisor sent next (in a pool thread: the socket blocks); the next message, or null at EOF. */
+/**
+ * Read what the supervisor sent next (in a pool thread: the socket blocks); the next message,
+ * or null at EOF. This is the client's only use of libuv's pool: one thread is made, not the
+ * default four (each made here, and each ended again by the client's exit, on the run's path).
+ */
 function readMore(fd: number, lines: Lines): Promise<any> {
+  process.env.UV_THREADPOOL_SIZE ??= '1'; // read once, when the pool starts
   const buf = Buffer.allocUnsafe(65536);
   return new Promise((resolve) => {
     fs.read(fd, buf, 0, buf.length, null, (err, n) => {
