@@ -67,9 +67,10 @@ export class Stage {
     }
   }
 
-  /** Wait for "ready"; take the pty master the stage opened inside the container, if any. */
+  /** Wait for "ready"; take the pty master the stage opened inside the container, if any (and a pooled stage's namespaces, sent while it waited). */
   async ready(): Promise<void> {
-    const msg = await this.chan.next();
+    let msg = await this.chan.next();
+    for (; msg?.namespaces && !msg.ready; msg = await this.chan.next()) this.takeNamespaces(msg.namespaces);
     if (!msg?.ready) throw await this.failure(msg);
     if (msg.pty !== undefined) this.pty = receivePty(this.fdSock, msg.pty);
   }
@@ -80,8 +81,24 @@ export class Stage {
     return io.attach(this.child, this.pty);
   }
 
-  /** An fd the stage sent after announcing it (the namespaces). */
-  receiveFd(): number { return recvFd(this.fdSock); }
+  /** The container's namespaces reported so far (inode numbers), and this process's fd on each (the stage's to close until taken). */
+  readonly namespaces: Record<string, number> = {};
+  private namespaceFds: Record<string, number> = {};
+
+  /** The fds on the namespaces, now the caller's (the container's record holds them while it lives). */
+  takeNamespaceFds(): Record<string, number> {
+    const fds = this.namespaceFds;
+    this.namespaceFds = {};
+    return fds;
+  }
+
+  /** A {namespaces} message: each one's fd follows on the fd socket, in the message's order. */
+  takeNamespaces(ns: Record<string, number>) {
+    for (const [n, ino] of Object.entries(ns)) {
+      this.namespaces[n] = ino;
+      this.namespaceFds[n] = recvFd(this.fdSock);
+    }
+  }
 
   /** The stage's own error (it exits right after sending it), or what its exit status says. */
   async failure(msg: any): Promise<ContainerError> {
@@ -98,6 +115,8 @@ export class Stage {
   }
 
   close() {
+    for (const fd of Object.values(this.namespaceFds)) fs.closeSync(fd); // a run that failed before it took them
+    this.namespaceFds = {};
     fs.closeSync(this.fdSock);
     if (this.pty && !this.ptyTaken) fs.closeSync(this.pty.master);
   }

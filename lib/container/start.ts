@@ -83,8 +83,9 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
     const msg = await stage.next(state.seccomp, { id: state.id, status: 'creating' });
     if (msg === null) break;
     if (!msg.namespaces) throw await stage.failure(msg);
-    state.namespaces = msg.namespaces;
-    state.namespaceFds = Object.fromEntries(Object.keys(msg.namespaces).map((n) => [n, stage.receiveFd()]));
+    stage.takeNamespaces(msg.namespaces); // a pooled stage sent the others with "ready"
+    state.namespaces = { ...stage.namespaces };
+    state.namespaceFds = { ...state.namespaceFds, ...stage.takeNamespaceFds() };
   }
   patch(state, { status: 'running', startedAt: new Date().toISOString(), namespaces: state.namespaces, namespaceFds: state.namespaceFds });
   io.onRunning?.();

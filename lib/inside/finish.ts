@@ -25,8 +25,11 @@ type User = StageConfig['spec']['user'];
 
 /** Namespaces box records at start: `exec` joins these, not whatever the container makes later. */
 export const NAMESPACES = ['ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'] as const;
+/** What a pooled stage reports while it waits (lib/inside/init.ts): all but the cgroup namespace, made only once it joined its cgroups. */
+export const EARLY_NAMESPACES = NAMESPACES.filter((n) => n !== 'cgroup');
 
-export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: number[], lastCap: number): never {
+/** `reported`: the namespaces sent already (a pooled stage's EARLY_NAMESPACES): only the rest is reported here. */
+export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: number[], lastCap: number, reported: readonly string[] = []): never {
   const { spec } = cfg;
   libc.setsid(); // our own session: the host terminal's job control cannot reach us
   if (pty) {
@@ -37,7 +40,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   }
   joinCgroups(cfg, cgroupFds); // late: everything above ran outside the container's CPU quota and memory limit
   if (cfg.cgroupns) libc.unshare(CLONE.NEWCGROUP);
-  if (!cfg.oci) reportNamespaces(); // OCI: `create` recorded them from /proc already, and is gone
+  if (!cfg.oci) reportNamespaces(NAMESPACES.filter((n) => !reported.includes(n))); // OCI: `create` recorded them from /proc already, and is gone
 
   enterWorkdir(spec.workdir || '/', spec.user, true);
   const file = resolveCommand(spec.command[0], spec.env);
@@ -72,12 +75,12 @@ export function joinCgroups(cfg: StageConfig, fds: number[]) {
 
 /**
  * Tell box which namespaces the container has, before its own code runs: their inode numbers,
- * and an fd on each (sent in the order of `NAMESPACES`) that box holds while the container
- * lives, so `exec` can join exactly these even if PID 1 makes new ones later.
+ * and an fd on each (sent in the order listed) that box holds while the container lives, so
+ * `exec` can join exactly these even if PID 1 makes new ones later.
  */
-function reportNamespaces() {
+export function reportNamespaces(which: readonly string[]) {
   const namespaces: Record<string, number> = {};
-  for (const n of NAMESPACES) {
+  for (const n of which) {
     let fd: number;
     try { fd = libc.open(`/proc/self/ns/${n}`, 'r'); } catch { continue; } // a kernel without it (cgroup ns)
     namespaces[n] = libc.fstat(fd).ino;

@@ -22,7 +22,7 @@ import { executePlan } from '../mount/execute';
 import { prepareKernelFs } from '../mount/prepared';
 import { nodeErrorText } from '../libc/errno';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, POOLED_ARG, closeExeFd } from './protocol';
-import { finish, hostLastCap, joinCgroups, StartMessage } from './finish';
+import { finish, hostLastCap, joinCgroups, reportNamespaces, EARLY_NAMESPACES, StartMessage } from './finish';
 import { CommandError } from './command';
 import { loadInit } from './tini';
 import { runHooks } from '../oci/hooks';
@@ -47,8 +47,10 @@ export function stageInit(): never {
     const pooled = isPooled();
     const early = pooled ? hostLastCap() : undefined;
     // and, in them, the kernel filesystems every container gets (lib/mount/prepared.ts)
+    // Its namespaces are the container's from now on: reported now (but the cgroup one, made
+    // at finish), off the run's path; box reads them with "ready".
     let prepared: string | undefined;
-    if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); prepared = prepareKernelFs(); }
+    if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); prepared = prepareKernelFs(); reportNamespaces(EARLY_NAMESPACES); }
     const cfg: StageConfig = readMessage();
     takeStdio(cfg.stdio);
     const oci = cfg.oci;
@@ -98,7 +100,7 @@ export function stageInit(): never {
     // detached: from here on the container outlives its supervisor (a successor adopts it);
     // until now, a supervisor's death ended a stage nobody had started
     if (cfg.detached) libc.prctl(PR.SET_PDEATHSIG, 0);
-    return finish(cfg, pty, cgroupFds, lastCap);
+    return finish(cfg, pty, cgroupFds, lastCap, pooled ? EARLY_NAMESPACES : []);
   } catch (e: any) {
     const status = e instanceof CommandError ? e.status : 125;
     // after the gate nobody reads fd 3 (`create` is gone): the engine shows the container's stderr
