@@ -1,6 +1,7 @@
 // Every libc call box makes, declared once, wrapped so that failures throw SysError.
 // Declarations are made on first use (core.ts): `box ps` should not pay for `execve`.
 // Processes, mounts, ttys and cgroup BPF here; other concerns in files beside this one.
+import * as fs from 'node:fs';
 import { koffi } from './native';
 import { SysError } from './errors';
 import { func, check, sys } from './core';
@@ -122,9 +123,16 @@ export function setBlocking(fd: number) {
   if (flags & O_NONBLOCK) check(fn('fcntl')(fd, F_SETFL, 'int', flags & ~O_NONBLOCK), 'fcntl');
 }
 
-/** Signals back to their defaults and none blocked: ignored dispositions would survive execve. */
+/**
+ * Signals back to their defaults and none blocked: ignored dispositions would survive execve
+ * (caught ones it resets itself). Only those /proc/self/status lists as ignored (Node's
+ * SIGPIPE, what the caller ignored), each a call; all of them where that cannot be read (the
+ * exec stage, whose /proc is of a pid namespace it is not in).
+ */
 export function resetSignals() {
-  for (let s = 1; s < 32; s++) if (s !== 9 && s !== 19) fn('signal')(s, null);
+  let ignored: bigint | undefined;
+  try { ignored = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]}`); } catch { /* all of them */ }
+  for (let s = 1; s < 32; s++) if (s !== 9 && s !== 19 && (ignored === undefined || (ignored >> BigInt(s - 1)) & 1n)) fn('signal')(s, null);
   check(fn('sigprocmask')(SIG_SETMASK, Buffer.alloc(128), null), 'sigprocmask');
 }
 

@@ -92,6 +92,18 @@ test('a pooled stage\'s /proc, /dev and /sys, made while it waited (lib/mount/pr
   }
 });
 
+test('no signal stays ignored or blocked in the container (the stage\'s Node ignores SIGPIPE), pooled and cold', async () => {
+  const p = await pool(1);
+  try {
+    for (const how of [{ pool: p }, { pool: false as const }]) {
+      const r = await run({ image: 'busybox', command: ['grep', '-E', '^Sig(Ign|Blk):', '/proc/self/status'], rm: true }, how);
+      assert.is(r.stdout.toString(), 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n', String(r.stderr));
+    }
+  } finally {
+    await p.close();
+  }
+});
+
 test('an idle stage is alone in a fresh pid namespace (PID 1 there, not the owner\'s, not another stage\'s)', async () => {
   const p = await pool(2);
   try {
