@@ -18,7 +18,6 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { cacheDirs, safeDir } from './cache';
 import { writeFileAtomic } from '../util/atomic';
-import { SUPERVISOR_SOCKET } from '../state/paths';
 
 /** Offsets of the parts counted back from the end of the file: the loader's own length does not move them. */
 declare const BOX_MANIFEST: { codeHash: string; parts: Record<string, [number, number]> };
@@ -124,10 +123,10 @@ function loadBox() {
 // `box run` tries its own small part first (lib/cli/run-fast.ts): an attached run handed to
 // the store's supervisor needs ~10% of box's code, and reading, decoding and compiling all of
 // it was a third of what such a run cost its client. Whatever that part does not do (it says
-// so before it made anything), box's code does, as for any verb: without a supervisor, all of
-// it (a cold run loads nothing more than before). Not as a *runc name: that `run` is the OCI
-// runtime's (box.ts).
-if (main && role === 'run' && BOX_MANIFEST.parts['run-fast'] && !/runc$/.test(process.argv[1] ?? '') && fs.existsSync(SUPERVISOR_SOCKET)) {
+// so before it made anything), box's code does, as for any verb. Without a supervisor that
+// part spawns the cold run's stage first (it boots while box's code loads here). Not as a
+// *runc name: that `run` is the OCI runtime's (box.ts).
+if (main && role === 'run' && BOX_MANIFEST.parts['run-fast'] && !/runc$/.test(process.argv[1] ?? '')) {
   const fast = { exports: {} as any };
   load('run-fast', 'run-fast', fast);
   fast.exports.runFast(process.argv.slice(3)).then((done: boolean) => { if (!done) loadBox(); });

@@ -1,22 +1,28 @@
-// `box run`'s first try in the shipped ./box: a code part of its own (scripts/build.ts, ~40 KB
-// against box's ~400 KB to read, decode and compile), which the loader (lib/bundle/loader.ts)
+// `box run`'s first try in the shipped ./box: a code part of its own (scripts/build.ts, ~60 KB
+// against box's ~560 KB to read, decode and compile), which the loader (lib/bundle/loader.ts)
 // runs before box's code. It does an attached run handed whole to the store's supervisor
 // (lib/supervisor/run-client.ts) and exits with its status. Anything else — -d, --help, a
 // flag error, a terminal that needs relays, no supervisor or one on its way out — answers
 // false before anything was made, and the loader goes on with box's code, which does it the
-// usual way (lib/cli/run.ts; a flag error is found again there and printed as usual).
+// usual way (lib/cli/run.ts; a flag error is found again there and printed as usual). With no
+// supervisor at all, it first spawns the cold run's stage, which boots while box's code loads.
 import { parseRun } from '../options/run';
 import { runPooled, checkInputTerminal } from '../supervisor/run-client';
 import { BoxError } from '../libc/errors';
 import { func } from '../libc/core';
+import * as fs from 'node:fs';
+import { SUPERVISOR_SOCKET } from '../state/paths';
 
 /** True when the run was done here (the process is exiting with its status); false: nothing was done. */
 export async function runFast(args: string[]): Promise<boolean> {
   let req;
   try { req = parseRun(args); } catch { return false; }
-  // --cidfile: lib/cli/run.ts creates it here; a restart policy: the supervisor runs it detached
-  // and lib/cli/run.ts follows it (runRestarting), never as a pooled attached run
-  if (req.detach || req.cidfile !== undefined || (req.spec.restart && req.spec.restart.name !== 'no')) return false;
+  // a restart policy: the supervisor runs it detached and lib/cli/run.ts follows it (runRestarting)
+  if (req.detach || (req.spec.restart && req.spec.restart.name !== 'no')) return false;
+  // no supervisor: lib/cli/run.ts runs it cold, here; its stage is started now (pool.ts spawnEarlyStage)
+  if (!fs.existsSync(SUPERVISOR_SOCKET)) { startEarly(req.spec); return false; }
+  // --cidfile: lib/cli/run.ts creates it here
+  if (req.cidfile !== undefined) return false;
   let status: number | undefined;
   try {
     checkInputTerminal('run', req.spec.tty, req.spec.stdin);
@@ -33,6 +39,15 @@ export async function runFast(args: string[]): Promise<boolean> {
   if (req.spec.tty) process.stdout.write('', () => exitNow(code));
   else exitNow(code);
   return true;
+}
+
+/** The cold run's stage, unless the run is about to fail anyway (box's code says why): not as another user, not -it without a terminal. */
+function startEarly(spec: { tty: boolean; stdin: boolean }) {
+  try {
+    if (process.geteuid?.() !== 0) return;
+    checkInputTerminal('run', spec.tty, spec.stdin);
+    require('../container/pool').spawnEarlyStage();
+  } catch { /* box's code does it the usual way */ }
 }
 
 /**

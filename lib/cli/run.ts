@@ -39,17 +39,18 @@ async function runHere(req: RunRequest): Promise<number> {
 
 /**
  * Attached, with no supervisor to hand it to: this process runs it. Its stage is spawned
- * first, as a pooled one (it waits for its config and stdio), so that its Node start-up
- * (~50 ms) runs while this process makes the container, and it joins the container's cgroups
+ * first, as a pooled one (it waits for its config and stdio) — by run-fast.ts, before box's
+ * code loaded — so that its Node start-up (~50 ms) runs while this process loads, parses and
+ * makes the container, and it joins the container's cgroups
  * as soon as they exist (createContainer's EarlyJoin): the warm pool's path, with a pool of one.
  */
 async function runCold(req: RunRequest, createContainer: typeof import('../container/create').createContainer, warn: (w: string) => void): Promise<number> {
-  const { pooledStage } = require('../container/pool') as typeof import('../container/pool');
+  const { pooledStage, takeEarlyStage } = require('../container/pool') as typeof import('../container/pool');
   const { runContainer } = require('../container/start') as typeof import('../container/start');
   const { teardown } = require('../container/teardown') as typeof import('../container/teardown');
   const { attachedIO } = require('../terminal/stdio') as typeof import('../terminal/stdio');
   const { forwardSignals } = require('../util/signals') as typeof import('../util/signals');
-  const stage = pooledStage();
+  const stage = takeEarlyStage() ?? pooledStage(); // run-fast.ts spawned it before box's code loaded
   const pid = stage.child.pid!;
   const unforward = forwardSignals(() => pid); // to the stage; after execve, to the container's PID 1
   const early = { pid };

@@ -125,6 +125,32 @@ export function pooledStage(): Stage {
   return new Stage('__init', 'container setup', ['ignore', 'ignore', 'ignore'], { newPidNs: true, args: [POOLED_ARG] }, true);
 }
 
+/**
+ * A cold `box run`'s stage (no supervisor to hand the run to), spawned by run's own small part
+ * (lib/cli/run-fast.ts) before box's code is loaded, so that its Node start-up (~50 ms on a
+ * small host) overlaps that load and the flag parsing instead of following them; runCold
+ * takes it. Idle, it does not keep this process alive (whatever fails before runCold takes it
+ * ends with the process, and the stage with its death signal). On globalThis: the two parts
+ * are separate bundles, each with its own copy of this module.
+ */
+const EARLY = Symbol.for('box.earlyStage');
+
+export function spawnEarlyStage() {
+  const s = pooledStage();
+  s.hold(false);
+  (globalThis as any)[EARLY] = s;
+}
+
+/** The early stage, now the caller's, if one was spawned and still waits. */
+export function takeEarlyStage(): Stage | undefined {
+  const s: Stage | undefined = (globalThis as any)[EARLY];
+  delete (globalThis as any)[EARLY];
+  if (!s) return undefined;
+  if (!alive(s.child.pid)) { s.close(); return undefined; }
+  s.hold(true);
+  return s;
+}
+
 /** Running and not a zombie: the pool's exit handler has not run yet for a stage that just died. */
 function alive(pid: number | undefined): boolean {
   if (!pid) return false;

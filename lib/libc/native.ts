@@ -11,13 +11,19 @@ import { writeFileAtomic } from '../util/atomic';
 export type Koffi = any;
 
 let cached: Koffi | undefined;
+const KOFFI = Symbol.for('box.koffi');
 
 export function koffi(): Koffi {
   if (cached) return cached;
+  // box run's small part (lib/cli/run-fast.ts) and box's code are separate bundles with a copy
+  // of this module each: one koffi for both (its types and libraries are per instance)
+  const shared = (globalThis as any)[KOFFI];
+  if (shared) return (cached = shared);
   const arch = process.arch;
   if (arch !== 'x64' && arch !== 'arm64') throw new Error(`unsupported architecture ${arch}: box embeds koffi for x64 and arm64`);
   const blob = embedded()?.koffi[arch];
   cached = blob ? loadEmbedded(blob) : loadFromNodeModules(arch);
+  (globalThis as any)[KOFFI] = cached;
   return cached;
 }
 
