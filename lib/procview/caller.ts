@@ -27,7 +27,7 @@ export const readOr = (file: string): string | undefined => { try { return fs.re
 /** `rel` (a path from /proc/<pid>/cgroup) under `mount`, or undefined when it is not a plain absolute cgroup path. */
 export function cgroupDir(mount: string, rel: string): string | undefined {
   if (!rel.startsWith('/') || rel.includes('\0') || rel.split('/').some((p) => p === '..' || p === '.')) return undefined;
-  const dir = path.join(mount, rel);
+  const dir = path.join(mount, rel).replace(/\/+$/, '');
   return dir === mount || dir.startsWith(`${mount}/`) ? dir : undefined;
 }
 
