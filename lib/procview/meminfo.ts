@@ -13,7 +13,7 @@ export interface MemInput {
   usage: number;
   /** memory.stat (v1's total_* keys, v2's keys). */
   stat: Map<string, number>;
-  /** v1: memory.memsw.limit_in_bytes (memory + swap); v2: memory.swap.max (swap alone). Undefined: none, or no swap accounting. */
+  /** v1: memory.stat hierarchical_memsw_limit (memory + swap); v2: memory.swap.max (swap alone). Undefined: none, or no swap accounting. */
   swapLimit?: number;
   /** v1: memory.memsw.usage_in_bytes; v2: memory.swap.current. */
   swapUsage?: number;
@@ -28,6 +28,7 @@ export function statValue(m: MemInput, v1name: string): number {
 
 /** The container's swap in kB: total (bounded by the host's swap) and used. Shared with /proc/swaps. */
 export function swapOf(m: MemInput, hostTotalKb: number, limitKb: number): { total: number; used: number } {
+  if (hostTotalKb === 0) return { total: 0, used: 0 }; // no swap on the host: the swap files are not even read (views.ts's getters)
   let total = hostTotalKb, used: number;
   if (m.v2) {
     if (m.swapLimit !== undefined) total = Math.min(total, Math.floor(m.swapLimit / 1024));

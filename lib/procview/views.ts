@@ -40,14 +40,17 @@ export function memInput(c: Caller): MemInput | undefined {
     return {
       v2: true, stat, usage: Number(f('memory.current') ?? 0),
       limit: minUp(d, c.root!, 'memory.max'),
-      swapLimit: minUp(d, c.root!, 'memory.swap.max'), swapUsage: parseLimit(f('memory.swap.current')),
+      get swapLimit() { return minUp(d, c.root!, 'memory.swap.max'); },
+      get swapUsage() { return parseLimit(f('memory.swap.current')); },
     };
   }
+  // hierarchical_* are the smallest limits from the root down, the cgroup's own included: no
+  // need to read memory.limit_in_bytes / memsw.limit_in_bytes (each read is a syscall's cost).
   return {
     v2: false, stat, usage: Number(f('memory.usage_in_bytes') ?? 0),
-    limit: min(parseLimit(f('memory.limit_in_bytes')), stat.get('hierarchical_memory_limit')),
-    swapLimit: min(parseLimit(f('memory.memsw.limit_in_bytes')), stat.get('hierarchical_memsw_limit')),
-    swapUsage: parseLimit(f('memory.memsw.usage_in_bytes')),
+    limit: stat.get('hierarchical_memory_limit'),
+    swapLimit: stat.get('hierarchical_memsw_limit'),
+    get swapUsage() { return parseLimit(f('memory.memsw.usage_in_bytes')); }, // read only when the host has swap to show
   };
 }
 
