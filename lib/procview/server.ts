@@ -31,7 +31,7 @@ import { MS, MNT_DETACH } from '../libc/constants';
 import { openFuseDevice, readAsync, writeReply, fuseConnectionGone } from '../libc/fuse';
 import * as P from './protocol';
 import { node, isDir, lookup, attr, listing, FileKind } from './tree';
-import { render } from './views';
+import { render, hostView } from './views';
 
 const O_ACCMODE = 3, O_RDONLY = 0, O_TRUNC = 0o1000;
 const MAX_HANDLES = 16384, MAX_HANDLES_PER_NS = 1024;
@@ -45,6 +45,11 @@ export interface ProcViewOptions {
   log?: (line: string) => void;
   /** Tests: compute a file's text (default: views.ts's render). */
   render?: (kind: FileKind, pid: number) => string;
+}
+
+export interface AttachOptions extends ProcViewOptions {
+  /** The connection was set up (INIT answered) by a server before this one. */
+  initialized: boolean;
 }
 
 export class ProcViewServer {
@@ -64,10 +69,10 @@ export class ProcViewServer {
   private renderFn: (kind: FileKind, pid: number) => string;
   private mtime = Math.floor(Date.now() / 1000);
 
-  private constructor(readonly mountpoint: string, opts: ProcViewOptions) {
+  private constructor(readonly mountpoint: string, opts: ProcViewOptions, fd?: number) {
     this.log = opts.log ?? (() => {});
     this.renderFn = opts.render ?? render;
-    this.fd = openFuseDevice();
+    this.fd = fd ?? openFuseDevice();
     this.ended = new Promise((r) => { this.endedResolve = r; });
   }
 
@@ -88,6 +93,24 @@ export class ProcViewServer {
       throw e;
     }
     s.connId = connectionOf(mountpoint);
+    s.readNext();
+    await ready;
+    return s;
+  }
+
+  /**
+   * Serve a connection another process mounted and holds (`fd`: its /dev/fuse fd, passed to
+   * this one): how a server can be restarted under live mounts — while any process holds the
+   * fd the kernel keeps the connection, and queues requests until someone reads them. A
+   * request the dead server had read but not answered is lost: its reader waits until killed
+   * (or until the kernel's request timeout, Linux 6.14+, aborts the connection). See
+   * 40-procview's test.
+   */
+  static async attach(fd: number, mountpoint: string, opts: AttachOptions): Promise<ProcViewServer> {
+    const s = new ProcViewServer(mountpoint, opts, fd);
+    const ready = new Promise<void>((resolve, reject) => { s.readyWait = { resolve, reject }; });
+    s.connId = connectionOf(mountpoint);
+    if (opts.initialized) { s.ready = true; s.readyWait.resolve(); }
     s.readNext();
     await ready;
     return s;
@@ -236,7 +259,7 @@ export class ProcViewServer {
     // `cat` sees one consistent file even when it reads in pieces; reading from 0 again refreshes it.
     if (r.offset === 0n || !hd.content) {
       let text: string;
-      try { text = this.renderFn(hd.kind, h.pid); } catch (e: any) { this.log(`procview: ${hd.kind}: ${e.message}`); text = ''; }
+      try { text = this.renderFn(hd.kind, h.pid); } catch (e: any) { this.log(`procview: ${hd.kind}: ${e.message}`); text = hostView(hd.kind); } // never EIO: the file as it would be without procview
       hd.content = Buffer.from(text, 'latin1');
     }
     const len = BigInt(hd.content.length);

@@ -92,9 +92,14 @@ function io(c: Caller): Map<string, Io> {
 const loads = new Map<string, Load>();
 const MAX_LOADS = 4096;
 
+const HOST_FILES: Record<FileKind, string> = { meminfo: '/proc/meminfo', cpuinfo: '/proc/cpuinfo', stat: '/proc/stat', uptime: '/proc/uptime', loadavg: '/proc/loadavg', swaps: '/proc/swaps', diskstats: '/proc/diskstats', 'cpu-online': '/sys/devices/system/cpu/online' };
+
+/** The host's own file: what a container reads without procview, and what it gets when its view cannot be computed. */
+export const hostView = (kind: FileKind): string => host(HOST_FILES[kind]);
+
 /** The text of `kind` for the process `pid` (the request's caller). */
 export function render(kind: FileKind, pid: number, now = Date.now() / 1000): string {
-  const hostFile = { meminfo: '/proc/meminfo', cpuinfo: '/proc/cpuinfo', stat: '/proc/stat', uptime: '/proc/uptime', loadavg: '/proc/loadavg', swaps: '/proc/swaps', diskstats: '/proc/diskstats', 'cpu-online': '/sys/devices/system/cpu/online' }[kind];
+  const hostFile = HOST_FILES[kind];
   const c = callerOf(pid);
   if (!c || c.atRoot) return host(hostFile);
   switch (kind) {

@@ -12,8 +12,8 @@ import { discover } from '../../lib/cgroup/discover';
 import { cgroupManager, CgroupManager } from '../../lib/cgroup/manager';
 import { ProcViewServer } from '../../lib/procview/server';
 import { parseMeminfo } from '../../lib/procview/parse';
-import { umount2 } from '../../lib/libc';
-import { MNT_DETACH } from '../../lib/libc/constants';
+import { mount, umount2 } from '../../lib/libc';
+import { MNT_DETACH, MS } from '../../lib/libc/constants';
 
 const ok = process.geteuid!() === 0 && fs.existsSync('/dev/fuse') && discover().mode !== 'none';
 const reason = process.geteuid!() !== 0 ? 'needs root' : !fs.existsSync('/dev/fuse') ? 'no /dev/fuse on this host' : 'no cgroup hierarchy mounted';
@@ -124,7 +124,7 @@ needs(test, ok, reason)('read latency: procview\'s meminfo next to the host\'s /
 needs(test, ok, reason)('the server dies (SIGKILL) while a reader is inside read(2): the reader gets ENOTCONN at once, later reads too, nothing hangs', async () => {
   const mnt2 = fs.mkdtempSync('/tmp/box-procview-test-');
   extraMounts.push(mnt2);
-  const srv = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(TOP, 'test/fixtures/procview-server.ts'), mnt2], { cwd: TOP, env: { ...process.env, PROCVIEW_SLOW_MS: '3000' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const srv = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(TOP, 'test/fixtures/procview-server.ts'), 'mount', mnt2], { cwd: TOP, env: { ...process.env, PROCVIEW_SLOW_MS: '3000' }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     let said = '';
     srv.stdout!.on('data', (d) => { said += d; });
@@ -146,6 +146,51 @@ needs(test, ok, reason)('the server dies (SIGKILL) while a reader is inside read
   } finally {
     srv.kill('SIGKILL');
     try { umount2(mnt2, MNT_DETACH); } catch { /* not mounted */ }
+  }
+});
+
+needs(test, ok, reason)('a restartable server: while another process holds the /dev/fuse fd, the server\'s death does not end the connection; reads queue and a new server answers them — but a read the dead one had taken waits until killed', async () => {
+  const mnt3 = fs.mkdtempSync('/tmp/box-procview-test-');
+  extraMounts.push(mnt3);
+  const fd = fs.openSync('/dev/fuse', 'r+'); // this process is the holder (the supervisor's role); it never reads the fd
+  const kids: ChildProcess[] = [];
+  const server = (fresh: boolean, slowMs: number) => new Promise<ChildProcess>((resolve, reject) => {
+    const p = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(TOP, 'test/fixtures/procview-server.ts'), 'attach', mnt3, ...(fresh ? ['fresh'] : [])], { cwd: TOP, env: { ...process.env, PROCVIEW_SLOW_MS: String(slowMs) }, stdio: ['ignore', 'pipe', 'inherit', fd] });
+    kids.push(p);
+    p.stdout!.on('data', (d) => { if (String(d).includes('ready')) resolve(p); });
+    p.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+  /** `head -1 FILE` as its own process (killable by pid), with when it ended. */
+  const reader = () => {
+    const p = spawn('head', ['-1', `${mnt3}/proc/meminfo`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    kids.push(p);
+    let out = '';
+    p.stdout!.on('data', (d) => { out += d; });
+    return { p, done: new Promise<{ code: number | null; out: string; at: number }>((r) => p.on('exit', (code) => r({ code, out, at: Date.now() }))) };
+  };
+  try {
+    mount('box-procview', mnt3, 'fuse', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, `fd=${fd},rootmode=40555,user_id=0,group_id=0,allow_other,default_permissions`);
+    const s1 = await server(true, 3000);
+    assert.match((await reader().done).out, /^MemTotal:/);
+    const inflight = reader();
+    await sleep(500); // inside read(2), its request taken by s1, which computes for 3 s
+    s1.kill('SIGKILL');
+    const queued = reader(); // no server runs: the request waits in the kernel's queue
+    await sleep(1000);
+    const restartAt = Date.now();
+    await server(false, 0);
+    const q = await queued.done;
+    console.log(`  read queued while no server ran: exit ${q.code}, answered ${q.at - restartAt} ms after the restart began (a Node start-up)`);
+    assert.is(q.code, 0);
+    assert.match(q.out, /^MemTotal:/);
+    assert.match((await reader().done).out, /^MemTotal:/);
+    const r = await Promise.race([inflight.done, sleep(2000).then(() => undefined)]);
+    console.log(`  the read taken by the dead server: ${r ? `ended (exit ${r.code})` : 'still waiting 2 s after the new server came (killed now)'}`);
+    assert.is(r, undefined, 'its request is lost with the dead server: the reader waits (killable) — no timeout without the host\'s fuse request_timeout');
+  } finally {
+    for (const k of kids) k.kill('SIGKILL');
+    try { umount2(mnt3, MNT_DETACH); } catch { /* not mounted */ }
+    fs.closeSync(fd); // the last reference: the connection ends, anything still waiting gets ENOTCONN
   }
 });
 
