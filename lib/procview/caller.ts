@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { discover, CgroupLayout } from '../cgroup/discover';
-import { statFields } from './parse';
+import { parseStat } from '../util/proc';
 
 export interface Caller {
   pid: number;
@@ -104,8 +104,7 @@ export function initStartTicks(pid: number): number | undefined {
     const s = nsPid(p);
     if (!s || s.ns.length < 2) return undefined;
     if (s.ns[s.ns.length - 1] === 1) {
-      const f = statFields(readOr(`/proc/${p}/stat`) ?? '');
-      const t = Number(f[19]);
+      const t = Number(parseStat(readOr(`/proc/${p}/stat`) ?? '')?.starttime);
       return Number.isFinite(t) ? t : undefined;
     }
     p = s.ppid;
@@ -136,7 +135,7 @@ export function tasksOf(dir: string, v2: boolean): number[] {
 export function taskStates(tids: number[]): { running: number; blocked: number; lastPid: number } {
   let running = 0, blocked = 0;
   for (const t of tids) {
-    const state = statFields(readOr(`/proc/${t}/stat`) ?? '')[0];
+    const state = parseStat(readOr(`/proc/${t}/stat`) ?? '')?.state;
     if (state === 'R') running++;
     else if (state === 'D') blocked++;
   }

@@ -39,9 +39,3 @@ export function parseMeminfo(text: string): Map<string, number> {
   }
   return m;
 }
-
-/** The fields after the command name of /proc/<pid>/stat (the name may hold spaces and ')'). */
-export function statFields(text: string): string[] {
-  const i = text.lastIndexOf(')');
-  return i < 0 ? [] : text.slice(i + 2).trim().split(' ');
-}

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import { uptime } from '../../lib/procview/uptime';
 import { nextLoad, loadavg } from '../../lib/procview/loadavg';
 import { diskstats, parseBlkio, parseIoStat } from '../../lib/procview/diskstats';
-import { statFields } from '../../lib/procview/parse';
 
 const fx = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/procview', f), 'utf8');
 
@@ -14,12 +13,6 @@ test('uptime: since the init\'s start (ticks since boot); idle what its CPUs did
   assert.is(uptime('1000.50 1800.00\n', 95000, 100, 2e9, 2), '50.50 99.00\n');
   assert.is(uptime('1000.50 1800.00\n', undefined, 100, 0, 2), '1000.50 1800.00\n');
   assert.is(uptime('10.00 1.00\n', 5000, 100, 0, 1), '0.00 0.00\n'); // never negative
-});
-
-test('stat fields past a command name holding spaces and parentheses', () => {
-  const f = statFields('1234 (a b) c)) R 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10\n');
-  assert.is(f[0], 'R');
-  assert.is(f[19], '98765'); // starttime, field 22
 });
 
 test('loadavg: the first sample is the load; later ones decay toward the runnable count as calc_load does', () => {
