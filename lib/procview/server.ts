@@ -35,10 +35,20 @@ import { render, hostView } from './views';
 
 const O_ACCMODE = 3, O_RDONLY = 0, O_TRUNC = 0o1000;
 const MAX_HANDLES = 16384, MAX_HANDLES_PER_NS = 1024;
+/** Text kept for open files part-way through, per pid namespace (a /proc/cpuinfo of a big host is ~200 KiB). */
+const MAX_KEPT_BYTES_PER_NS = 8 * 1024 * 1024;
 /** Seconds the kernel may cache names and attributes: the tree never changes. */
 const VALID = 60;
 
-interface Handle { ino: number; kind: FileKind; owner: string; content?: Buffer }
+interface Handle {
+  ino: number; kind: FileKind; owner: string;
+  /** The text being read, from a read at offset 0 until one reaches its end. */
+  content?: Buffer;
+  /** Its end was served (or it could not be kept): reads past 0 now get EOF until a read from 0 again. */
+  ended?: boolean;
+  /** Bytes of `content` counted in its namespace's budget. */
+  kept?: number;
+}
 
 export interface ProcViewOptions {
   /** Called with one line per problem worth knowing (a malformed request, a failed reply); never with request contents beyond numbers. */
@@ -58,6 +68,7 @@ export class ProcViewServer {
   private buf = Buffer.alloc(P.READ_BUFFER);
   private handles = new Map<bigint, Handle>();
   private perOwner = new Map<string, number>();
+  private keptBytes = new Map<string, number>();
   private nextFh = 1n;
   private ready = false;
   private closing = false;
@@ -165,6 +176,7 @@ export class ProcViewServer {
     try { fs.closeSync(this.fd); } catch { /* closed */ }
     this.handles.clear();
     this.perOwner.clear();
+    this.keptBytes.clear();
     if (!this.ready) this.readyWait.reject(new Error(`procview: the kernel ended the connection on ${this.mountpoint} before INIT`));
     this.endedResolve();
   }
@@ -256,20 +268,49 @@ export class ProcViewServer {
     const hd = this.handles.get(r.fh);
     if (!hd || BigInt(hd.ino) !== h.nodeid) return this.send(h.unique, P.E.BADF);
     // The text is computed when a read starts at 0 and kept for the reads that follow, so one
-    // `cat` sees one consistent file even when it reads in pieces; reading from 0 again refreshes it.
-    if (r.offset === 0n || !hd.content) {
+    // `cat` sees one consistent file even when it reads in pieces; reading from 0 again
+    // refreshes it. It is let go as soon as a read reaches its end (the usual single read of a
+    // whole file keeps nothing), and a namespace keeps at most MAX_KEPT_BYTES_PER_NS of it:
+    // a container holding a thousand half-read files cannot grow the server without bound.
+    if (r.offset === 0n) {
+      this.release(hd);
       let text: string;
       try { text = this.renderFn(hd.kind, h.pid); } catch (e: any) { this.log(`procview: ${hd.kind}: ${e.message}`); text = hostView(hd.kind); } // never EIO: the file as it would be without procview
       hd.content = Buffer.from(text, 'latin1');
+      hd.ended = false;
     }
-    const len = BigInt(hd.content.length);
-    const start = r.offset < len ? Number(r.offset) : hd.content.length;
-    this.send(h.unique, 0, hd.content.subarray(start, start + Math.min(r.size, P.MAX_READ)));
+    const content = hd.content;
+    if (!content || hd.ended) return this.send(h.unique, 0); // EOF: a read past 0 with nothing kept
+    const start = r.offset < BigInt(content.length) ? Number(r.offset) : content.length;
+    const chunk = content.subarray(start, start + Math.min(r.size, P.MAX_READ));
+    if (start + chunk.length >= content.length) {
+      this.release(hd);
+      hd.ended = true;
+    } else if (!hd.kept) {
+      const total = (this.keptBytes.get(hd.owner) ?? 0) + content.length;
+      if (total > MAX_KEPT_BYTES_PER_NS) { hd.content = undefined; hd.ended = true; } // over budget: for its reader this file ends with this chunk
+      else { this.keptBytes.set(hd.owner, total); hd.kept = content.length; }
+    }
+    this.send(h.unique, 0, chunk);
   }
+
+  /** Let go of a handle's kept text (and its bytes in its namespace's budget). */
+  private release(hd: Handle) {
+    if (hd.kept) {
+      const left = (this.keptBytes.get(hd.owner) ?? 0) - hd.kept;
+      if (left > 0) this.keptBytes.set(hd.owner, left); else this.keptBytes.delete(hd.owner);
+      hd.kept = 0;
+    }
+    hd.content = undefined;
+  }
+
+  /** Tests: bytes of kept text, per namespace. */
+  get keptByNamespace(): ReadonlyMap<string, number> { return this.keptBytes; }
 
   private drop(fh: bigint) {
     const hd = this.handles.get(fh);
     if (!hd) return;
+    this.release(hd);
     this.handles.delete(fh);
     const left = (this.perOwner.get(hd.owner) ?? 1) - 1;
     if (left > 0) this.perOwner.set(hd.owner, left); else this.perOwner.delete(hd.owner);

@@ -106,6 +106,31 @@ test('read: computed for the caller\'s pid at offset 0, kept for later offsets; 
   await ask(req(P.OP.RELEASE, 4n, fhIn(c.body.readBigUInt64LE(0))));
 });
 
+test('kept text: none once a read reached the end (later reads get EOF); a namespace keeps at most 8 MiB of half-read files', async () => {
+  const ns = fs.readlinkSync(`/proc/${process.pid}/ns/pid`);
+  const o = await ask(req(P.OP.OPEN, 5n, openIn(0)));
+  const fh = o.body.readBigUInt64LE(0);
+  const whole = await ask(req(P.OP.READ, 5n, readIn(fh, 0n, 4096)));
+  assert.is(whole.body.toString(), `stat for ${process.pid}\n`);
+  assert.is(server.keptByNamespace.get(ns), undefined, 'nothing kept after a whole read');
+  assert.is((await ask(req(P.OP.READ, 5n, readIn(fh, BigInt(whole.body.length), 4096)))).body.length, 0, 'EOF');
+  assert.is((await ask(req(P.OP.READ, 5n, readIn(fh, 3n, 4096)))).body.length, 0, 'EOF until a read from 0 again');
+  await ask(req(P.OP.RELEASE, 5n, fhIn(fh)));
+  // cpuinfo renders 100 KiB here: 10 bytes read from each of 100 open files
+  const fhs: bigint[] = [];
+  let cut = 0;
+  for (let i = 0; i < 100; i++) {
+    const f = (await ask(req(P.OP.OPEN, 4n, openIn(0)))).body.readBigUInt64LE(0);
+    fhs.push(f);
+    assert.is((await ask(req(P.OP.READ, 4n, readIn(f, 0n, 10)))).body.length, 10);
+    if ((await ask(req(P.OP.READ, 4n, readIn(f, 10n, 10)))).body.length === 0) cut++;
+  }
+  assert.ok(server.keptByNamespace.get(ns)! <= 8 * 1024 * 1024);
+  assert.is(cut, 100 - Math.floor((8 * 1024 * 1024) / BIG.length), 'the files past the budget end early for their reader');
+  for (const f of fhs) await ask(req(P.OP.RELEASE, 4n, fhIn(f)));
+  assert.is(server.keptByNamespace.get(ns), undefined, 'RELEASE gives it all back');
+});
+
 test('readdir: the tree\'s listing, resumable by offset; not on a file', async () => {
   const d = await ask(req(P.OP.READDIR, 2n, readIn(0n, 2n, 4096)));
   assert.is(d.error, 0);
