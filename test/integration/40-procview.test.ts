@@ -118,7 +118,8 @@ needs(test, ok, reason)('read latency: procview\'s meminfo next to the host\'s /
   assert.is(r.code, 0, `exit ${r.code}: ${r.err}`);
   const { host, fuse } = JSON.parse(r.out);
   console.log(`  /proc/meminfo read: host ${host[0].toFixed(1)} µs (${host[1]} reads), procview ${fuse[0].toFixed(1)} µs (${fuse[1]} reads), from inside the cgroup`);
-  assert.ok(fuse[0] < 50000, 'a read well under 50 ms');
+  // Relative to the host's read, not absolute: a TCG guest (vm/qemu) is ~100× slower than the machine (there: 9 ms and 112 ms).
+  assert.ok(fuse[0] < 200 * host[0], 'within 200× of the host\'s own read');
 });
 
 needs(test, ok, reason)('the server dies (SIGKILL) while a reader is inside read(2): the reader gets ENOTCONN at once, later reads too, nothing hangs', async () => {
