@@ -129,7 +129,7 @@ needs(test, ok, reason)('the server dies (SIGKILL) while a reader is inside read
   try {
     let said = '';
     srv.stdout!.on('data', (d) => { said += d; });
-    await until(() => said.includes('ready'), 20000, 'the server child to mount');
+    await until(() => said.includes('ready'), 90000, 'the server child to mount'); // generous: a tsx start-up in a TCG guest takes 10-20 s
     const t0 = Date.now();
     const reading = sh(`cat ${mnt2}/proc/meminfo`);
     await sleep(500); // the reader is now waiting for an answer the server takes 3 s to compute
