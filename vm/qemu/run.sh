@@ -16,14 +16,14 @@ mkdir -p "$work"
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[^ ]*-amd64\)$/\1/p' | head -1)
 [ -n "$kpkg" ] || { echo "vm: cannot find Debian's kernel package (apt-get update?)" >&2; exit 2; }
 kver=${kpkg#linux-image-}
-if [ ! -f "$work/vmlinuz-$kver" ]; then
+if [ ! -f "$work/vmlinuz-$kver" ] || [ ! -f "$work/modules-$kver/fuse.ko" ]; then # fuse: procview (40-)
   rm -rf "$work/kdeb" && mkdir "$work/kdeb"
   # the -unsigned build where Debian has one (same kernel, no signature to carry)
   (cd "$work/kdeb" && { apt-get download -qq "$kpkg-unsigned" 2>/dev/null || apt-get download -qq "$kpkg"; })
   dpkg-deb -x "$work"/kdeb/*.deb "$work/kdeb/x"
   mkdir -p "$work/modules-$kver"
   for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev \
-           drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs fs/fscache/fscache fs/9p/9p fs/overlayfs/overlay; do
+           drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs fs/fscache/fscache fs/9p/9p fs/overlayfs/overlay fs/fuse/fuse; do
     f=$(find "$work/kdeb/x/lib/modules/$kver/kernel/$(dirname "$m")" -maxdepth 1 -name "$(basename "$m").ko*" 2>/dev/null | head -1) || true
     [ -n "$f" ] && cp "$f" "$work/modules-$kver/"
   done

@@ -1,0 +1,342 @@
+// The procview FUSE server: one /dev/fuse connection, one mount, answers for every container
+// by the caller's pid (views.ts). Runs in a long-lived host process (the supervisor) and never
+// blocks its event loop: one read(2) of /dev/fuse waits on a libuv pool thread
+// (lib/libc/fuse.ts), each request is answered synchronously on the main thread, then the
+// next read is queued.
+//
+// Containment: the server is root on the host and every request comes from a container
+// process, so each one is treated as hostile —
+// - lengths: a request must be exactly the bytes read, each body at least its struct's size
+//   (protocol.ts); names are NUL-terminated and ≤255 bytes; READ sizes are capped (MAX_READ),
+//   offsets past the end give an empty read;
+// - node ids are looked up in a fixed table (tree.ts), anything else ENOENT; a name from a
+//   request is never used as a path, and no file of the server's is opened on a request's behalf;
+// - read-only: mounted MS_RDONLY with default_permissions (the kernel checks 0444/0555),
+//   and OPEN refuses any write access or O_TRUNC with EROFS;
+// - open-file state (the text served to one open file) is bounded per pid namespace and in
+//   total, so one container cannot pin the server's memory (ENFILE beyond);
+// - a slow reader cannot hold the server: nothing here waits for a reader — the kernel queues
+//   requests, each answer is a single non-blocking write — and the work per request is
+//   bounded (caller.ts's MAX_TASKS/MAX_CGROUPS). A container that floods requests shares
+//   the one queue with the others (FIFO); it slows them, it does not stop them.
+// - The /dev/fuse fd is O_CLOEXEC: a child spawned by the supervisor must not hold the
+//   connection, or the server's death would leave readers waiting instead of failing fast.
+// - The server process must never touch its own mountpoint on the main thread (stat, read,
+//   readdir): the request would wait for an answer only that thread can give — a deadlock.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mount, umount2 } from '../libc';
+import { MS, MNT_DETACH } from '../libc/constants';
+import { openFuseDevice, readAsync, writeReply, fuseConnectionGone } from '../libc/fuse';
+import * as P from './protocol';
+import { node, isDir, lookup, attr, listing, FileKind } from './tree';
+import { render, hostView } from './views';
+
+const O_ACCMODE = 3, O_RDONLY = 0, O_TRUNC = 0o1000;
+const MAX_HANDLES = 16384, MAX_HANDLES_PER_NS = 1024;
+/** Text kept for open files part-way through, per pid namespace (a /proc/cpuinfo of a big host is ~200 KiB). */
+const MAX_KEPT_BYTES_PER_NS = 8 * 1024 * 1024;
+/** Seconds the kernel may cache names and attributes: the tree never changes. */
+const VALID = 60;
+
+interface Handle {
+  ino: number; kind: FileKind; owner: string;
+  /** The text being read, from a read at offset 0 until one reaches its end. */
+  content?: Buffer;
+  /** Its end was served (or it could not be kept): reads past 0 now get EOF until a read from 0 again. */
+  ended?: boolean;
+  /** Bytes of `content` counted in its namespace's budget. */
+  kept?: number;
+}
+
+export interface ProcViewOptions {
+  /** Called with one line per problem worth knowing (a malformed request, a failed reply); never with request contents beyond numbers. */
+  log?: (line: string) => void;
+  /** Tests: compute a file's text (default: views.ts's render). */
+  render?: (kind: FileKind, pid: number) => string;
+}
+
+export interface AttachOptions extends ProcViewOptions {
+  /** The connection was set up (INIT answered) by a server before this one. */
+  initialized: boolean;
+}
+
+export class ProcViewServer {
+  readonly requests = { total: 0, errors: 0 };
+  private fd: number;
+  private buf = Buffer.alloc(P.READ_BUFFER);
+  private handles = new Map<bigint, Handle>();
+  private perOwner = new Map<string, number>();
+  private keptBytes = new Map<string, number>();
+  private nextFh = 1n;
+  private ready = false;
+  private closing = false;
+  private connId?: string;
+  private ended!: Promise<void>;
+  private endedResolve!: () => void;
+  private readyWait!: { resolve: () => void; reject: (e: Error) => void };
+  private log: (l: string) => void;
+  private renderFn: (kind: FileKind, pid: number) => string;
+  private mtime = Math.floor(Date.now() / 1000);
+
+  private constructor(readonly mountpoint: string, opts: ProcViewOptions, fd?: number) {
+    this.log = opts.log ?? (() => {});
+    this.renderFn = opts.render ?? render;
+    this.fd = fd ?? openFuseDevice();
+    this.ended = new Promise((r) => { this.endedResolve = r; });
+  }
+
+  /**
+   * Mount a procview tree on `mountpoint` (an existing, empty directory the caller owns) and
+   * serve it; resolves once the kernel's INIT is answered.
+   */
+  static async start(mountpoint: string, opts: ProcViewOptions = {}): Promise<ProcViewServer> {
+    const s = new ProcViewServer(mountpoint, opts);
+    const ready = new Promise<void>((resolve, reject) => { s.readyWait = { resolve, reject }; });
+    try {
+      // allow_other: container processes run as any uid, in no user namespace of ours; without
+      // it the kernel refuses everyone but uid 0. rootmode 40555: the root is a read-only dir.
+      mount('box-procview', mountpoint, 'fuse', MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+        `fd=${s.fd},rootmode=40555,user_id=0,group_id=0,allow_other,default_permissions`);
+    } catch (e) {
+      fs.closeSync(s.fd);
+      throw e;
+    }
+    s.connId = connectionOf(mountpoint);
+    s.readNext();
+    await ready;
+    return s;
+  }
+
+  /**
+   * Serve a connection another process mounted and holds (`fd`: its /dev/fuse fd, passed to
+   * this one): how a server can be restarted under live mounts — while any process holds the
+   * fd the kernel keeps the connection, and queues requests until someone reads them. A
+   * request the dead server had read but not answered is lost: its reader waits until killed
+   * (or until the kernel's request timeout, Linux 6.14+, aborts the connection). See
+   * 40-procview's test.
+   */
+  static async attach(fd: number, mountpoint: string, opts: AttachOptions): Promise<ProcViewServer> {
+    const s = new ProcViewServer(mountpoint, opts, fd);
+    const ready = new Promise<void>((resolve, reject) => { s.readyWait = { resolve, reject }; });
+    s.connId = connectionOf(mountpoint);
+    if (opts.initialized) { s.ready = true; s.readyWait.resolve(); }
+    s.readNext();
+    await ready;
+    return s;
+  }
+
+  /** Resolves when the connection has ended (unmounted, aborted) and the device fd is closed. */
+  get done(): Promise<void> { return this.ended; }
+
+  /**
+   * Unmount (lazily: open files keep the connection until closed) and end. If files stay open
+   * for `forceAfterMs`, abort the connection (their reads then fail with ENOTCONN).
+   */
+  async close(forceAfterMs = 500): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      try { umount2(this.mountpoint, MNT_DETACH); } catch (e: any) { this.log(`procview: umount ${this.mountpoint}: ${e.message}`); }
+      const t = setTimeout(() => this.abort(), forceAfterMs);
+      this.ended.finally(() => clearTimeout(t));
+    }
+    return this.ended;
+  }
+
+  /** The fuse control filesystem's abort file, on a private mount of it (fusectl is one instance: this mounts the host's view of it only here, then unmounts). */
+  private abort() {
+    if (!this.connId) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'box-fusectl-'));
+    try {
+      mount('fusectl', dir, 'fusectl', MS.NOSUID | MS.NODEV | MS.NOEXEC);
+      try { fs.writeFileSync(path.join(dir, this.connId, 'abort'), '1'); } finally { umount2(dir, MNT_DETACH); }
+    } catch (e: any) {
+      this.log(`procview: cannot abort connection ${this.connId}: ${e.message}`);
+    } finally {
+      fs.rmdirSync(dir);
+    }
+  }
+
+  private readNext() {
+    readAsync(this.fd, this.buf, (n) => {
+      if (n > 0) {
+        try { this.handle(n); } catch (e: any) { this.requests.errors++; this.log(`procview: ${e.message}`); }
+        this.readNext();
+      } else if (fuseConnectionGone(this.fd) || this.closing) {
+        this.end();
+      } else {
+        this.requests.errors++;
+        setTimeout(() => this.readNext(), 10); // EINTR or an interrupted request: try again, without spinning
+      }
+    });
+  }
+
+  private end() {
+    try { fs.closeSync(this.fd); } catch { /* closed */ }
+    this.handles.clear();
+    this.perOwner.clear();
+    this.keptBytes.clear();
+    if (!this.ready) this.readyWait.reject(new Error(`procview: the kernel ended the connection on ${this.mountpoint} before INIT`));
+    this.endedResolve();
+  }
+
+  private send(unique: bigint, error: number, payload?: Buffer) {
+    if (error) this.requests.errors++;
+    const err = writeReply(this.fd, P.reply(unique, error, payload));
+    if (err && err !== P.E.NOENT) this.log(`procview: reply failed (errno ${err})`);
+  }
+
+  private handle(n: number) {
+    this.requests.total++;
+    const h = P.parseHeader(this.buf, n);
+    if (!h) { this.requests.errors++; this.log(`procview: malformed request of ${n} bytes`); return; }
+    const body = this.buf.subarray(P.IN_HEADER, n);
+    const op = h.opcode;
+    // No answer, by the protocol: forgets (our nodes are fixed), interrupts (every request is answered at once anyway).
+    if (op === P.OP.FORGET || op === P.OP.BATCH_FORGET || op === P.OP.INTERRUPT) return;
+    if (op === P.OP.INIT) return this.init(h.unique, body);
+    if (!this.ready) return this.send(h.unique, P.E.IO);
+    const nd = node(h.nodeid);
+    switch (op) {
+      case P.OP.LOOKUP: {
+        const name = P.parseName(body);
+        const child = nd && isDir(nd) && name !== undefined ? lookup(nd, name) : undefined;
+        return child ? this.send(h.unique, 0, P.entryOut(attr(child, this.mtime), VALID)) : this.send(h.unique, P.E.NOENT);
+      }
+      case P.OP.GETATTR:
+        return nd ? this.send(h.unique, 0, P.attrOut(attr(nd, this.mtime), VALID)) : this.send(h.unique, P.E.NOENT);
+      case P.OP.OPEN: return this.open(h, body);
+      case P.OP.READ: return this.read(h, body);
+      case P.OP.RELEASE: {
+        const r = P.parseRelease(body);
+        if (r) this.drop(r.fh);
+        return this.send(h.unique, 0);
+      }
+      case P.OP.OPENDIR:
+        if (!nd) return this.send(h.unique, P.E.NOENT);
+        return isDir(nd) ? this.send(h.unique, 0, P.openOut(0n, 0)) : this.send(h.unique, P.E.NOTDIR);
+      case P.OP.READDIR: {
+        const r = P.parseRead(body);
+        if (!nd || !r) return this.send(h.unique, nd ? P.E.INVAL : P.E.NOENT);
+        if (!isDir(nd)) return this.send(h.unique, P.E.NOTDIR);
+        return this.send(h.unique, 0, P.dirents(listing(nd), r.offset, Math.min(r.size, P.MAX_READ)));
+      }
+      case P.OP.RELEASEDIR: return this.send(h.unique, 0);
+      case P.OP.STATFS: return this.send(h.unique, 0, statfsOut()); // df inside a container lists bind mounts: answer, with zeros
+      case P.OP.DESTROY:
+        this.send(h.unique, 0);
+        this.closing = true;
+        return;
+      default: return this.send(h.unique, P.E.NOSYS); // the kernel remembers ENOSYS for FLUSH, ACCESS, xattrs… and stops asking
+    }
+  }
+
+  private init(unique: bigint, body: Buffer) {
+    const i = P.parseInit(body);
+    if (!i || i.major !== P.FUSE_MAJOR || i.minor < 12) {
+      this.send(unique, P.E.PROTO);
+      this.readyWait.reject(new Error(`procview: unsupported FUSE protocol ${i ? `${i.major}.${i.minor}` : '(short INIT)'}`));
+      return;
+    }
+    const minor = Math.min(i.minor, P.OUR_MINOR);
+    this.send(unique, 0, P.initOut(minor, i.maxReadahead));
+    this.ready = true;
+    this.readyWait.resolve();
+  }
+
+  private open(h: P.InHeader, body: Buffer) {
+    const nd = node(h.nodeid);
+    const o = P.parseOpen(body);
+    if (!nd) return this.send(h.unique, P.E.NOENT);
+    if (!o) return this.send(h.unique, P.E.INVAL);
+    if (isDir(nd)) return this.send(h.unique, P.E.ISDIR);
+    if ((o.flags & O_ACCMODE) !== O_RDONLY || o.flags & O_TRUNC) return this.send(h.unique, P.E.ROFS);
+    const owner = pidNs(h.pid);
+    const count = this.perOwner.get(owner) ?? 0;
+    if (count >= MAX_HANDLES_PER_NS || this.handles.size >= MAX_HANDLES) return this.send(h.unique, P.E.NFILE);
+    const fh = this.nextFh++;
+    this.handles.set(fh, { ino: nd.ino, kind: nd.file!, owner });
+    this.perOwner.set(owner, count + 1);
+    // direct_io: every read reaches us (size 0, as /proc's own files, would end page-cache reads at once) and nothing is cached.
+    this.send(h.unique, 0, P.openOut(fh, P.FOPEN_DIRECT_IO));
+  }
+
+  private read(h: P.InHeader, body: Buffer) {
+    const r = P.parseRead(body);
+    if (!r) return this.send(h.unique, P.E.INVAL);
+    const hd = this.handles.get(r.fh);
+    if (!hd || BigInt(hd.ino) !== h.nodeid) return this.send(h.unique, P.E.BADF);
+    // The text is computed when a read starts at 0 and kept for the reads that follow, so one
+    // `cat` sees one consistent file even when it reads in pieces; reading from 0 again
+    // refreshes it. It is let go as soon as a read reaches its end (the usual single read of a
+    // whole file keeps nothing), and a namespace keeps at most MAX_KEPT_BYTES_PER_NS of it:
+    // a container holding a thousand half-read files cannot grow the server without bound.
+    if (r.offset === 0n) {
+      this.release(hd);
+      let text: string;
+      try { text = this.renderFn(hd.kind, h.pid); } catch (e: any) { this.log(`procview: ${hd.kind}: ${e.message}`); text = hostView(hd.kind); } // never EIO: the file as it would be without procview
+      hd.content = Buffer.from(text, 'latin1');
+      hd.ended = false;
+    }
+    const content = hd.content;
+    if (!content || hd.ended) return this.send(h.unique, 0); // EOF: a read past 0 with nothing kept
+    const start = r.offset < BigInt(content.length) ? Number(r.offset) : content.length;
+    const chunk = content.subarray(start, start + Math.min(r.size, P.MAX_READ));
+    if (start + chunk.length >= content.length) {
+      this.release(hd);
+      hd.ended = true;
+    } else if (!hd.kept) {
+      const total = (this.keptBytes.get(hd.owner) ?? 0) + content.length;
+      if (total > MAX_KEPT_BYTES_PER_NS) { hd.content = undefined; hd.ended = true; } // over budget: for its reader this file ends with this chunk
+      else { this.keptBytes.set(hd.owner, total); hd.kept = content.length; }
+    }
+    this.send(h.unique, 0, chunk);
+  }
+
+  /** Let go of a handle's kept text (and its bytes in its namespace's budget). */
+  private release(hd: Handle) {
+    if (hd.kept) {
+      const left = (this.keptBytes.get(hd.owner) ?? 0) - hd.kept;
+      if (left > 0) this.keptBytes.set(hd.owner, left); else this.keptBytes.delete(hd.owner);
+      hd.kept = 0;
+    }
+    hd.content = undefined;
+  }
+
+  /** Tests: bytes of kept text, per namespace. */
+  get keptByNamespace(): ReadonlyMap<string, number> { return this.keptBytes; }
+
+  private drop(fh: bigint) {
+    const hd = this.handles.get(fh);
+    if (!hd) return;
+    this.release(hd);
+    this.handles.delete(fh);
+    const left = (this.perOwner.get(hd.owner) ?? 1) - 1;
+    if (left > 0) this.perOwner.set(hd.owner, left); else this.perOwner.delete(hd.owner);
+  }
+}
+
+/** The caller's pid namespace ("pid:[4026531836]"), the unit open files are counted in. */
+function pidNs(pid: number): string {
+  try { return fs.readlinkSync(`/proc/${pid}/ns/pid`); } catch { return 'unknown'; }
+}
+
+/** The fuse connection number of the mount at `mountpoint`: its st_dev minor (major is 0), read from mountinfo, never by stat (see the header). */
+function connectionOf(mountpoint: string): string | undefined {
+  let id: string | undefined;
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === mountpoint && line.includes(' - fuse ')) id = f[2].split(':')[1]; // the last: the one on top
+  }
+  return id;
+}
+
+/** fuse_statfs_out (fuse_kstatfs, 80 bytes): no blocks, no files, bsize 4096, namelen 255. */
+function statfsOut(): Buffer {
+  const b = Buffer.alloc(80);
+  b.writeUInt32LE(4096, 40); // bsize
+  b.writeUInt32LE(255, 44); // namelen
+  b.writeUInt32LE(4096, 48); // frsize
+  return b;
+}
