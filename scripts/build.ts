@@ -168,11 +168,15 @@ async function main() {
   // attached run on the supervisor's pool needs, a copy of their code in box's
   const fast = await esbuild.build({ ...common, entryPoints: [path.join(top, 'lib', 'cli', 'run-fast.ts')], plugins: [embed], metafile: true });
   const fastCode = Buffer.from(memoizeToESM(fast.outputFiles![0].text));
-  parts.unshift({ name: 'code', b64: code.toString('base64') }, { name: 'run-fast', b64: fastCode.toString('base64') });
+  // the stages' own part (lib/inside/entry.ts): what __init and __exec run, started for every
+  // container and every exec, without the CLI, the supervisor, images and the seccomp compiler
+  const stage = await esbuild.build({ ...common, entryPoints: [path.join(top, 'lib', 'inside', 'entry.ts')], plugins: [embed], metafile: true });
+  const stageCode = Buffer.from(memoizeToESM(stage.outputFiles![0].text));
+  parts.unshift({ name: 'code', b64: code.toString('base64') }, { name: 'run-fast', b64: fastCode.toString('base64') }, { name: 'stage', b64: stageCode.toString('base64') });
   // The payload ends the file; each part's offset is counted back from the end of the file.
   const MARKER = '\n/*BOX-PAYLOAD\n';
   const payload = MARKER + parts.map((p) => p.b64 + '\n').join('') + '*/\n';
-  const manifest: { codeHash: string; parts: Record<string, [number, number]> } = { codeHash: sha256(Buffer.concat([code, fastCode])), parts: {} };
+  const manifest: { codeHash: string; parts: Record<string, [number, number]> } = { codeHash: sha256(Buffer.concat([code, fastCode, stageCode])), parts: {} };
   let at = MARKER.length;
   for (const p of parts) {
     manifest.parts[p.name] = [payload.length - at, p.b64.length];
@@ -187,7 +191,7 @@ async function main() {
   // (no .js name), so this names its exports over require('./box').
   fs.writeFileSync(path.join(top, 'box.mjs'), await esmWrapper());
   const size = fs.statSync(outfile).size;
-  console.log(`built box: ${(size / 1024).toFixed(0)} KiB (${Object.keys(main.metafile!.inputs).length} inputs; code ${(code.length / 1024).toFixed(0)} KiB; run's fast part ${(fastCode.length / 1024).toFixed(0)} KiB, ${Object.keys(fast.metafile!.inputs).length} inputs)`);
+  console.log(`built box: ${(size / 1024).toFixed(0)} KiB (${Object.keys(main.metafile!.inputs).length} inputs; code ${(code.length / 1024).toFixed(0)} KiB; run's fast part ${(fastCode.length / 1024).toFixed(0)} KiB, ${Object.keys(fast.metafile!.inputs).length} inputs; the stages' ${(stageCode.length / 1024).toFixed(0)} KiB, ${Object.keys(stage.metafile!.inputs).length} inputs)`);
 }
 
 main().catch((e) => { console.error(e.message); process.exit(1); });

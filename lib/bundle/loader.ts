@@ -126,7 +126,13 @@ function loadBox() {
 // so before it made anything), box's code does, as for any verb. Without a supervisor that
 // part spawns the cold run's stage first (it boots while box's code loads here). Not as a
 // *runc name: that `run` is the OCI runtime's (box.ts).
-if (main && role === 'run' && BOX_MANIFEST.parts['run-fast'] && !/runc$/.test(process.argv[1] ?? '')) {
+if (main && (role === '__init' || role === '__exec') && BOX_MANIFEST.parts.stage) {
+  // a stage, for every container and every exec: its own part (lib/inside/entry.ts), a sixth of
+  // box's code; it execs or exits, as box.ts's hidden verbs do
+  const stage = { exports: {} as any };
+  load('stage', role, stage);
+  if (role === '__init') stage.exports.stageInit(); else stage.exports.stageExec();
+} else if (main && role === 'run' && BOX_MANIFEST.parts['run-fast'] && !/runc$/.test(process.argv[1] ?? '')) {
   const fast = { exports: {} as any };
   load('run-fast', 'run-fast', fast);
   fast.exports.runFast(process.argv.slice(3)).then((done: boolean) => { if (!done) loadBox(); });
