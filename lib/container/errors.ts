@@ -1,6 +1,6 @@
 // The Container API's errors: one class, a `code` a library caller can switch on, the exit
 // status the CLI uses, and a message that is already the one line the CLI prints.
-import { BoxError } from '../libc/errors';
+import { BoxError, sharedClass } from '../libc/errors';
 
 export type ContainerErrorCode =
   | 'not-found'     // no container by that name, id or prefix
@@ -13,8 +13,10 @@ export type ContainerErrorCode =
   | 'setup'         // the stage failed before the command ran (status 125, 126 or 127)
   | 'timeout';
 
-export class ContainerError extends BoxError {
+/** Shared by box's code parts (lib/libc/errors.ts sharedClass): a cold run's stage fails into another part than the one that spawned it. */
+export const ContainerError = sharedClass('ContainerError', () => class ContainerError extends BoxError {
   constructor(readonly code: ContainerErrorCode, message: string, status = 125) {
     super(message, status);
   }
-}
+});
+export type ContainerError = InstanceType<typeof ContainerError>;
