@@ -64,10 +64,10 @@ test('copied alone into an empty directory: runs busybox, extracts koffi to a pr
   assert.match(files[2], /^code-[0-9a-f]{16}-run\.v8$/);
   assert.match(files[3], /^koffi-[0-9a-f]{32}\.node$/);
   assert.match(files[4], /^seccomp-[0-9a-f]{32}\.json$/);
-  assert.is(fs.statSync(path.join(cache, files[3])).mode & 0o777, 0o600);
+  assert.is(fs.statSync(path.join(cache, files[4])).mode & 0o777, 0o600);
   assert.is(fs.statSync(cache).mode & 0o777, 0o700);
   for (const f of files) assert.is(fs.statSync(path.join(cache, f)).mode & 0o022, 0);
-  assert.is(fs.statSync(path.join(cache, files[2])).mode & 0o222, 0);
+  assert.is(fs.statSync(path.join(cache, files[3])).mode & 0o222, 0);
   // a second run reuses it
   const again = run(dir, { BOX_CACHE_DIR: cache }, 'run', '--rm', 'busybox', 'true');
   assert.is(again.status, 0, again.stderr);
