@@ -17,6 +17,7 @@ export type MountOp =
   | { op: 'pivot'; root: string; noPivot: boolean }
   | { op: 'mask'; path: string }                  // /dev/null over a file, an empty read-only tmpfs over a directory
   | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
+  | { op: 'cgroupfs'; target: string; v2?: string; v1?: { name: string; dir: string }[]; links?: [string, string][]; readonly: boolean } // /sys/fs/cgroup: see cgroupfsOp
   // OCI mode (lib/oci/mounts.ts):
   | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
   | { op: 'propagation'; path: string; flags: number } // MS_PRIVATE/SLAVE/SHARED/UNBINDABLE (|MS_REC) of the mount at path ("/" or the root: itself)
@@ -108,6 +109,8 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
     ...(spec.tty ? [{ op: 'file', path: at('/dev/console') } as MountOp] : []), // the pty is bound over it at start
     { op: 'mount', source: 'sysfs', target: at('/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, mkdir: 'dir' },
   );
+  const cgroupfs = cgroupfsOp(cfg, at('/sys/fs/cgroup'));
+  if (cgroupfs) ops.push(cgroupfs);
 
   ops.push(...deviceOps(spec, at));
   // Docker's /etc/hostname, /etc/hosts, /etc/resolv.conf: box's files, unless a volume is bound there
@@ -139,6 +142,48 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
   // Docker's --read-only: the rootfs mount alone; the mounts box put on it stay as they are.
   if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', recursive: false });
   return ops;
+}
+
+/**
+ * Docker's /sys/fs/cgroup: the container's own cgroups, so that runtimes that size themselves
+ * from cgroupfs (the JVM, Go's automaxprocs, Node, .NET) find its limits. Read-only (nosuid,
+ * nodev, noexec), read-write with --privileged. v2: the container's cgroup directory bound
+ * there; v1: a tmpfs holding one bind per hierarchy (named ones too), named as the host names
+ * the hierarchy's mount point ("memory", "cpu,cpuacct", "systemd"), with a symlink for each
+ * co-mounted controller (cpu -> cpu,cpuacct), as runc lays it out.
+ *
+ * Binds of the container's own directories, made here before pivot_root from the host's
+ * /sys/fs/cgroup, not fresh cgroup mounts: a cgroup mount shows the tree from the cgroup
+ * namespace root of the process that mounts, and this stage joins its cgroups and makes its
+ * cgroup namespace only last, just before execve (finish.ts: the set-up runs outside the
+ * container's CPU quota and memory limit), and a pooled stage mounts long after it was
+ * spawned in no cgroup of the container's. A bind's root is the container's cgroup whatever
+ * cgroup the stage is in while it mounts, with or without a cgroup namespace (old kernels),
+ * and nothing above that directory is reachable through it: ".." at a mount's root stays
+ * there, so neither the host's tree, nor a sibling, nor a parent's cgroup.procs (a way out of
+ * its limits) can be named through it. Once the stage has joined and unshared its cgroup
+ * namespace, /proc/self/cgroup and mountinfo show these as "/", as a fresh mount inside would.
+ * The hybrid host's cgroup2 (/sys/fs/cgroup/unified) is not mounted, as Docker does not.
+ * A volume or --tmpfs at /sys/fs/cgroup replaces it (Docker's rule for user mounts).
+ */
+export function cgroupfsOp(cfg: StageConfig, target: string): MountOp | undefined {
+  const { spec } = cfg;
+  const dirs = cfg.cgroupfs?.dirs ?? [];
+  if (!dirs.length || spec.volumes.some((v) => v.target === '/sys/fs/cgroup') || spec.tmpfs.some((t) => t.target === '/sys/fs/cgroup')) return undefined;
+  const readonly = !spec.privileged;
+  if (cfg.cgroupfs!.v2) return { op: 'cgroupfs', target, v2: dirs[0], readonly };
+  const v1: { name: string; dir: string }[] = [];
+  for (const dir of dirs) {
+    const name = path.posix.basename(path.posix.dirname(path.posix.dirname(dir))); // <mountpoint>/<parent>/<id>
+    if (name && name !== '.' && name !== '..' && !v1.some((h) => h.name === name)) v1.push({ name, dir });
+  }
+  const links: [string, string][] = [];
+  for (const { name } of v1) {
+    for (const part of name.includes(',') ? name.split(',') : []) {
+      if (part && !v1.some((h) => h.name === part) && !links.some(([l]) => l === part)) links.push([part, name]);
+    }
+  }
+  return { op: 'cgroupfs', target, v1, links, readonly };
 }
 
 /** --device: a new node (not a bind of the host's), its parent directories made first. */
