@@ -1,8 +1,8 @@
 // The `__init` stage: PID 1 of the container's new pid namespace, started by box with
 // fd 3 as its channel and fd 4 as its fd socket. One synchronous thread of work, in order:
 //   non-dumpable → config (a pooled stage: then its stdio, on fd 4) → host facts read (cap_last_cap) → cgroup.procs opened → new
-//   mount/uts/ipc/net namespaces (a pooled stage: cap_last_cap, the namespaces and loopback
-//   before its config, while it waits) → with --init, tini into a sealed memfd (its bytes come
+//   mount/uts/ipc/net namespaces (a pooled stage: cap_last_cap, the namespaces and loopback,
+//   and /proc, /dev, /sys made in them, before its config, while it waits) → with --init, tini into a sealed memfd (its bytes come
 //   from ./box, a host path) → mount plan (rootfs, /proc, /dev, pivot_root, masks) →
 //   hostname → loopback → pty opened inside, master sent to box → "ready" → wait for
 //   "start" → tty/session → join cgroups (late) → cgroup ns → namespaces reported →
@@ -19,6 +19,7 @@ import { PtyPair } from '../libc/pty';
 import { StageConfig, OciStage } from '../options/types';
 import { mountPlan } from '../mount/plan';
 import { executePlan } from '../mount/execute';
+import { prepareKernelFs } from '../mount/prepared';
 import { nodeErrorText } from '../libc/errno';
 import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, POOLED_ARG, closeExeFd } from './protocol';
 import { finish, hostLastCap, joinCgroups, StartMessage } from './finish';
@@ -45,7 +46,9 @@ export function stageInit(): never {
     // pid namespace, and the host's /sys is still there for the cgroup.procs opened below.
     const pooled = isPooled();
     const early = pooled ? hostLastCap() : undefined;
-    if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); }
+    // and, in them, the kernel filesystems every container gets (lib/mount/prepared.ts)
+    let prepared: string | undefined;
+    if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); prepared = prepareKernelFs(); }
     const cfg: StageConfig = readMessage();
     takeStdio(cfg.stdio);
     const oci = cfg.oci;
@@ -61,7 +64,7 @@ export function stageInit(): never {
     if (cfg.spec.init) loadInit(); // before pivot_root hides ./box and images/
     // createContainer hooks: in the new mount namespace, before pivot_root, so their paths are
     // the runtime's (the spec's rule) and never a binary the image put in the rootfs
-    executePlan(oci ? oci.plan : mountPlan(cfg), cfg.rootfs.merged, () => {
+    executePlan(oci ? oci.plan : mountPlan(cfg, prepared), cfg.rootfs.merged, () => {
       if (oci) runHooks(oci.hooks.createContainer, oci.state, 'createContainer');
       // First run only: the stage's V8 code cache, saved while the host's cache dir is still
       // visible, as late as that: it then holds the functions of the mount plan too, which

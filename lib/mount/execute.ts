@@ -106,7 +106,14 @@ function step(op: MountOp, root: string) {
       enterRoot(op.root, op.noPivot);
       return;
     case 'mask':
-      mask(op.path);
+      mask(op.path, op.nullDev ?? '/dev/null');
+      return;
+    case 'detach':
+      libc.umount2(op.path, MNT_DETACH);
+      return;
+    case 'move':
+      // a mount tree box made itself (lib/mount/prepared.ts): its source is box's own path
+      at(root, op.target, { create: 'dir' }, (fd, inner) => mountAt(op.source, fd, null, MS.MOVE, null, inner));
       return;
     case 'remount':
       onMount(root, op.path, (target, what) => mountOn(null, target, MS.REMOUNT | MS.BIND | op.flags, what));
@@ -118,8 +125,8 @@ function step(op: MountOp, root: string) {
       libc.mount(null, holdingMount(op.path), null, MS.PRIVATE);
       return;
     case 'sysctl':
-      if (op.optional && !libc.exists(`/proc/sys/${op.key.replace(/\./g, '/')}`)) return;
-      writeSysctl(op.key, op.value);
+      if (op.optional && !libc.exists(`${op.proc ?? '/proc'}/sys/${op.key.replace(/\./g, '/')}`)) return;
+      writeSysctl(op.key, op.value, op.proc ?? '/proc');
       return;
     case 'cgroupfs':
       mountCgroupfs(root, op);
@@ -212,9 +219,9 @@ function holdingMount(p: string): string {
 }
 
 /** A sysctl of the container's own namespaces, through its /proc (mounted by the plan). */
-function writeSysctl(key: string, value: string) {
+function writeSysctl(key: string, value: string, proc: string) {
   if (!key || key.includes('/') || key.split('.').some((part) => !part || part === '..')) throw new Error(`sysctl "${key}": not a sysctl name`);
-  const file = `/proc/sys/${key.replace(/\./g, '/')}`;
+  const file = `${proc}/sys/${key.replace(/\./g, '/')}`;
   try {
     libc.writeFile(file, value);
   } catch (e: any) {
@@ -280,9 +287,9 @@ function enterRoot(root: string, noPivot: boolean) {
   libc.chdir('/');
 }
 
-function mask(p: string) {
+function mask(p: string, nullDev: string) {
   let st: fs.Stats;
   try { st = libc.stat(p); } catch { return; }
   if (st.isDirectory()) libc.mount('tmpfs', p, 'tmpfs', MS.RDONLY, 'size=0,mode=755');
-  else libc.mount('/dev/null', p, null, MS.BIND);
+  else libc.mount(nullDev, p, null, MS.BIND);
 }

@@ -15,14 +15,16 @@ export type MountOp =
   | { op: 'symlink'; target: string; path: string }
   | { op: 'remount-ro'; path: string; recursive: boolean } // recursive: every mount below it too
   | { op: 'pivot'; root: string; noPivot: boolean }
-  | { op: 'mask'; path: string }                  // /dev/null over a file, an empty read-only tmpfs over a directory
+  | { op: 'mask'; path: string; nullDev?: string } // /dev/null (or nullDev: the container's own node, never the host's) over a file, an empty read-only tmpfs over a directory
+  | { op: 'move'; source: string; target: string } // a mount box made elsewhere (lib/mount/prepared.ts) moved onto target, created if missing
+  | { op: 'detach'; path: string }                 // box's own mount at path (and all below it) detached: prepared trees a spec does not use
   | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
   | { op: 'cgroupfs'; target: string; v2?: string; v1?: { name: string; dir: string }[]; links?: [string, string][]; readonly: boolean } // /sys/fs/cgroup: see cgroupfsOp
   // OCI mode (lib/oci/mounts.ts):
   | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
   | { op: 'propagation'; path: string; flags: number } // MS_PRIVATE/SLAVE/SHARED/UNBINDABLE (|MS_REC) of the mount at path ("/" or the root: itself)
   | { op: 'private-parent'; path: string }         // the mount that holds path made private: pivot_root refuses a shared parent, a bind an unbindable one
-  | { op: 'sysctl'; key: string; value: string; optional?: boolean };  // written to /proc/sys/<key, dots as slashes>, after the pivot; optional: skipped where the kernel has no such entry
+  | { op: 'sysctl'; key: string; value: string; optional?: boolean; proc?: string };  // written to <proc, /proc>/sys/<key, dots as slashes>, after the pivot; optional: skipped where the kernel has no such entry
 
 /** Docker's defaults (moby oci/defaults.go). */
 export const MASKED_PATHS = [
@@ -75,11 +77,18 @@ export function tmpfsMount(options: string): { flags: number; data: string } {
   return { flags, data: data.join(',') };
 }
 
-export function mountPlan(cfg: StageConfig): MountOp[] {
+/**
+ * The container's mounts. `prepared`: the directory where a pooled stage made, while it waited,
+ * the kernel filesystems every container gets (preparedPlan below): when this spec needs them
+ * exactly as made there, they are moved in instead of made on the run's path.
+ */
+export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
   const { spec, rootfs } = cfg;
   const root = rootfs.merged;
   const at = (p: string) => path.posix.join(root, p);
-  const ops: MountOp[] = [{ op: 'private-root' }];
+  const ready = prepared !== undefined && usesPrepared(spec);
+  const ops: MountOp[] = ready ? [] : [{ op: 'private-root' }]; // the preparation made / private first
+  if (prepared !== undefined && !ready) ops.push({ op: 'detach', path: prepared });
 
   if (rootfs.copy) {
     ops.push({ op: 'copy-rootfs', from: rootfs.lower, to: root });
@@ -90,28 +99,15 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
     ops.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: 0, data });
   }
 
-  ops.push(
-    { op: 'mount', source: 'proc', target: at('/proc'), fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
-    { op: 'mount', source: 'tmpfs', target: at('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', mkdir: 'dir' },
-  );
-  for (const [name, major, minor] of DEVICES) ops.push({ op: 'mknod', path: at(`/dev/${name}`), major, minor, mode: 0o666 });
-  ops.push(
-    { op: 'mkdir', path: at('/dev/pts'), mode: 0o755 },
-    // newinstance: the container's ptys are its own, numbered from 0, invisible to the host's devpts.
-    { op: 'mount', source: 'devpts', target: at('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
-    { op: 'symlink', target: 'pts/ptmx', path: at('/dev/ptmx') },
-    { op: 'mount', source: 'shm', target: at('/dev/shm'), fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC, data: `mode=1777,size=${spec.shmSize ? Math.ceil(spec.shmSize / 1024) : 65536}k`, mkdir: 'dir' }, // --shm-size, Docker's 64m
-    { op: 'mount', source: 'mqueue', target: at('/dev/mqueue'), fstype: 'mqueue', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
-    { op: 'symlink', target: '/proc/self/fd', path: at('/dev/fd') },
-    { op: 'symlink', target: '/proc/self/fd/0', path: at('/dev/stdin') },
-    { op: 'symlink', target: '/proc/self/fd/1', path: at('/dev/stdout') },
-    { op: 'symlink', target: '/proc/self/fd/2', path: at('/dev/stderr') },
-    ...(spec.tty ? [{ op: 'file', path: at('/dev/console') } as MountOp] : []), // the pty is bound over it at start
-    { op: 'mount', source: 'sysfs', target: at('/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, mkdir: 'dir' },
-  );
+  if (ready) {
+    for (const fs of PREPARED_FS) ops.push({ op: 'move', source: path.posix.join(prepared!, fs), target: at(`/${fs}`) });
+  } else {
+    ops.push(...kernelFsOps(at, spec.shmSize));
+  }
+  if (spec.tty) ops.push({ op: 'file', path: at('/dev/console') }); // the pty is bound over it at start
+  // after /sys, whether made here or moved in: the container's cgroups are known only now
   const cgroupfs = cgroupfsOp(cfg, at('/sys/fs/cgroup'));
   if (cgroupfs) ops.push(cgroupfs);
-
   ops.push(...deviceOps(spec, at));
   // Docker's /etc/hostname, /etc/hosts, /etc/resolv.conf: box's files, unless a volume is bound there
   // (Docker's rule); read-only with --read-only, as Docker mounts them.
@@ -132,16 +128,80 @@ export function mountPlan(cfg: StageConfig): MountOp[] {
   }
 
   ops.push({ op: 'pivot', root, noPivot: spec.noPivot });
-  // In the container's own namespaces, through its /proc, before /proc/sys is made read-only (as runc).
-  for (const [key, value] of Object.entries(sysctls(spec))) ops.push({ op: 'sysctl', key, value, ...(key in DEFAULT_SYSCTLS && spec.sysctls?.[key] === undefined ? { optional: true } : {}) });
-
-  if (!spec.privileged) {
-    for (const p of MASKED_PATHS) ops.push({ op: 'mask', path: p });
-    for (const p of READONLY_PATHS) ops.push({ op: 'readonly', path: p });
+  // In the container's own namespaces, through its /proc, before /proc/sys is made read-only (as
+  // runc). The prepared /proc has the defaults written, its masks and read-only paths already.
+  if (!ready) {
+    ops.push(...sysctlOps(spec));
+    if (!spec.privileged) ops.push(...maskOps((p) => p));
   }
   // Docker's --read-only: the rootfs mount alone; the mounts box put on it stay as they are.
   if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', recursive: false });
   return ops;
+}
+
+/** What preparedPlan makes, each moved whole (with the mounts below it) onto the rootfs's own path. */
+export const PREPARED_FS = ['proc', 'dev', 'sys'] as const;
+
+/**
+ * What a pooled stage prepares is every container's default: a spec that changes any of it
+ * (--privileged: no masks, /sys read-write; --shm-size; --sysctl; --no-pivot, which would keep
+ * the preparation's directory under the old root) has it made on the run's path as before.
+ */
+export function usesPrepared(spec: ContainerSpec): boolean {
+  return !spec.privileged && !spec.shmSize && !spec.noPivot && !Object.keys(spec.sysctls ?? {}).length;
+}
+
+/**
+ * The kernel filesystems of a container with no options, made under `dir` (a tmpfs of the
+ * stage's own) before any container is known: /proc of the stage's pid namespace with Docker's
+ * masks and read-only paths, /dev with its nodes, ptys, shm and mqueue, and a read-only /sys of
+ * its network namespace; the default sysctls written first. Nothing here comes from an image.
+ */
+export function preparedPlan(dir: string): MountOp[] {
+  const at = (p: string) => path.posix.join(dir, p);
+  return [
+    ...kernelFsOps(at, undefined),
+    ...sysctlOps({ sysctls: {} } as ContainerSpec, at('/proc')),
+    ...maskOps(at, at('/dev/null')),
+  ];
+}
+
+/** /proc, /dev and /sys, as Docker mounts them; `at` places a container path. */
+function kernelFsOps(at: (p: string) => string, shmSize: number | undefined): MountOp[] {
+  const ops: MountOp[] = [
+    { op: 'mount', source: 'proc', target: at('/proc'), fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
+    { op: 'mount', source: 'tmpfs', target: at('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', mkdir: 'dir' },
+  ];
+  for (const [name, major, minor] of DEVICES) ops.push({ op: 'mknod', path: at(`/dev/${name}`), major, minor, mode: 0o666 });
+  ops.push(
+    { op: 'mkdir', path: at('/dev/pts'), mode: 0o755 },
+    // newinstance: the container's ptys are its own, numbered from 0, invisible to the host's devpts.
+    { op: 'mount', source: 'devpts', target: at('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' },
+    { op: 'symlink', target: 'pts/ptmx', path: at('/dev/ptmx') },
+    { op: 'mount', source: 'shm', target: at('/dev/shm'), fstype: 'tmpfs', flags: NOSUID_NODEV_NOEXEC, data: `mode=1777,size=${shmSize ? Math.ceil(shmSize / 1024) : 65536}k`, mkdir: 'dir' }, // --shm-size, Docker's 64m
+    { op: 'mount', source: 'mqueue', target: at('/dev/mqueue'), fstype: 'mqueue', flags: NOSUID_NODEV_NOEXEC, mkdir: 'dir' },
+    { op: 'symlink', target: '/proc/self/fd', path: at('/dev/fd') },
+    { op: 'symlink', target: '/proc/self/fd/0', path: at('/dev/stdin') },
+    { op: 'symlink', target: '/proc/self/fd/1', path: at('/dev/stdout') },
+    { op: 'symlink', target: '/proc/self/fd/2', path: at('/dev/stderr') },
+    { op: 'mount', source: 'sysfs', target: at('/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS.RDONLY, mkdir: 'dir' },
+  );
+  return ops;
+}
+
+/** The default sysctls and --sysctl, through `proc` (the container's /proc after the pivot). */
+function sysctlOps(spec: ContainerSpec, proc?: string): MountOp[] {
+  return Object.entries(sysctls(spec)).map(([key, value]) => ({
+    op: 'sysctl', key, value, ...(key in DEFAULT_SYSCTLS && spec.sysctls?.[key] === undefined ? { optional: true } : {}), ...(proc ? { proc } : {}),
+  }));
+}
+
+/** Docker's masked and read-only paths; `nullDev`: the container's own /dev/null to bind over files. */
+function maskOps(at: (p: string) => string, nullDev?: string): MountOp[] {
+  return [
+    ...MASKED_PATHS.map((p): MountOp => ({ op: 'mask', path: at(p), ...(nullDev ? { nullDev } : {}) })),
+    ...READONLY_PATHS.map((p): MountOp => ({ op: 'readonly', path: at(p) })),
+  ];
 }
 
 /**

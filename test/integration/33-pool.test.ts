@@ -4,6 +4,7 @@
 // dies with its owner (PR_SET_PDEATHSIG).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { lib, waiting, exists, pidNs } from '../helpers/library';
@@ -55,6 +56,37 @@ test('a pooled run with stdin and with -t', async () => {
     assert.is(await c.wait(), 0);
     await ended;
     assert.is(out.replace(/\r/g, ''), '/dev/pts/0\nxterm\n');
+  } finally {
+    await p.close();
+  }
+});
+
+// The mounts a container gets, as "mountpoint options fstype superoptions" (no ids: they differ per run)
+const MOUNTS = 'while read -r _ _ _ _ mp opts rest; do echo "$mp $opts ${rest#*- }"; done < /proc/self/mountinfo | sed "s/,*lowerdir=[^ ]*//" | sort; cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/ipv4/ping_group_range';
+
+test('a pooled stage\'s /proc, /dev and /sys, made while it waited (lib/mount/prepared.ts): the same mounts, masks, read-only paths and sysctls as a cold run; a spec that needs them otherwise gets them made, and no spare one stays', async () => {
+  const p = await pool(1);
+  try {
+    const variants: Record<string, unknown>[] = [{}, { privileged: true }, { shmSize: '8m' }, { sysctl: ['net.ipv4.ip_unprivileged_port_start=80'] }];
+    for (const extra of variants) {
+      const spec = { image: 'busybox', command: ['sh', '-c', MOUNTS], rm: true, ...extra };
+      const cold = await run(spec, { pool: false });
+      await until(() => p.pids.length === 1 && waiting(p.pids[0]), 20000, 'an idle stage');
+      const idle = fs.readFileSync(`/proc/${p.pids[0]}/mountinfo`, 'utf8');
+      for (const fsName of ['proc', 'dev', 'dev/pts', 'dev/shm', 'dev/mqueue', 'sys', 'proc/keys', 'proc/sys']) assert.match(idle, new RegExp(` \\S*/stage-fs/${fsName} `), `the idle stage prepared ${fsName}`);
+      const pooled = await run(spec, { pool: p });
+      assert.is(pooled.exitCode, 0, String(pooled.stderr));
+      assert.is(pooled.stdout.toString(), cold.stdout.toString(), JSON.stringify(extra));
+      const lines = pooled.stdout.toString().split('\n');
+      assert.ok(!lines.some((l) => /stage-fs/.test(l)), 'the staging directory is not in the container');
+      if (!Object.keys(extra).length) {
+        assert.ok(lines.some((l) => l.startsWith('/proc/keys ')) && lines.some((l) => /^\/proc\/sys ro,/.test(l)), pooled.stdout.toString());
+        assert.ok(lines.includes('0'), 'ip_unprivileged_port_start is 0 (Docker\'s default)');
+      }
+      if ('privileged' in extra) assert.ok(!lines.some((l) => l.startsWith('/proc/keys ')), 'no masks with --privileged');
+      if ('shmSize' in extra) assert.ok(lines.some((l) => /^\/dev\/shm .*size=8192k/.test(l)), pooled.stdout.toString());
+      if ('sysctl' in extra) assert.ok(lines.includes('80'), pooled.stdout.toString());
+    }
   } finally {
     await p.close();
   }
