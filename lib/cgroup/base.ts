@@ -144,6 +144,7 @@ export abstract class BaseCgroup implements CgroupManager {
         } catch (e: any) {
           if (e.code === 'ENOENT') break;
           if (e.code !== 'EBUSY' || Date.now() > deadline) throw new Error(`cannot remove cgroup ${dir}: ${e.code}`);
+          removeChildren(dir);
           if (attempt % 5 === 0) this.killAll();
           sleepMs(10);
         }
@@ -151,5 +152,22 @@ export abstract class BaseCgroup implements CgroupManager {
       // box's own parent goes too once empty, so an idle host shows no trace of box
       if (!this.keepParent) try { fs.rmdirSync(path.dirname(dir)); } catch { /* other containers, or raced */ }
     }
+  }
+}
+
+/**
+ * The cgroups a container made below its own (--privileged mounts /sys/fs/cgroup writable, as
+ * Docker does: systemd or a nested runtime inside make some), deepest first, as runc's
+ * RemovePath does; one still busy is left for the caller's next attempt. cgroupfs holds no
+ * symlinks, and these directories are all the container's, below box's own.
+ */
+function removeChildren(dir: string) {
+  let entries: fs.Dirent[];
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const child = path.join(dir, e.name);
+    removeChildren(child);
+    try { fs.rmdirSync(child); } catch { /* busy: its processes are still exiting */ }
   }
 }

@@ -7,7 +7,10 @@ export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'de
 export interface Hierarchy { controllers: string[]; mountpoint: string }
 export interface CgroupLayout {
   mode: 'v1' | 'hybrid' | 'v2' | 'none';
-  v1: Hierarchy[];            // one per mounted v1 hierarchy that has real controllers
+  // one per mounted v1 hierarchy that has real controllers, and each named one ("name=systemd"):
+  // a container gets its own cgroup in those too, as runc's cgroupfs driver makes one in
+  // name=systemd, so that its /sys/fs/cgroup/systemd and cgroup namespace show only its own
+  v1: Hierarchy[];
   v2?: { mountpoint: string; controllers: string[] };
 }
 
@@ -23,14 +26,16 @@ export function parseMountinfo(text: string): CgroupLayout {
     const root = f[3], mountpoint = f[4].replace(/\\040/g, ' ');
     if (root !== '/') continue; // a bind of a sub-cgroup (inside a container): not ours to manage
     if (fstype === 'cgroup') {
-      const controllers = superOpts.split(',').filter((o) => V1_CONTROLLERS.includes(o));
+      const controllers = superOpts.split(',').filter((o) => V1_CONTROLLERS.includes(o) || (o.startsWith('name=') && o.length > 5));
       if (controllers.length && !v1.some((h) => h.controllers.join() === controllers.join())) v1.push({ controllers, mountpoint });
     } else if (fstype === 'cgroup2' && !v2) {
       v2 = { mountpoint, controllers: [] };
     }
   }
-  const mode = v2 && !v1.length ? 'v2' : v1.length ? (v2 ? 'hybrid' : 'v1') : 'none';
-  return { mode, v1, v2 };
+  // a named hierarchy alone (name=systemd beside a cgroup2 that has the controllers) makes no v1 host
+  const real = v1.some((h) => h.controllers.some((c) => !c.startsWith('name=')));
+  const mode = real ? (v2 ? 'hybrid' : 'v1') : v2 ? 'v2' : 'none';
+  return { mode, v1: real ? v1 : [], v2 };
 }
 
 let cached: CgroupLayout | undefined;

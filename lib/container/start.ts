@@ -53,7 +53,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
     try { process.kill(child.pid!, 'SIGKILL'); } catch { /* gone */ }
     throw await stage.failure({ error: e.message });
   }
-  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
+  const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), cgroupfs: { v2: cg.mode === 'v2', dirs: state.cgroups }, seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
   stage.send(cfg);
   early?.limits?.(); // v1: the limits createContainer left (EarlyJoin), written while the stage mounts
   // While the stage sets up (after its Node start-up, when cold): joining cgroups from outside

@@ -8,7 +8,7 @@ import { nodeErrorText } from '../libc/errno';
 import { makedev, procFd, O_PATH, O_CLOEXEC } from '../libc/paths';
 import { MountOp } from './plan';
 import { withResolved, ResolveOptions } from './resolve';
-import { mountAt, readonlyRecursive } from './remount';
+import { mountAt, readonlyRecursive, lockRecursive } from './remount';
 import { hideHostKernelFs } from './noproc';
 import { readMountinfo, under } from './mountinfo';
 import { copyTree } from './copy';
@@ -125,6 +125,9 @@ function step(op: MountOp, root: string) {
       if (op.optional && !libc.exists(`${op.proc ?? '/proc'}/sys/${op.key.replace(/\./g, '/')}`)) return;
       writeSysctl(op.key, op.value, op.proc ?? '/proc');
       return;
+    case 'cgroupfs':
+      mountCgroupfs(root, op);
+      return;
     case 'readonly':
       // Docker's read-only /proc paths: bind onto itself, then the bind and everything below it read-only.
       if (!libc.exists(op.path)) return;
@@ -132,6 +135,28 @@ function step(op: MountOp, root: string) {
       at(root, op.path, {}, (fd, inner) => readonlyRecursive(fd, inner, true)); // resolved again: now the bind's root
       return;
   }
+}
+
+/**
+ * The container's cgroups at /sys/fs/cgroup (plan.ts's cgroupfsOp says why binds): v2, one
+ * bind; v1, a tmpfs, then each hierarchy's directory made in it and bound there, and the
+ * co-mount symlinks. The tmpfs is fresh and nothing of the container runs yet, so names
+ * under its fd are box's alone: one resolve of the target, not one per mount. Then one
+ * mount_setattr over the whole tree (a bind ignores ro, nosuid, nodev, noexec until set).
+ */
+function mountCgroupfs(root: string, op: Extract<MountOp, { op: 'cgroupfs' }>) {
+  at(root, op.target, {}, (fd, inner) => {
+    if (op.v2) mountAt(op.v2, fd, null, MS.BIND, null, inner);
+    else mountAt('tmpfs', fd, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755', inner);
+  });
+  at(root, op.target, {}, (top, inner) => { // resolved again: the new mount's root
+    for (const { name, dir } of op.v1 ?? []) {
+      libc.mkdirat(top, name, 0o755, `${inner}/${name}`);
+      mountOn(dir, `${procFd(top)}/${name}`, MS.BIND, `${inner}/${name}`);
+    }
+    for (const [name, target] of op.links ?? []) libc.symlinkat(target, top, name, `${inner}/${name}`);
+    lockRecursive(top, inner, op.readonly, true);
+  });
 }
 
 /**

@@ -18,6 +18,7 @@ export type MountOp =
   | { op: 'mask'; path: string; nullDev?: string } // /dev/null (or nullDev: the container's own node, never the host's) over a file, an empty read-only tmpfs over a directory
   | { op: 'detach'; path: string }                 // box's own mount at path (and all below it) detached: prepared trees a spec does not use
   | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
+  | { op: 'cgroupfs'; target: string; v2?: string; v1?: { name: string; dir: string }[]; links?: [string, string][]; readonly: boolean } // /sys/fs/cgroup: see cgroupfsOp
   // OCI mode (lib/oci/mounts.ts):
   | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
   | { op: 'propagation'; path: string; flags: number } // MS_PRIVATE/SLAVE/SHARED/UNBINDABLE (|MS_REC) of the mount at path ("/" or the root: itself)
@@ -105,6 +106,9 @@ export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
     ops.push(...kernelFsOps(at, spec.shmSize));
   }
   if (spec.tty) ops.push({ op: 'file', path: at('/dev/console') }); // the pty is bound over it at start
+  // after /sys, whether made here or moved in: the container's cgroups are known only now
+  const cgroupfs = cgroupfsOp(cfg, at('/sys/fs/cgroup'));
+  if (cgroupfs) ops.push(cgroupfs);
   ops.push(...deviceOps(spec, at));
   // Docker's /etc/hostname, /etc/hosts, /etc/resolv.conf: box's files, unless a volume is bound there
   // (Docker's rule); read-only with --read-only, as Docker mounts them.
@@ -199,6 +203,48 @@ function maskOps(at: (p: string) => string, nullDev?: string): MountOp[] {
     ...MASKED_PATHS.map((p): MountOp => ({ op: 'mask', path: at(p), ...(nullDev ? { nullDev } : {}) })),
     ...READONLY_PATHS.map((p): MountOp => ({ op: 'readonly', path: at(p) })),
   ];
+}
+
+/**
+ * Docker's /sys/fs/cgroup: the container's own cgroups, so that runtimes that size themselves
+ * from cgroupfs (the JVM, Go's automaxprocs, Node, .NET) find its limits. Read-only (nosuid,
+ * nodev, noexec), read-write with --privileged. v2: the container's cgroup directory bound
+ * there; v1: a tmpfs holding one bind per hierarchy (named ones too), named as the host names
+ * the hierarchy's mount point ("memory", "cpu,cpuacct", "systemd"), with a symlink for each
+ * co-mounted controller (cpu -> cpu,cpuacct), as runc lays it out.
+ *
+ * Binds of the container's own directories, made here before pivot_root from the host's
+ * /sys/fs/cgroup, not fresh cgroup mounts: a cgroup mount shows the tree from the cgroup
+ * namespace root of the process that mounts, and this stage joins its cgroups and makes its
+ * cgroup namespace only last, just before execve (finish.ts: the set-up runs outside the
+ * container's CPU quota and memory limit), and a pooled stage mounts long after it was
+ * spawned in no cgroup of the container's. A bind's root is the container's cgroup whatever
+ * cgroup the stage is in while it mounts, with or without a cgroup namespace (old kernels),
+ * and nothing above that directory is reachable through it: ".." at a mount's root stays
+ * there, so neither the host's tree, nor a sibling, nor a parent's cgroup.procs (a way out of
+ * its limits) can be named through it. Once the stage has joined and unshared its cgroup
+ * namespace, /proc/self/cgroup and mountinfo show these as "/", as a fresh mount inside would.
+ * The hybrid host's cgroup2 (/sys/fs/cgroup/unified) is not mounted, as Docker does not.
+ * A volume or --tmpfs at /sys/fs/cgroup replaces it (Docker's rule for user mounts).
+ */
+export function cgroupfsOp(cfg: StageConfig, target: string): MountOp | undefined {
+  const { spec } = cfg;
+  const dirs = cfg.cgroupfs?.dirs ?? [];
+  if (!dirs.length || spec.volumes.some((v) => v.target === '/sys/fs/cgroup') || spec.tmpfs.some((t) => t.target === '/sys/fs/cgroup')) return undefined;
+  const readonly = !spec.privileged;
+  if (cfg.cgroupfs!.v2) return { op: 'cgroupfs', target, v2: dirs[0], readonly };
+  const v1: { name: string; dir: string }[] = [];
+  for (const dir of dirs) {
+    const name = path.posix.basename(path.posix.dirname(path.posix.dirname(dir))); // <mountpoint>/<parent>/<id>
+    if (name && name !== '.' && name !== '..' && !v1.some((h) => h.name === name)) v1.push({ name, dir });
+  }
+  const links: [string, string][] = [];
+  for (const { name } of v1) {
+    for (const part of name.includes(',') ? name.split(',') : []) {
+      if (part && !v1.some((h) => h.name === part) && !links.some(([l]) => l === part)) links.push([part, name]);
+    }
+  }
+  return { op: 'cgroupfs', target, v1, links, readonly };
 }
 
 /** --device: a new node (not a bind of the host's), its parent directories made first. */

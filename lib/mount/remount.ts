@@ -27,7 +27,12 @@ export function mountAt(source: string | null, fd: number, fstype: string | null
  * host submount under a `:ro` volume would stay writable. `lockdown` adds nosuid, nodev, noexec.
  */
 export function readonlyRecursive(fd: number, what: string, lockdown = false) {
-  const set = MOUNT_ATTR.RDONLY | (lockdown ? MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC : 0);
+  lockRecursive(fd, what, true, lockdown);
+}
+
+/** readonlyRecursive's work; `readonly` false: only the lockdown flags (--privileged's /sys/fs/cgroup: writable, yet nosuid, nodev, noexec). */
+export function lockRecursive(fd: number, what: string, readonly: boolean, lockdown: boolean) {
+  const set = (readonly ? MOUNT_ATTR.RDONLY : 0) | (lockdown ? MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC : 0);
   try {
     libc.mountSetattr(fd, AT_EMPTY_PATH | AT_RECURSIVE, set, 0, what); // 5.12+: the whole tree in one call
     return;
@@ -44,7 +49,7 @@ export function readonlyRecursive(fd: number, what: string, lockdown = false) {
     const rel = m.mountpoint.slice(at.length);
     const sub = rel ? resolveIn(fd, rel) : fd;
     try {
-      mountAt(null, sub, null, MS.REMOUNT | MS.BIND | MS.RDONLY | mountFlags(m.options) | extra, null, rel ? `${what}${rel}` : what);
+      mountAt(null, sub, null, MS.REMOUNT | MS.BIND | (readonly ? MS.RDONLY : 0) | mountFlags(m.options) | extra, null, rel ? `${what}${rel}` : what);
     } finally {
       if (sub !== fd) closeFd(sub);
     }

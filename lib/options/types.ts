@@ -59,6 +59,7 @@ export interface StageConfig {
   rootfs: { lower: string[]; upper?: string; work?: string; merged: string; copy?: boolean };
   cgroupProcs: string[];    // files the stage writes "0" to just before execve (cgroup.procs; v1: `tasks`, see joinPlan); box joined the others already
   cgroupns: boolean;
+  cgroupfs?: { v2: boolean; dirs: string[] }; // the container's own cgroup directories (v1: <mountpoint>/<parent>/<id>, one per hierarchy), bound at /sys/fs/cgroup (lib/mount/plan.ts)
   seccomp?: SeccompFilter;  // installed last before execve; none with --privileged or seccomp=unconfined
   stdio?: number[];         // a pooled stage (spawned before its stdio was known): the fds (of 0–2) whose replacements box queued on fd 4, in this order
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags

@@ -140,8 +140,8 @@ export class FakeLibc {
 
   /** A mount target as the code meant it: `/proc/self/fd/N` shown as what N was opened on. */
   resolve(target: string): string {
-    const m = /^\/proc\/self\/fd\/(\d+)$/.exec(target);
-    return m && this.opened.has(Number(m[1])) ? this.opened.get(Number(m[1]))! : target;
+    const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(target);
+    return m && this.opened.has(Number(m[1])) ? this.opened.get(Number(m[1]))! + (m[2] ?? '') : target;
   }
 
   /** One line per call, for order assertions and readable failures: "mount proc /c/merged/proc". */

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { box, sh, STATE, needs, TOP } from '../helpers/box';
 import { tarball } from '../helpers/tar';
+import { discover } from '../../lib/cgroup/discover';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-iso-'));
 const DEFAULT_BND = '00000000a80425fb'; // Docker's 14 capabilities
@@ -20,7 +21,9 @@ test('mountinfo shows only the container\'s own mounts; the old root is gone', (
   const allowed = new Set(['/', '/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys',
     '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger', '/proc/asound', '/proc/acpi', '/proc/interrupts',
     '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug',
-    '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf',
+    // the container's own cgroups (test 39): v2's one mount, or v1's tmpfs and a mount per hierarchy
+    '/sys/fs/cgroup', ...discover().v1.map((h) => `/sys/fs/cgroup/${path.basename(h.mountpoint)}`)]);
   const mps = mountpoints();
   for (const m of mps) assert.ok(allowed.has(m), `unexpected mount ${m}`);
   assert.is(mps[0], '/');

@@ -24,10 +24,10 @@ const V2 = `35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9
 
 const INSIDE_CONTAINER = `40 30 0:30 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory`;
 
-test('this machine: separate cpu and cpuacct plus cgroup2 → hybrid', () => {
+test('this machine: separate cpu and cpuacct plus cgroup2 → hybrid; name=systemd is a hierarchy of its own (the container gets a cgroup there too)', () => {
   const l = parseMountinfo(HYBRID_HERE);
   assert.is(l.mode, 'hybrid');
-  assert.equal(l.v1.map((h) => [h.controllers.join(','), h.mountpoint]), [['cpu', '/sys/fs/cgroup/cpu'], ['cpuacct', '/sys/fs/cgroup/cpuacct'], ['memory', '/sys/fs/cgroup/memory']]);
+  assert.equal(l.v1.map((h) => [h.controllers.join(','), h.mountpoint]), [['cpu', '/sys/fs/cgroup/cpu'], ['cpuacct', '/sys/fs/cgroup/cpuacct'], ['memory', '/sys/fs/cgroup/memory'], ['name=systemd', '/sys/fs/cgroup/systemd']]);
   assert.is(l.v2!.mountpoint, '/sys/fs/cgroup/unified');
 });
 
@@ -37,7 +37,7 @@ test('CentOS 7: co-mounted cpu,cpuacct matched as a set, no hard-coded path', ()
   const cpu = l.v1.find((h) => h.controllers.includes('cpu'))!;
   assert.equal(new Set(cpu.controllers), new Set(['cpu', 'cpuacct']));
   assert.is(cpu.mountpoint, '/sys/fs/cgroup/cpu,cpuacct');
-  assert.equal(dirs('id1', l), ['/sys/fs/cgroup/cpu,cpuacct/box/id1', '/sys/fs/cgroup/net_cls,net_prio/box/id1', '/sys/fs/cgroup/pids/box/id1']);
+  assert.equal(dirs('id1', l), ['/sys/fs/cgroup/systemd/box/id1', '/sys/fs/cgroup/cpu,cpuacct/box/id1', '/sys/fs/cgroup/net_cls,net_prio/box/id1', '/sys/fs/cgroup/pids/box/id1']);
 });
 
 test('pure v2 and a bind of a sub-cgroup', () => {
@@ -47,11 +47,18 @@ test('pure v2 and a bind of a sub-cgroup', () => {
   assert.is(parseMountinfo(INSIDE_CONTAINER).mode, 'none');
 });
 
+test('a named v1 hierarchy beside a cgroup2 that has the controllers: v2, the named one left out', () => {
+  const l = parseMountinfo(`${V2}\n36 35 0:31 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd`);
+  assert.is(l.mode, 'v2');
+  assert.equal(l.v1, []);
+  assert.is(parseMountinfo(`36 35 0:31 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd`).mode, 'none');
+});
+
 test('box\'s parent: "box" for the default store, one per BOX_ROOT otherwise', () => {
   assert.is(parentName(undefined), 'box');
   assert.match(parentName('/tmp/x'), /^box-[0-9a-f]{8}$/);
   assert.is.not(parentName('/tmp/x'), parentName('/tmp/y'));
-  assert.equal(parentDirs(parseMountinfo(CENTOS7), 'box-1'), ['/sys/fs/cgroup/cpu,cpuacct/box-1', '/sys/fs/cgroup/net_cls,net_prio/box-1', '/sys/fs/cgroup/pids/box-1']);
+  assert.equal(parentDirs(parseMountinfo(CENTOS7), 'box-1'), ['/sys/fs/cgroup/systemd/box-1', '/sys/fs/cgroup/cpu,cpuacct/box-1', '/sys/fs/cgroup/net_cls,net_prio/box-1', '/sys/fs/cgroup/pids/box-1']);
   assert.equal(parentDirs(parseMountinfo(V2), 'box-1'), ['/sys/fs/cgroup/box-1']);
 });
 

@@ -8,6 +8,7 @@ import { mountPlan, MASKED_PATHS, READONLY_PATHS } from '../../lib/mount/plan';
 import { executePlan } from '../../lib/mount/execute';
 import { SysError } from '../../lib/libc/errors';
 import { MS, MNT_DETACH } from '../../lib/libc/constants';
+import { MOUNT_ATTR, AT_RECURSIVE } from '../../lib/libc/paths';
 import { ContainerSpec } from '../../lib/options/types';
 
 const ROOT = '/c/merged';
@@ -108,6 +109,47 @@ test('executor: --no-pivot goes straight to MS_MOVE + chroot; pivot_root EPERM i
   assert.ok(at(trace, `mount ${ROOT} /`) < at(trace, 'chroot .'));
 
   assert.throws(() => execute({}, (f) => { f.script.pivotRoot = () => { throw new SysError('pivot_root', EPERM, '.'); }; }), /pivot_root/);
+});
+
+test('executor: /sys/fs/cgroup (v1) — a tmpfs, then each hierarchy made and bound in it, the links, then one recursive lock-down; all before the pivot', () => {
+  const fake = new FakeLibc();
+  fake.install();
+  try {
+    const cfg = { ...stageConfig(), cgroupfs: { v2: false, dirs: ['/sys/fs/cgroup/cpu,cpuacct/box/c1', '/sys/fs/cgroup/memory/box/c1'] } };
+    executePlan(mountPlan(cfg), ROOT);
+  } finally {
+    fake.restore();
+  }
+  const trace = fake.trace();
+  const cg = `${ROOT}/sys/fs/cgroup`;
+  const tmpfs = at(trace, `mount tmpfs ${cg} tmpfs`);
+  const lines = [`mkdirat ${cg}/cpu,cpuacct`, `mount /sys/fs/cgroup/cpu,cpuacct/box/c1 ${cg}/cpu,cpuacct`, `mkdirat ${cg}/memory`, `mount /sys/fs/cgroup/memory/box/c1 ${cg}/memory`, `symlinkat ${cg}/cpu`, `symlinkat ${cg}/cpuacct`, `mountSetattr ${cg}`];
+  const seen = lines.map((l) => at(trace, l));
+  assert.ok(seen.every((n, i) => n > tmpfs && (i === 0 || n > seen[i - 1])), trace.join('\n'));
+  assert.ok(at(trace, `mount sysfs ${ROOT}/sys sysfs`) < tmpfs && seen[seen.length - 1] < at(trace, 'pivotRoot . .'));
+  const bind = fake.calls.find((c) => c.name === 'mount' && c.args[0] === '/sys/fs/cgroup/memory/box/c1')!;
+  assert.is(bind.args[3], MS.BIND, 'one plain bind: no MS_REC (nothing below a cgroup directory is mounted)');
+  const lock = fake.calls.find((c) => c.name === 'mountSetattr' && fake.opened.get(c.args[0]) === cg)!;
+  assert.is(lock.args[2], MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC);
+  assert.is(lock.args[1] & AT_RECURSIVE, AT_RECURSIVE, 'the tmpfs and every bind in it');
+});
+
+test('executor: /sys/fs/cgroup (v2) — the container\'s directory bound; --privileged leaves it writable, still nosuid, nodev, noexec', () => {
+  for (const privileged of [false, true]) {
+    const fake = new FakeLibc();
+    fake.install();
+    try {
+      executePlan(mountPlan({ ...stageConfig({ privileged }), cgroupfs: { v2: true, dirs: ['/sys/fs/cgroup/box/c1'] } }), ROOT);
+    } finally {
+      fake.restore();
+    }
+    const trace = fake.trace();
+    const cg = `${ROOT}/sys/fs/cgroup`;
+    assert.ok(at(trace, `mount /sys/fs/cgroup/box/c1 ${cg}`) < at(trace, `mountSetattr ${cg}`));
+    assert.not.ok(trace.some((l) => l.startsWith(`mount tmpfs ${cg}`)), 'no tmpfs on v2');
+    const lock = fake.calls.find((c) => c.name === 'mountSetattr' && fake.opened.get(c.args[0]) === cg)!;
+    assert.is(lock.args[2], (privileged ? 0 : MOUNT_ATTR.RDONLY) | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC, `privileged: ${privileged}`);
+  }
 });
 
 test.run();

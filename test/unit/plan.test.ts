@@ -61,6 +61,35 @@ test('capabilities: Docker defaults, add/drop, ALL, privileged', () => {
   assert.throws(() => resolveCaps(['BOGUS'], [], false), /unknown capability/);
 });
 
+const CENTOS_DIRS = ['/sys/fs/cgroup/systemd/box/x', '/sys/fs/cgroup/cpu,cpuacct/box/x', '/sys/fs/cgroup/net_cls,net_prio/box/x', '/sys/fs/cgroup/memory/box/x'];
+const withCgroups = (over: Partial<ContainerSpec>, cgroupfs: StageConfig['cgroupfs']): StageConfig => ({ ...cfg(over), cgroupfs });
+
+test('/sys/fs/cgroup: v1, one bind per hierarchy named by its mount point, co-mount symlinks; after sysfs, before volumes and the pivot; read-only unless privileged', () => {
+  const ops = mountPlan(withCgroups({ volumes: [{ source: '/h', target: '/sys/fs/cgroup/memory', readonly: false }] }, { v2: false, dirs: CENTOS_DIRS }));
+  const i = idx(ops, (o) => o.op === 'cgroupfs');
+  assert.equal(ops[i], {
+    op: 'cgroupfs', target: '/c/merged/sys/fs/cgroup', readonly: true,
+    v1: [['systemd', 0], ['cpu,cpuacct', 1], ['net_cls,net_prio', 2], ['memory', 3]].map(([name, n]) => ({ name, dir: CENTOS_DIRS[n as number] })),
+    links: [['cpu', 'cpu,cpuacct'], ['cpuacct', 'cpu,cpuacct'], ['net_cls', 'net_cls,net_prio'], ['net_prio', 'net_cls,net_prio']],
+  });
+  assert.ok(i > idx(ops, (o) => o.op === 'mount' && o.fstype === 'sysfs'), 'on the container\'s sysfs');
+  assert.ok(i < idx(ops, (o) => o.op === 'mount' && o.target === '/c/merged/sys/fs/cgroup/memory'), 'a volume below it goes on top');
+  assert.ok(i < idx(ops, (o) => o.op === 'pivot'), 'the host\'s cgroup directories are bound while they are visible');
+  assert.is((mountPlan(withCgroups({ privileged: true }, { v2: false, dirs: CENTOS_DIRS })).find((o) => o.op === 'cgroupfs') as any).readonly, false);
+  // this host's layout: every controller apart, no symlinks
+  const here = mountPlan(withCgroups({}, { v2: false, dirs: ['/sys/fs/cgroup/cpu/box/x', '/sys/fs/cgroup/cpuacct/box/x'] })).find((o) => o.op === 'cgroupfs') as any;
+  assert.equal(here.links, []);
+});
+
+test('/sys/fs/cgroup: v2, the container\'s directory bound there; none without cgroups; a volume or --tmpfs there replaces it (Docker)', () => {
+  assert.equal(mountPlan(withCgroups({}, { v2: true, dirs: ['/sys/fs/cgroup/box/x'] })).find((o) => o.op === 'cgroupfs'),
+    { op: 'cgroupfs', target: '/c/merged/sys/fs/cgroup', v2: '/sys/fs/cgroup/box/x', readonly: true });
+  assert.not.ok(mountPlan(withCgroups({}, { v2: false, dirs: [] })).some((o) => o.op === 'cgroupfs'));
+  assert.not.ok(mountPlan(cfg()).some((o) => o.op === 'cgroupfs'), 'an exec or an older caller sends none');
+  assert.not.ok(mountPlan(withCgroups({ volumes: [{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', readonly: true }] }, { v2: true, dirs: ['/sys/fs/cgroup/box/x'] })).some((o) => o.op === 'cgroupfs'));
+  assert.not.ok(mountPlan(withCgroups({ tmpfs: [{ target: '/sys/fs/cgroup', options: '' }] }, { v2: true, dirs: ['/sys/fs/cgroup/box/x'] })).some((o) => o.op === 'cgroupfs'));
+});
+
 test.run();
 
 test('prepared kernel filesystems (a pooled stage\'s, lib/mount/prepared.ts): bound in whole after the rootfs; no private-root, sysctls or masks left to do; a spec that needs others gets them made, the prepared ones detached first', () => {
