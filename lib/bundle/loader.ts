@@ -127,8 +127,8 @@ function loadBox() {
 // part spawns the cold run's stage first (it boots while box's code loads here). Not as a
 // *runc name: that `run` is the OCI runtime's (box.ts).
 if (main && (role === '__init' || role === '__exec') && BOX_MANIFEST.parts.stage) {
-  // a stage, for every container and every exec: its own part (lib/inside/entry.ts), a sixth of
-  // box's code; it execs or exits, as box.ts's hidden verbs do
+  // a stage, for every container and every exec: its own part (lib/inside/entry.ts), an eighth
+  // of box's code; it execs or exits, as box.ts's hidden verbs do
   const stage = { exports: {} as any };
   load('stage', role, stage);
   if (role === '__init') stage.exports.stageInit(); else stage.exports.stageExec();

@@ -1,5 +1,5 @@
-// `box run`'s first try in the shipped ./box: a code part of its own (scripts/build.ts, ~60 KB
-// against box's ~560 KB to read, decode and compile), which the loader (lib/bundle/loader.ts)
+// `box run`'s first try in the shipped ./box: a code part of its own (scripts/build.ts, ~80 KiB
+// against box's ~560 KiB to read, decode and compile), which the loader (lib/bundle/loader.ts)
 // runs before box's code. It does an attached run handed whole to the store's supervisor
 // (lib/supervisor/run-client.ts) and exits with its status. Anything else — -d, --help, a
 // flag error, a terminal that needs relays, no supervisor or one on its way out — answers

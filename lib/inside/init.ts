@@ -46,9 +46,9 @@ export function stageInit(): never {
     // pid namespace, and the host's /sys is still there for the cgroup.procs opened below.
     const pooled = isPooled();
     const early = pooled ? hostLastCap() : undefined;
-    // and, in them, the kernel filesystems every container gets (lib/mount/prepared.ts)
-    // Its namespaces are the container's from now on: reported now (but the cgroup one, made
-    // at finish), off the run's path; box reads them with "ready".
+    // Then, in them, the kernel filesystems every container gets (lib/mount/prepared.ts). The
+    // namespaces are the container's from now on: reported now (but the cgroup one, made at
+    // finish), off the run's path; box reads them with "ready".
     let prepared: string | undefined;
     if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); prepared = prepareKernelFs(); reportNamespaces(EARLY_NAMESPACES); }
     const cfg: StageConfig = readMessage();

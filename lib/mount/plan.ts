@@ -101,12 +101,12 @@ export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
   if (ready) {
     // a recursive bind, not a move: the copies are new mounts, made after the rootfs, so the
     // container's mountinfo lists "/" first, as a cold run's (mountinfo is in order of creation)
-    for (const fs of PREPARED_FS) ops.push({ op: 'mount', source: path.posix.join(prepared!, fs), target: at(`/${fs}`), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
+    for (const name of PREPARED_FS) ops.push({ op: 'mount', source: path.posix.join(prepared!, name), target: at(`/${name}`), fstype: null, flags: MS.BIND | MS.REC, mkdir: 'dir' });
   } else {
     ops.push(...kernelFsOps(at, spec.shmSize));
   }
   if (spec.tty) ops.push({ op: 'file', path: at('/dev/console') }); // the pty is bound over it at start
-  // after /sys, whether made here or moved in: the container's cgroups are known only now
+  // after /sys, whether made here or bound in: the container's cgroups are known only now
   const cgroupfs = cgroupfsOp(cfg, at('/sys/fs/cgroup'));
   if (cgroupfs) ops.push(cgroupfs);
   ops.push(...deviceOps(spec, at));
@@ -145,7 +145,7 @@ export const PREPARED_FS = ['proc', 'dev', 'sys'] as const;
 
 /**
  * What a pooled stage prepares is every container's default: a spec that changes any of it
- * (--privileged: no masks, /sys read-write; --shm-size; --sysctl; --no-pivot, which would keep
+ * (--privileged: no masks or read-only paths; --shm-size; --sysctl; --no-pivot, which would keep
  * the preparation's directory under the old root) has it made on the run's path as before.
  */
 export function usesPrepared(spec: ContainerSpec): boolean {
