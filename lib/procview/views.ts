@@ -15,7 +15,7 @@ import { swaps } from './swaps';
 import { diskstats, parseIoStat, parseBlkio, Io } from './diskstats';
 import { parseMeminfo } from './parse';
 
-const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x64 and arm64
+export const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x64 and arm64
 
 const host = (file: string) => readOr(file) ?? '';
 
@@ -92,6 +92,23 @@ function io(c: Caller): Map<string, Io> {
 const loads = new Map<string, Load>();
 const MAX_LOADS = 4096;
 
+/**
+ * The container's tasks now and its load averages folded with this sample (one table for
+ * /proc/loadavg and sysinfo's loads, so both show the same figures); undefined when the caller
+ * has no cgroup of its own to count in.
+ */
+export function containerLoad(c: Caller, now: number): { load: Load; running: number; tasks: number; lastPid: number } | undefined {
+  const d = taskDir(c);
+  if (!d) return undefined;
+  const tids = tasksOf(d, c.v2);
+  const s = taskStates(tids);
+  const l = nextLoad(loads.get(d), s.running, now);
+  loads.delete(d);
+  if (loads.size >= MAX_LOADS) loads.delete(loads.keys().next().value!); // the least recently read
+  loads.set(d, l);
+  return { load: l, running: s.running, tasks: tids.length, lastPid: s.lastPid };
+}
+
 const HOST_FILES: Record<FileKind, string> = { meminfo: '/proc/meminfo', cpuinfo: '/proc/cpuinfo', stat: '/proc/stat', uptime: '/proc/uptime', loadavg: '/proc/loadavg', swaps: '/proc/swaps', diskstats: '/proc/diskstats', 'cpu-online': '/sys/devices/system/cpu/online' };
 
 /** The host's own file: what a container reads without procview, and what it gets when its view cannot be computed. */
@@ -118,15 +135,8 @@ export function render(kind: FileKind, pid: number, now = Date.now() / 1000): st
     }
     case 'uptime': { const u = cpuUsage(c); return uptime(host(hostFile), initStartTicks(pid), CLK_TCK, u.user + u.system, visible(c).length); }
     case 'loadavg': {
-      const d = taskDir(c);
-      if (!d) return host(hostFile);
-      const tids = tasksOf(d, c.v2);
-      const s = taskStates(tids);
-      const l = nextLoad(loads.get(d), s.running, now);
-      loads.delete(d);
-      if (loads.size >= MAX_LOADS) loads.delete(loads.keys().next().value!); // the least recently read
-      loads.set(d, l);
-      return loadavg(l, s.running, tids.length, s.lastPid);
+      const t = containerLoad(c, now);
+      return t ? loadavg(t.load, t.running, t.tasks, t.lastPid) : host(hostFile);
     }
     case 'diskstats': return diskstats(host(hostFile), io(c));
   }
