@@ -16,10 +16,11 @@ import { discover } from '../../lib/cgroup/discover';
 import { cgroupManager, CgroupManager } from '../../lib/cgroup/manager';
 import { socketPair, recvFd } from '../../lib/libc/fdpass';
 import { pollAsync, recvNotification } from '../../lib/libc/seccomp-notify';
-import { sysinfoFilter, sysinfoViewSupport } from '../../lib/seccomp/sysinfo-filter';
+import { sysinfoFilter, sysinfoNumbers, sysinfoViewSupport } from '../../lib/seccomp/sysinfo-filter';
 import { SysinfoHandler } from '../../lib/procview/sysinfo-handler';
 
 const MiB = 1024 * 1024;
+const EPERM = 1, EBUSY = 16;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-sysinfo-'));
 const PROBE = path.join(tmp, 'probe'), FILTER = path.join(tmp, 'filter.bpf');
 const support = process.geteuid!() === 0 ? sysinfoViewSupport() : { ok: false, why: 'needs root' };
@@ -35,10 +36,10 @@ const probes: ChildProcess[] = [];
 interface Probe { p: ChildProcess; ready: any; listener: number; ask: (cmd: string, ms?: number) => Promise<any>; next: (ms?: number) => Promise<any> }
 
 /** Start the probe in the test cgroup (and a new pid ns when unshare(1) is there); resolves with the listener fd it sent. */
-async function startProbe(): Promise<Probe> {
+async function startProbe(extra: string[] = []): Promise<Probe> {
   const [mine, theirs] = socketPair();
   const join = cg!.dirs.map((d) => `echo $$ > ${path.join(d, 'cgroup.procs')} || exit 99`).join('; ');
-  const p = spawn('sh', ['-c', `${join}; exec ${unshare ? 'unshare --pid --fork --kill-child ' : ''}"$0" "$1"`, PROBE, FILTER], { stdio: ['pipe', 'pipe', 'inherit', theirs] });
+  const p = spawn('sh', ['-c', `${join}; exec ${unshare ? 'unshare --pid --fork --kill-child ' : ''}"$0" "$@"`, PROBE, FILTER, ...extra], { stdio: ['pipe', 'pipe', 'inherit', theirs] });
   probes.push(p);
   fs.closeSync(theirs);
   const lines: string[] = [];
@@ -129,6 +130,54 @@ it('a 64 MiB allocation in the probe moves freeram by as much', async () => {
 it('a bad pointer: -1 EFAULT, as the kernel would answer', async () => {
   assert.equal(await probe!.ask('b'), { ret: -1, errno: 14 });
   assert.is(handler!.counts.efault, 1);
+});
+
+/** A profile's own filter in miniature: sysinfo → `action`, all else allowed (native arch only: the probe is native). */
+function profileFilter(action: number): Buffer {
+  const nr = sysinfoNumbers()[0].nr;
+  const prog = [[0x20, 0, 0, 0], [0x15, 0, 1, nr], [0x06, 0, 0, action], [0x06, 0, 0, 0x7fff0000]];
+  const b = Buffer.alloc(prog.length * 8);
+  prog.forEach(([c, jt, jf, k], i) => { b.writeUInt16LE(c, i * 8); b[i * 8 + 2] = jt; b[i * 8 + 3] = jf; b.writeUInt32LE(k >>> 0, i * 8 + 4); });
+  return b;
+}
+
+it('a profile that denies sysinfo (ERRNO, loaded after the sysinfo filter) still denies it: the handler never sees the call', async () => {
+  const deny = path.join(tmp, 'deny.bpf');
+  fs.writeFileSync(deny, profileFilter(0x00050000 | EPERM));
+  const p = await startProbe([deny]);
+  try {
+    handler!.add(p.listener);
+    const before = { ...handler!.counts };
+    assert.equal(await p.ask('b'), { ret: -1, errno: EPERM });
+    assert.is((await p.ask('s')).errno, EPERM);
+    assert.equal(handler!.counts, before);
+  } finally {
+    p.p.kill('SIGKILL');
+  }
+});
+
+it('a second listener in the same filter chain (a profile with SCMP_ACT_NOTIFY) is refused with EBUSY', async () => {
+  const allow = path.join(tmp, 'allow.bpf');
+  fs.writeFileSync(allow, profileFilter(0x7fff0000));
+  const p = await startProbe([allow, 'listener']);
+  try {
+    assert.is(p.ready.second, EBUSY);
+  } finally {
+    fs.closeSync(p.listener);
+    p.p.kill('SIGKILL');
+  }
+});
+
+it('fairness: while one caller floods the handler with sysinfo calls, another caller\'s calls are answered in their turn', async () => {
+  const flood = probe!.ask('t 1000', 60000); // the first probe: 1000 calls back to back
+  const other = await startProbe();
+  handler!.add(other.listener);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) { const s = await other.ask('s'); assert.is(s?.ret, 0); times.push(s.us); }
+  const f = await flood;
+  console.log(`  during a flood of 1000 calls (${f?.us.toFixed(0)} µs each), another caller's sysinfo took ${times.map((t) => (t / 1000).toFixed(1)).join(', ')} ms`);
+  assert.ok(Math.max(...times) < 100000, 'each under 100 ms');
+  other.p.kill('SIGKILL');
 });
 
 it('the handler goes away (its listener fd closed): the caller\'s sysinfo fails at once with ENOSYS, other calls still work', async () => {
