@@ -26,6 +26,14 @@
 //   not the whole handler.
 // - A caller not visible from here (pid 0) or not in a container's cgroup: the kernel's own
 //   answer (CONTINUE), or the host's figures.
+//
+// When nobody answers (measured in test 41, kernel 6.18): with the listener's last fd closed
+// (the handler's process died and nobody else holds a copy), every sysinfo in the container
+// fails at once with ENOSYS — the pending ones too, even one the dead handler had received —
+// and for good: a filter's listener cannot be replaced. (glibc's sysconf(_SC_PHYS_PAGES)
+// ignores sysinfo's error and reads an unfilled struct.) While another process holds a copy
+// and nobody reads it, callers wait in sysinfo (killable) until a reader comes; a call the
+// dead handler had received but not answered then waits until it is killed.
 import * as fs from 'node:fs';
 import {
   recvNotification, notificationValid, sendResponse, openProcessMemory, writeProcessMemory,
