@@ -15,6 +15,7 @@ import { needs, sleep, CG_PARENT, TOP } from '../helpers/box';
 import { discover } from '../../lib/cgroup/discover';
 import { cgroupManager, CgroupManager } from '../../lib/cgroup/manager';
 import { socketPair, recvFd } from '../../lib/libc/fdpass';
+import { dup2 } from '../../lib/libc';
 import { pollAsync, recvNotification } from '../../lib/libc/seccomp-notify';
 import { sysinfoFilter, sysinfoNumbers, sysinfoViewSupport } from '../../lib/seccomp/sysinfo-filter';
 import { SysinfoHandler } from '../../lib/procview/sysinfo-handler';
@@ -190,6 +191,31 @@ it('the handler goes away (its listener fd closed): the caller\'s sysinfo fails 
   assert.is(s.errno, 38, 'ENOSYS');
   assert.ok(s.us < 100000, `took ${s.us} µs`);
   assert.equal(await probe!.ask('u'), { ret: 0, sysname: 'Linux' });
+});
+
+it('a copy of the listener held elsewhere (a holder process\'s role): a call the handler received and never answered stays waiting after the handler\'s copy closes, until the last copy goes', async () => {
+  const p = await startProbe();
+  const used = new Set(fs.readdirSync('/proc/self/fd').map(Number));
+  let copy = 100;
+  while (used.has(copy)) copy++;
+  dup2(p.listener, copy); // the holder's copy (close-on-exec is not needed: this process spawns nothing meanwhile but the probes, which close their fds)
+  try {
+    const waiting = p.ask('s', 30000);
+    const ready = await new Promise<any>((r) => pollAsync([p.listener], r));
+    assert.ok(ready?.[0].readable && recvNotification(p.listener), 'received');
+    fs.closeSync(p.listener); // the handler dies mid-answer
+    const early = await Promise.race([waiting, sleep(1000).then(() => 'blocked')]);
+    assert.is(early, 'blocked', 'still waiting 1 s after the handler\'s copy closed');
+    const closedAt = Date.now();
+    fs.closeSync(copy);
+    copy = -1;
+    const s = await waiting;
+    console.log(`  received by a handler that then died, a copy still held: waiting after 1 s; the last copy closed: errno ${s?.errno} after ${Date.now() - closedAt} ms`);
+    assert.is(s?.errno, 38);
+  } finally {
+    if (copy >= 0) fs.closeSync(copy);
+    p.p.kill('SIGKILL');
+  }
 });
 
 it('nobody reads a held listener: the caller waits (killable); a notification received and never answered, then the fd closed (a handler that died mid-answer): ENOSYS at once', async () => {
