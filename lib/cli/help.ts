@@ -30,6 +30,7 @@ const RUN_FLAGS: Record<string, Flag> = {
   privileged: 'Give extended privileges to this container (all capabilities, no masked paths)',
   'security-opt': ['list', 'Security options (seccomp=PROFILE|unconfined, no-new-privileges)'],
   'no-pivot': 'Use MS_MOVE + chroot instead of pivot_root',
+  'proc-view': 'Show the container its own limits in /proc/meminfo, cpuinfo… and sysinfo(2) (default true; --proc-view=false: the host\'s)',
   'stop-signal': ['string', 'Signal to stop the container (default SIGTERM)'],
   'stop-timeout': ['int', 'Seconds to wait before killing it on stop (default 10)'],
   entrypoint: ['string', 'Overwrite the default ENTRYPOINT of the image'],

@@ -23,13 +23,22 @@ export function parseCommand(verb: string, args: string[], options: OptionTable,
     head = args.slice(0, split);
     tail = args.slice(split);
   }
+  // Docker's boolean flags also take `--flag=true|false` (`--proc-view=false`); parseArgs only
+  // knows `--flag`: an explicit value is taken out here and set after the parse (it wins over a plain `--flag`)
+  const explicit: Record<string, boolean> = {};
+  head = head.filter((a, i) => {
+    const m = /^--([\w-]+)=(true|false)$/.exec(a);
+    if (!m || options[m[1]]?.type !== 'boolean' || head.slice(0, i).includes('--')) return true;
+    explicit[m[1]] = m[2] === 'true';
+    return false;
+  });
   const joined = joinValues(head, options);
   // a real --help, not the value of a flag (joinValues made those --flag=--help); not after --
   const dashes = joined.indexOf('--');
   if (!('help' in options) && joined.slice(0, dashes < 0 ? joined.length : dashes).includes('--help')) throw new HelpRequested(verb, options);
   try {
     const r = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
-    return { values: r.values as Record<string, any>, positionals: [...r.positionals, ...tail] };
+    return { values: { ...(r.values as Record<string, any>), ...explicit }, positionals: [...r.positionals, ...tail] };
   } catch (e: any) {
     throw new FlagError(`box ${verb}: ${flagError(e)}`);
   }

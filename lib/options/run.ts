@@ -11,6 +11,7 @@ import { parseSecurityOpts } from './security';
 import { SeccompChoice } from '../seccomp';
 import { RESTART_OPTIONS, parseRestart } from './restart';
 import { RUN_EXTRA_OPTIONS, parseRunExtra } from './run-extra';
+import { PROC_VIEW_OPTIONS, parseProcView } from './proc-view';
 import { validVolumeName, volumeData, anonymousName } from '../state/volumes';
 import { ETC_OPTIONS, parseEtcOptions } from './etc';
 
@@ -40,6 +41,7 @@ export const RUN_OPTIONS: OptionTable = {
   ...RESOURCE_OPTIONS,
   ...RESTART_OPTIONS,
   ...RUN_EXTRA_OPTIONS,
+  ...PROC_VIEW_OPTIONS,
   ...ETC_OPTIONS,
 };
 
@@ -108,6 +110,7 @@ export function parseRun(args: string[], env: NodeJS.ProcessEnv = process.env, h
       restart: parseRestart(v.restart, !!v.rm),
       ...extra.spec,
       ...parseEtcOptions(v),
+      ...parseProcView(v),
     },
   };
 }

@@ -51,6 +51,7 @@ export interface ContainerSpec extends EtcFields {
   oomScoreAdj?: number;
   log?: LogConfig;
   restart?: RestartPolicy;  // --restart (none: Docker's "no"); the supervisor carries it out
+  procView?: false;         // --proc-view=false (lib/options/proc-view.ts); absent: the view is on
 }
 
 /** What the stage needs besides the spec: where things are on the host. */

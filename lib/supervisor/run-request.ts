@@ -63,6 +63,7 @@ export function checkRunRequest(data: any, imagePath: unknown): RunRequest {
   // an attached run with a restart policy is run detached by its client (lib/cli/run.ts), never pooled
   if (s.restart !== undefined && (s.restart?.name !== 'no' || s.restart.maximumRetryCount !== 0)) bad('restart');
   if (!checkEtcFields(s)) bad('add-host, dns, sysctl or group-add');
+  if (s.procView !== undefined && s.procView !== false) bad('procView');
   // seccomp: the profile the client read, checked again as the text it came from would be
   const sc = data.seccomp;
   if (sc?.kind === 'file') {

@@ -26,4 +26,18 @@ test('--cpus 0 means no CPU limit, as in Docker', () => {
   assert.is((r.spec.resources as any).nanoCpus, undefined);
 });
 
+
+test('a boolean flag takes Docker\'s =true/=false: --proc-view=false turns the view off, --rm=false is no --rm', () => {
+  assert.is(parseRun(['busybox']).spec.procView, undefined);
+  assert.is(parseRun(['--proc-view', 'busybox']).spec.procView, undefined);
+  assert.is(parseRun(['--proc-view=false', 'busybox']).spec.procView, false);
+  assert.is(parseRun(['--proc-view=true', 'busybox']).spec.procView, undefined);
+  const r = parseRun(['--rm=false', '--init=true', 'busybox', 'echo', '--rm=true']);
+  assert.is(r.spec.rm, false);
+  assert.is(r.spec.init, true);
+  assert.equal(r.spec.command, ['echo', '--rm=true']); // the container's arguments are not box's
+  assert.throws(() => parseRun(['--proc-view=maybe', 'busybox']), /proc-view/);
+  assert.is(parseRun(['--name=false', 'busybox']).spec.name, 'false'); // a string flag: "false" is its value
+});
+
 test.run();
