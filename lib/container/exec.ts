@@ -9,6 +9,7 @@ import { ExecConfig } from '../inside/exec';
 import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
 import { isRunning } from './query';
+import { sysinfoViewFor } from '../procview/sysinfo-host';
 
 export interface ExecOptions {
   command: string[];
@@ -38,6 +39,9 @@ export async function exec(s: ContainerState, o: ExecOptions, io: IO): Promise<n
     stage: {
       spec: { ...s.spec, command: o.command, env, workdir: o.workdir ?? s.spec.workdir, tty, stdin: !!o.stdin, init: false },
       rootfs: s.rootfs, cgroupProcs: [], cgroupns: false, seccomp: s.seccomp,
+      // this process serves it while the command runs; not for -d, whose command outlives us
+      // (its sysinfo would fail with ENOSYS as soon as we exit: the host's figures are better)
+      sysinfoView: o.detach ? undefined : sysinfoViewFor(s.spec, s.seccomp),
     },
   };
   // detached: the stage leads its own session, so that the pty can become its controlling terminal

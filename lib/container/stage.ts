@@ -14,6 +14,7 @@ import { Channel } from '../inside/protocol';
 import { receivePty, Pty } from '../terminal/tty';
 import { recvFd } from '../libc/fdpass';
 import { forwardListener } from '../seccomp/listener';
+import { serveSysinfo } from '../procview/sysinfo-host';
 import { SeccompFilter } from '../seccomp';
 import { stdioPlan, handOver } from './handoff';
 
@@ -57,14 +58,28 @@ export class Stage {
     if (on) { this.child.ref(); chan.ref(); } else { this.child.unref(); chan.unref(); }
   }
 
-  /** The next message; a seccomp listener fd announced on the way is passed to the profile's agent first. */
+  /**
+   * The next message; a seccomp listener fd announced on the way is passed to the profile's
+   * agent first, and box's sysinfo listener to this process's handler (sysinfo-host.ts), which
+   * serves it until this stage exits (the container's PID 1, or the exec'd command).
+   */
   async next(filter: SeccompFilter | undefined, c: { id: string; status: string }): Promise<any> {
     for (;;) {
       const msg = await this.chan.next();
+      if (msg?.sysinfoListener) { this.takeSysinfo(); continue; }
       if (!msg?.seccompListener) return msg;
       const error = forwardListener(this.fdSock, filter, this.child, c);
       if (error) throw await this.failure({ error });
     }
+  }
+
+  /**
+   * Serve the stage's sysinfo listener here. If this process dies first, the container's sysinfo
+   * fails with ENOSYS from then on, for good, and the container runs on (sysinfo-host.ts).
+   */
+  private takeSysinfo() {
+    const release = serveSysinfo(recvFd(this.fdSock)); // close-on-exec: no later stage inherits it
+    this.exited.then(release);
   }
 
   /** Wait for "ready"; take the pty master the stage opened inside the container, if any (and a pooled stage's namespaces, sent while it waited). */

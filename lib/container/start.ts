@@ -12,6 +12,7 @@ import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
 import type { EarlyJoin } from './create';
 import { etcFilesDir } from './etc-files';
+import { sysinfoViewFor } from '../procview/sysinfo-host';
 
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
@@ -54,6 +55,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
     throw await stage.failure({ error: e.message });
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), cgroupfs: { v2: cg.mode === 'v2', dirs: state.cgroups }, seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
+  cfg.sysinfoView = sysinfoViewFor(spec, state.seccomp); // this process serves it (Stage.next)
   stage.send(cfg);
   early?.limits?.(); // v1: the limits createContainer left (EarlyJoin), written while the stage mounts
   // While the stage sets up (after its Node start-up, when cold): joining cgroups from outside

@@ -85,7 +85,7 @@ export function stageExec(): never | void {
     if (!cfg.process?.noNewKeyring) libc.joinNewSessionKeyring();
     if (cfg.process) applyProcessLimits({ ...cfg.process, oomScoreAdj: undefined }); // inherited by the command; before the filter and the drop
     // the container's own filter and no_new_privs, as Docker's exec: the command inherits them from this thread
-    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, noNewPrivileges: spec.noNewPrivileges, process: cfg.process });
+    dropPrivileges(user, new Set(spec.capabilities.map(capNumber)), lastCap, { deathSignal: !cfg.detach, seccomp: cfg.stage.seccomp, sysinfoView: cfg.detach ? undefined : cfg.stage.sysinfoView, noNewPrivileges: spec.noNewPrivileges, process: cfg.process });
     libc.close(FD_SOCKET); // nothing more to pass: the command must not inherit it
     libc.closeRangeCloexec(3); // the command gets its stdio and nothing else of ours
     const child = libc.spawn(file, spec.command.slice(1), {

@@ -52,7 +52,7 @@ export function finish(cfg: StageConfig, pty: PtyPair | undefined, cgroupFds: nu
   if (oci) applyProcessLimits(oci); // before the filter and the drop, after box's own set-up (./process.ts)
   else applySpecLimits(spec);      // --oom-score-adj, --ulimit: the same place, the same code
   // An OCI container outlives the `box create` that spawned it (its engine's monitor reaps it): no death signal.
-  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci && !cfg.detached, seccomp: cfg.seccomp, noNewPrivileges: spec.noNewPrivileges, process: oci });
+  dropPrivileges(spec.user, keep, lastCap, { deathSignal: !cfg.oci && !cfg.detached, seccomp: cfg.seccomp, sysinfoView: cfg.oci ? undefined : cfg.sysinfoView, noNewPrivileges: spec.noNewPrivileges, process: oci });
   // OCI startContainer hooks: their path resolves in the container, so the image chooses the
   // binary; they run as the container's process would, never with the stage's full privileges
   if (cfg.oci) runHooks(cfg.oci.hooks.startContainer, cfg.oci.state.replace('"status":"creating"', '"status":"created"'), 'startContainer');
@@ -149,6 +149,7 @@ export function fixStdioOwner(user: User, fds = [0, 1, 2]) {
 
 interface Confinement {
   deathSignal: boolean; seccomp?: SeccompFilter; noNewPrivileges: boolean;
+  sysinfoView?: string; // box's sysinfo filter (StageConfig.sysinfoView), loaded right before `seccomp`
   process?: ProcessExtras; // OCI mode: its five capability sets instead of `keep` (./process.ts)
 }
 
@@ -159,7 +160,7 @@ interface Confinement {
  * Everything here is per-thread: the caller's thread is the one that execs (or spawns).
  */
 export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, opts: Confinement) {
-  if (opts.seccomp && !opts.noNewPrivileges) installSeccomp(opts.seccomp);
+  if (opts.seccomp && !opts.noNewPrivileges) installSeccomp(opts.seccomp, opts.sysinfoView);
   const changeIds = () => {
     if (user.uid === 0 && user.gid === 0 && !user.groups.length) return;
     libc.setIds(user.uid, user.gid, user.groups);
@@ -177,11 +178,25 @@ export function dropPrivileges(user: User, keep: Set<number>, lastCap: number, o
     changeIds();
   }
   if (opts.noNewPrivileges) libc.setNoNewPrivs();
-  if (opts.seccomp && opts.noNewPrivileges) installSeccomp(opts.seccomp);
+  if (opts.seccomp && opts.noNewPrivileges) installSeccomp(opts.seccomp, opts.sysinfoView);
 }
 
-/** Load the filter; with SCMP_ACT_NOTIFY rules, hand the listener fd to box, which passes it to the profile's listenerPath. */
-function installSeccomp(f: SeccompFilter) {
+/**
+ * Load the filter; with SCMP_ACT_NOTIFY rules, hand the listener fd to box, which passes it to
+ * the profile's listenerPath. Box's sysinfo filter (`sysinfo`) goes in right before it, at the
+ * same point of the privilege drop (it needs what the profile's needs: CAP_SYS_ADMIN, or
+ * no_new_privs), so the profile's is the newer: the kernel runs both and the more restrictive
+ * action wins, so a profile that denies sysinfo still does (lib/seccomp/sysinfo-filter.ts). Its
+ * listener goes to box (lib/container/stage.ts), which answers the container's sysinfo calls;
+ * the host never sets both (a second listener in one chain is EBUSY).
+ */
+function installSeccomp(f: SeccompFilter, sysinfo: string | undefined) {
+  if (sysinfo) {
+    const l = libc.loadSeccomp(Buffer.from(sysinfo, 'base64'), SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    libc.sendFd(FD_SOCKET, l);
+    libc.close(l); // box's copy is the only one: when box goes, the container's sysinfo fails (ENOSYS), it never waits
+    sendMessage({ sysinfoListener: true });
+  }
   const listener = libc.loadSeccomp(Buffer.from(f.program, 'base64'), f.flags | (f.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0));
   if (!f.listener) return;
   libc.sendFd(FD_SOCKET, listener);

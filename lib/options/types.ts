@@ -66,6 +66,7 @@ export interface StageConfig {
   oci?: OciStage;           // OCI mode (lib/oci/): the setup comes from a bundle's config.json, not from box's flags
   etcDir?: string;          // the container's directory with the hostname, hosts and resolv.conf box wrote (lib/container/etc-files.ts), bound over /etc/…; none for an older record
   detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
+  sysinfoView?: string;     // box's sysinfo filter (BPF, base64), loaded right before `seccomp`, its listener sent to box (lib/procview/sysinfo-host.ts decides)
 }
 
 /**

@@ -99,15 +99,41 @@ function nsPid(pid: number): { ns: number[]; ppid: number } | undefined {
  * the host's pid namespace (its uptime is the host's) or when the chain breaks.
  */
 export function initStartTicks(pid: number): number | undefined {
-  let p = pid;
+  let p = pid, depth = 0;
   for (let i = 0; i < 64 && p > 0; i++) {
     const s = nsPid(p);
-    if (!s || s.ns.length < 2) return undefined;
-    if (s.ns[s.ns.length - 1] === 1) {
-      const t = Number(parseStat(readOr(`/proc/${p}/stat`) ?? '')?.starttime);
-      return Number.isFinite(t) ? t : undefined;
-    }
+    if (!s || s.ns.length < 2) return depth ? initInCgroup(pid, depth) : undefined;
+    depth ||= s.ns.length;
+    // the chain left the caller's namespace: a process born in it by setns from outside
+    // (`box exec`, nsenter), whose parent stayed out
+    if (s.ns.length < depth) return initInCgroup(pid, depth);
+    if (s.ns[s.ns.length - 1] === 1) return startTicks(p);
     p = s.ppid;
+  }
+  return undefined;
+}
+
+const startTicks = (p: number): number | undefined => {
+  const t = Number(parseStat(readOr(`/proc/${p}/stat`) ?? '')?.starttime);
+  return Number.isFinite(t) ? t : undefined;
+};
+
+/**
+ * The init of `pid`'s pid namespace looked up among the processes of `pid`'s own cgroup (exec
+ * joins the container's; its PID 1 is there unless it moved itself): the one that is pid 1 at
+ * the same depth in the very same namespace. At most MAX_TASKS looked at; undefined when absent.
+ */
+function initInCgroup(pid: number, depth: number): number | undefined {
+  const dir = callerOf(pid)?.dirs.values().next().value;
+  let ns: string;
+  try { ns = fs.readlinkSync(`/proc/${pid}/ns/pid`); } catch { return undefined; }
+  const procs = dir && readOr(path.join(dir, 'cgroup.procs'));
+  for (const p of (procs ?? '').split('\n').slice(0, MAX_TASKS).map(Number)) {
+    if (!(p > 0)) continue;
+    const s = nsPid(p);
+    if (s?.ns.length !== depth || s.ns[depth - 1] !== 1) continue;
+    try { if (fs.readlinkSync(`/proc/${p}/ns/pid`) !== ns) continue; } catch { continue; }
+    return startTicks(p);
   }
   return undefined;
 }

@@ -87,17 +87,43 @@ export interface HandlerOptions {
 export class SysinfoHandler {
   readonly counts: Record<Outcome, number> = { answered: 0, efault: 0, continued: 0, gone: 0 };
   private listeners = new Set<number>();
+  private dropped: number[] = []; // released while a poll had them: closed once it returned
   private wakeFd = eventFd();
   private polling = false;
   private closing?: () => void;
 
   constructor(private opts: HandlerOptions = {}) {}
 
-  /** Serve `fd` (a listener from the sysinfo filter; the handler owns it from now and closes it). */
-  add(fd: number) {
+  /**
+   * Serve `fd` (a listener from the sysinfo filter; the handler owns it from now and closes it).
+   * Returns its release: stop serving it and close it (its callers get ENOSYS from then on).
+   * The release is bound to this listener, not to its number: once the listener hung up and
+   * was closed, the number may be another container's, which a late release must not touch.
+   */
+  add(fd: number): () => void {
     if (this.closing) throw new Error('the sysinfo handler is closed');
     this.listeners.add(fd);
+    const token = {};
+    this.tokens.set(fd, token);
     if (this.polling) wake(this.wakeFd); else this.round();
+    return () => {
+      if (this.tokens.get(fd) !== token) return; // gone already (hung up, or the handler closed)
+      this.tokens.delete(fd);
+      this.listeners.delete(fd);
+      // a poll on a pool thread may still have it: closing now would let the number be
+      // reused under that poll (and a RECV on a wrong fd blocks); close it once the poll is back
+      if (this.polling) { this.dropped.push(fd); wake(this.wakeFd); } else fs.closeSync(fd);
+    };
+  }
+
+  /**
+   * Synchronous: end the outstanding poll now (process.exit's last moment: libuv's exit
+   * joins its pool threads, and one parked in poll(-1) would hold the process forever).
+   * Nothing is served afterwards; the fds close with the process.
+   */
+  stopNow() {
+    this.closing ??= () => {};
+    if (this.polling) wake(this.wakeFd);
   }
 
   /** Stop serving and close everything. A caller still in sysinfo then gets ENOSYS (no listener left). */
@@ -111,9 +137,12 @@ export class SysinfoHandler {
 
   get size() { return this.listeners.size; }
 
+  private tokens = new Map<number, object>();
+
   private finish() {
-    for (const fd of this.listeners) fs.closeSync(fd);
+    for (const fd of [...this.listeners, ...this.dropped.splice(0)]) fs.closeSync(fd);
     this.listeners.clear();
+    this.tokens.clear();
     fs.closeSync(this.wakeFd);
     this.closing?.();
   }
@@ -126,6 +155,7 @@ export class SysinfoHandler {
     pollAsync(fds, (ready) => {
       this.polling = false;
       if (this.closing) return this.finish();
+      for (const fd of this.dropped.splice(0)) fs.closeSync(fd);
       for (const r of ready ?? []) {
         if (r.fd === this.wakeFd) { if (r.readable) drain(this.wakeFd); continue; }
         if (!this.listeners.has(r.fd)) continue;
@@ -137,6 +167,7 @@ export class SysinfoHandler {
           }
         } else if (r.gone) {
           this.listeners.delete(r.fd);
+          this.tokens.delete(r.fd);
           fs.closeSync(r.fd);
           this.opts.onGone?.(r.fd);
         }

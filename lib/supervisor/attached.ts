@@ -106,6 +106,9 @@ export async function runAttached(msg: any, fds: number[], me: Identity, pool: S
     } finally {
       await log?.finish(!failed);
       ended = true;
+      // this process's fds on its namespaces (runContainer took them for exec): the container is gone
+      for (const fd of Object.values(state.namespaceFds ?? {})) { try { fs.closeSync(fd); } catch { /* closed */ } }
+      state.namespaceFds = undefined;
       state.exitCode = status;
       teardown(state, (w) => send({ warning: `box: warning: ${w}` }));
     }

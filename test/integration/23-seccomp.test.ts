@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { box, needs, until, stateEntries, TOP } from '../helpers/box';
 import { dockerDefaultProfile } from '../../lib/seccomp/docker-default';
+import { sysinfoViewSupport } from '../../lib/seccomp/sysinfo-filter';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-seccomp-'));
 fs.chmodSync(tmp, 0o755); // the probe also runs as a user
@@ -29,6 +30,10 @@ const VOL = ['-v', `${probeDir}:/probe:ro`];
 const IN = '/probe/seccomp-probe';
 const UNCONFINED = ['--security-opt', 'seccomp=unconfined'];
 const NNP = ['--security-opt', 'no-new-privileges'];
+// Filters in a confined container: the profile's, and box's sysinfo filter stacked before it
+// (issue 16 part 3: on by default where the kernel has user notification; --proc-view=false
+// leaves the profile's alone, as Docker's one filter)
+const FILTERS = process.geteuid!() === 0 && sysinfoViewSupport().ok ? '2' : '1';
 
 /** The probe on the host, outside any container (what the kernel itself allows root here). */
 const onHost = (...args: string[]) => (built ? spawnSync(PROBE, args, { encoding: 'utf8' }).stdout.trim() : '');
@@ -136,17 +141,17 @@ withProbe('box create + box start: the filter and no_new_privs chosen at create 
     assert.is(st.status, 0, st.stderr);
     const out = await until(() => { const l = box(['logs', 'sc-create']).stdout; return /Seccomp_filters/.test(l) && l; }, 30000, 'the container to report');
     const s = status(out);
-    assert.equal([s.Seccomp, s.Seccomp_filters, s.NoNewPrivs], ['2', '1', '1'], JSON.stringify(s));
+    assert.equal([s.Seccomp, s.Seccomp_filters, s.NoNewPrivs], ['2', FILTERS, '1'], JSON.stringify(s));
   } finally {
     box(['rm', '-f', 'sc-create']);
   }
 });
 
-withProbe('/proc/self/status: Seccomp 2 with one filter by default (also as a user, under --init); 0 with seccomp=unconfined and with --privileged', () => {
-  for (const flags of [[], ['-u', '1000:1000'], ['--init']]) {
+withProbe('/proc/self/status: Seccomp 2 with the profile\'s filter (and the sysinfo view\'s) by default (also as a user, under --init), one filter with --proc-view=false; 0 with seccomp=unconfined and with --privileged', () => {
+  for (const flags of [[], ['-u', '1000:1000'], ['--init'], ['--proc-view=false']]) {
     const s = status(probe(flags, 'status'));
     assert.is(s.Seccomp, '2', `${flags}: ${JSON.stringify(s)}`);
-    assert.is(s.Seccomp_filters, '1', `${flags}: ${JSON.stringify(s)}`);
+    assert.is(s.Seccomp_filters, flags[0] === '--proc-view=false' ? '1' : FILTERS, `${flags}: ${JSON.stringify(s)}`);
     assert.is(s.NoNewPrivs, '0', `${flags}: ${JSON.stringify(s)}`);
   }
   // --privileged wins over a profile, as in Docker
@@ -270,7 +275,7 @@ withProbe('box exec gets the container\'s filter and no_new_privs: Seccomp 2, un
     run('sc-exec-unconfined', UNCONFINED);
     run('sc-exec-nnp', NNP);
     let s = status(exec('sc-exec', '--', IN, 'status'));
-    assert.equal([s.Seccomp, s.Seccomp_filters, s.NoNewPrivs], ['2', '1', '0'], JSON.stringify(s));
+    assert.equal([s.Seccomp, s.Seccomp_filters, s.NoNewPrivs], ['2', FILTERS, '0'], JSON.stringify(s));
     assert.is(exec('sc-exec', '--', IN, 'unshare-user'), 'EPERM');
     assert.is(exec('sc-exec', '--', IN, 'keyctl'), 'EPERM');
     assert.is(exec('sc-exec', '-u', '1000:1000', '--', '/suid/seccomp-probe', 'setuid-check'), 'uid=1000 euid=0', 'control: setuid works in exec without no_new_privs');
@@ -327,7 +332,7 @@ withProbe('a custom profile file: ERRNO with errnoRet, argument rules compared o
   assert.is(m('unshare-user'), 'EPERM');
   assert.is(m('clone3'), 'OK'); // Docker's default's ENOSYS is not there: this profile is used instead of it
   const s = status(m('status'));
-  assert.equal([s.Seccomp, s.Seccomp_filters], ['2', '1'], JSON.stringify(s));
+  assert.equal([s.Seccomp, s.Seccomp_filters], ['2', FILTERS], JSON.stringify(s));
 });
 
 // Every comparison operator on a real kernel, each on a call that ignores its arguments, against

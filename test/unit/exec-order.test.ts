@@ -33,9 +33,10 @@ function namespaces(f: FakeLibc) {
  * Run the stage up to the spawned command, then `then(child)` while the fake is still in place:
  * the stage's listeners on the child call libc (exit, _exit), which must not be the real one.
  */
-function runExec(over: Partial<ContainerSpec> = {}, setup: (f: FakeLibc) => void = () => {}, then: (child: any, f: FakeLibc) => void = () => {}) {
+function runExec(over: Partial<ContainerSpec> = {}, setup: (f: FakeLibc) => void = () => {}, then: (child: any, f: FakeLibc) => void = () => {}, cfg: Partial<ExecConfig> = {}) {
   const fake = new FakeLibc();
-  fake.channel.push(execConfig(over));
+  const base = execConfig(over);
+  fake.channel.push({ ...base, ...cfg, stage: { ...base.stage, ...cfg.stage } });
   namespaces(fake);
   setup(fake);
   const before = new Map(FORWARDED.map((s) => [s, process.listeners(s)]));
@@ -107,6 +108,19 @@ test('__exec: capabilities before ids; the command spawned last, after every dro
   assert.ok(trace.findIndex((l) => l.startsWith(`write ${CHANNEL_FD} {"started":true`)) > spawn); // with the host PID (OCI exec --pid-file)
   // the command's status becomes the stage's, by _exit
   assert.ok(end instanceof Gone && end.how === 'exitNow' && end.status === 3, String(end));
+});
+
+test('__exec with the sysinfo view: its filter before the profile\'s, the listener sent before the command is spawned; none for exec -d (it outlives box)', () => {
+  const sysinfoView = Buffer.alloc(16, 7).toString('base64');
+  const loads = (f: FakeLibc) => f.calls.filter((c) => c.name === 'loadSeccomp').map((c) => Buffer.from(c.args[0]).toString('base64'));
+  const { fake } = runExec({}, () => {}, (child) => { try { child.emit('exit', 0, null); } catch { /* Gone */ } }, { stage: { sysinfoView } as any });
+  const l = loads(fake);
+  assert.is(l.length, 2);
+  assert.is(l[0], sysinfoView);
+  assert.ok(fake.sent.findIndex((m) => m.sysinfoListener) < fake.sent.findIndex((m) => m.started), 'announced before "started"');
+  const detached = runExec({}, () => {}, () => {}, { detach: true, stage: { sysinfoView } as any }).fake;
+  assert.is(loads(detached).length, 1, 'exec -d: the profile\'s filter only');
+  assert.not.ok(detached.sent.some((m) => m.sysinfoListener));
 });
 
 test('__exec: a command that cannot be spawned exits 126 or 127, named as run names it', () => {

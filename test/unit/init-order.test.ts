@@ -9,14 +9,15 @@ import { stageInit } from '../../lib/inside/init';
 import { SysError } from '../../lib/libc/errors';
 import { CLONE, PR } from '../../lib/libc/constants';
 import { CHANNEL_FD, EXE_FD } from '../../lib/inside/protocol';
-import { ContainerSpec } from '../../lib/options/types';
+import { ContainerSpec, StageConfig } from '../../lib/options/types';
+import { SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../../lib/libc/seccomp';
 
 const NON_ROOT = { uid: 1000, gid: 1000, groups: [] };
 
 /** Run the stage to its end (execve, or exit on failure) with `cfg` and then "start" on its channel. */
-function runInit(over: Partial<ContainerSpec> = {}, setup: (f: FakeLibc) => void = () => {}) {
+function runInit(over: Partial<ContainerSpec> = {}, setup: (f: FakeLibc) => void = () => {}, cfg: Partial<StageConfig> = {}) {
   const fake = new FakeLibc();
-  fake.channel.push(stageConfig(over), { start: true });
+  fake.channel.push({ ...stageConfig(over), ...cfg }, { start: true });
   setup(fake);
   fake.install();
   try {
@@ -95,6 +96,38 @@ test('__init: with no_new_privs the filter goes in after the drop and after no_n
   assert.ok(caps < ids && ids < nnp && nnp < seccomp, fake.trace().join('\n'));
   assert.is(fake.calls.filter((c) => c.name === 'loadSeccomp').length, 1);
   assert.is(fake.calls[fake.calls.length - 1].name, 'execve');
+});
+
+const SYSINFO = Buffer.alloc(16, 7).toString('base64'); // stands for box's sysinfo filter
+
+for (const noNewPrivileges of [false, true]) {
+  test(`__init with the sysinfo view${noNewPrivileges ? ' and no_new_privs' : ''}: box's sysinfo filter loaded with a listener right before the profile's, its fd sent and closed before execve`, () => {
+    const { fake, end } = runInit({ user: NON_ROOT, noNewPrivileges }, () => {}, { sysinfoView: SYSINFO });
+    assert.is(end.how, 'execve');
+    const loads = fake.calls.flatMap((c, i) => (c.name === 'loadSeccomp' ? [i] : []));
+    assert.is(loads.length, 2, fake.trace().join('\n'));
+    const [mine, profile] = loads.map((i) => fake.calls[i]);
+    assert.is(Buffer.from(mine.args[0]).toString('base64'), SYSINFO, 'the sysinfo filter first: the profile\'s is the newer, and its denial wins');
+    assert.is(mine.args[1], SECCOMP_FILTER_FLAG_NEW_LISTENER);
+    assert.is(profile.args[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER, 0);
+    const sent = fake.calls.findIndex((c, i) => i > loads[0] && c.name === 'sendFd');
+    assert.ok(sent > loads[0] && sent < loads[1], 'the listener goes to box before the profile\'s filter is in');
+    assert.ok(fake.calls.some((c, i) => i > sent && i < loads[1] && c.name === 'close'), 'the stage\'s copy closed: box holds the only one');
+    assert.ok(fake.sent.some((m) => m.sysinfoListener === true));
+    const caps = call(fake, 'limitCapabilities');
+    if (noNewPrivileges) assert.ok(call(fake, 'setNoNewPrivs') < loads[0] && caps < loads[0], 'after the drop and no_new_privs');
+    else assert.ok(loads[1] < caps, 'before the drop: it needs CAP_SYS_ADMIN');
+  });
+}
+
+test('__init without the view (none asked, OCI mode, or no profile): one filter or none, no listener sent', () => {
+  assert.is(runInit().fake.calls.filter((c) => c.name === 'loadSeccomp').length, 1);
+  const bare = new FakeLibc();
+  bare.channel.push({ ...stageConfig({}, false), sysinfoView: SYSINFO }, { start: true });
+  bare.install();
+  try { stageInit(); } catch (e) { if (!(e instanceof Gone)) throw e; } finally { bare.restore(); }
+  assert.not.ok(bare.calls.some((c) => c.name === 'loadSeccomp'), 'no profile (--privileged, unconfined): no filter at all');
+  assert.not.ok(bare.sent.some((m) => m.sysinfoListener));
 });
 
 test('__init --init: tini loaded into its memfd before the pivot hides ./box, exec\'d last instead of the command', () => {
