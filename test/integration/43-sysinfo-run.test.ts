@@ -194,7 +194,9 @@ it('SIGKILL of the supervisor: the container runs on; its sysinfo fails at once 
 // The JVM: the host's, bound read-only into busybox (its loader and libraries are under /usr).
 const JAVA_HOME = ['/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/default-java'].find((d) => fs.existsSync(path.join(d, 'bin/java')));
 const javaWhy = !JAVA_HOME ? `no JRE in /usr/lib/jvm (dpkg default-jre-headless: ${spawnSync('dpkg', ['-s', 'default-jre-headless'], { encoding: 'utf8' }).status === 0 ? 'installed' : 'not installed'})`
-  : !fs.existsSync(path.join(JAVA_HOME, 'bin/javac')) ? `no javac beside ${JAVA_HOME}/bin/java to build the probe class` : '';
+  : !fs.existsSync(path.join(JAVA_HOME, 'bin/javac')) ? `no javac beside ${JAVA_HOME}/bin/java to build the probe class`
+  // a host whose /usr came from elsewhere (the test guests' 9p /usr without the host's /etc/java-*)
+  : spawnSync(path.join(JAVA_HOME, 'bin/java'), ['-version'], { encoding: 'utf8' }).status !== 0 ? `${JAVA_HOME}/bin/java -version fails on this host` : '';
 needs(test, ok && !javaWhy, javaWhy || reason)('the JVM under -m 256m --cpus 1: 1 CPU and a heap sized from 256 MiB, with the view and with --proc-view=false (cgroupfs); with container support off, only the view keeps it from sizing by the host', () => {
   const jdir = path.join(tmp, 'j');
   fs.mkdirSync(jdir);

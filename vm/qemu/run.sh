@@ -8,7 +8,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=${BOX_VM_WORK:-/var/tmp/box-vm}
-tests=${BOX_VM_TESTS:-'(0[178]|39)-'}   # containers (01-run), limits (07), the v2 device program (08), /sys/fs/cgroup (39)
+tests=${BOX_VM_TESTS:-'(0[178]|39|4[0-3])-'}   # containers (01-run), limits (07), the v2 device program (08), /sys/fs/cgroup (39), the /proc and sysinfo views (40-43)
 modes=("$@"); [ ${#modes[@]} -gt 0 ] || modes=(v1-centos v2)
 mkdir -p "$work"
 
