@@ -4,6 +4,7 @@
 // most MAX_KEPT_BYTES_PER_NS of half-read text per pid namespace. Shared by every connection
 // of a server (mux.ts: one connection per file per container), so a container cannot escape
 // its budget by opening its files on several connections.
+import * as fs from 'node:fs';
 import type { FileKind } from './tree';
 import { hostView } from './views';
 import * as P from './protocol';
@@ -95,4 +96,9 @@ export class OpenFiles {
     }
     hd.content = undefined;
   }
+}
+
+/** The caller's pid namespace ("pid:[4026531836]"): server.ts's unit of the budgets (its pids are the host's: it mounts on the host). */
+export function pidNs(pid: number): string {
+  try { return fs.readlinkSync(`/proc/${pid}/ns/pid`); } catch { return 'unknown'; }
 }
