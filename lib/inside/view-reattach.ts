@@ -43,7 +43,7 @@ export function reattachViews(cfg: ExecConfig, ns: Map<string, number>): never {
         const kernelFs = f.target.startsWith('/sys/') ? '/sys' : '/proc';
         const dev = withResolved('/', kernelFs, {}, (k) => libc.fstat(k).dev);
         const st = libc.fstat(pfd);
-        if (!st.isFile() || st.dev !== dev) throw new Error(`${f.target}: not the kernel's own file`);
+        if (!st.isFile() || st.dev !== dev) throw new Error(`${f.target}: not the kernel's own file (a volume?): left as it is`);
         libc.mount('box-view', `fd/${pfd}`, 'fuse', VIEW_FLAGS, viewData(fds[i]));
       });
       done.push(f.target);

@@ -169,7 +169,8 @@ export const viewData = (fd: number) => `fd=${fd},rootmode=100444,user_id=0,grou
 /**
  * Each /dev/fuse fd straight over its file (/proc/meminfo, …): resolved inside the root
  * without following a symlink out (withResolved), and mounted only on a regular file of the
- * container's own procfs or sysfs — a volume or a planted link cannot aim it anywhere else.
+ * container's own procfs or sysfs — a volume or a planted link cannot aim it anywhere else
+ * (such a target is left as it is).
  * The fds are closed right after, on success or not: they must never reach the container
  * (finish.ts's close_range would mark them close-on-exec anyway).
  */
@@ -179,7 +180,10 @@ function mountViews(root: string, op: Extract<MountOp, { op: 'procview' }>) {
       at(root, root === '/' ? f.target : root + f.target, {}, (fd, inner) => {
         const st = libc.fstat(fd);
         const fsDev = at(root, root === '/' ? (inner.startsWith('/sys/') ? '/sys' : '/proc') : root + (inner.startsWith('/sys/') ? '/sys' : '/proc'), {}, (k) => libc.fstat(k).dev);
-        if (!st.isFile() || st.dev !== fsDev) throw new Error(`mount ${inner}: not the kernel's own file`);
+        // a volume there (-v …/meminfo:/proc/meminfo, lxcfs's way) is the user's choice and wins, as
+        // user mounts do in Docker: skipped, never followed elsewhere (its connection, never
+        // mounted, polls POLLERR on the host and is closed)
+        if (!st.isFile() || st.dev !== fsDev) return;
         mountAt('box-view', fd, 'fuse', VIEW_FLAGS, viewData(f.fd), inner);
       });
     }

@@ -42,6 +42,16 @@ t('a cold run sees its limits; --proc-view=false the host\'s; a memory hog moves
   assert.is(hog.status, 0, hog.stderr);
   const [before, after] = [...hog.stdout.matchAll(/MemFree:\s+(\d+)/g)].map((m) => Number(m[1]));
   assert.ok(before - after >= 30 * 1024, `MemFree moved by the hog: ${before} → ${after}`);
+  // a volume over one of the files (lxcfs's way) wins; the others are still the view
+  const fake = path.join(STATE, 'pv-fake-meminfo');
+  fs.writeFileSync(fake, 'MemTotal: 1 kB\n');
+  try {
+    const v = box(['run', '--rm', ...LIMITS, '-v', `${fake}:/proc/meminfo:ro`, 'busybox', 'sh', '-c', PROBE]);
+    assert.is(v.status, 0, v.stderr);
+    assert.is(memTotal(v.stdout), 1, 'the volume\'s file');
+    assert.match(v.stdout, /^CPUS 1$/m);
+    assert.match(v.stdout, /^VIEWS 7$/m);
+  } finally { fs.rmSync(fake, { force: true }); }
   assert.is(hostMounts().length, 0, 'no view mounted on the host');
 });
 
