@@ -6,8 +6,9 @@
 // `box-view` mount on it (only a fuse mount of that source, as mountinfo says: nothing of the
 // container's own), then mounts the fresh /dev/fuse fd there, and exits without exec.
 //
-// Paths: after setns the root is the container's; each target is resolved inside it with
-// openat2(RESOLVE_IN_ROOT|NO_MAGICLINKS) (withResolved), must be a regular file of the
+// Paths: after setns the root is the container's, and unlike at setup the container has run
+// (and may be hostile): each target is resolved inside it with openat2(RESOLVE_IN_ROOT|
+// NO_SYMLINKS|NO_MAGICLINKS) — no symlink at all on the way, planted or not — must be a regular file of the
 // container's own /proc or /sys (the same check as the plan's 'procview' op), and is named to
 // mount(2)/umount2(2) as fd/N relative to a directory fd on the HOST's /proc/<self> opened
 // before setns (the container's /proc has no /proc/self for a process outside its pid ns).
@@ -15,8 +16,8 @@
 import * as fs from 'node:fs';
 import { libc } from '../libc/seam';
 import { CLONE, MNT_DETACH } from '../libc/constants';
-import { fchdir, O_PATH, O_CLOEXEC } from '../libc/paths';
-import { withResolved } from '../mount/resolve';
+import { fchdir, openat2, O_PATH, O_CLOEXEC, RESOLVE } from '../libc/paths';
+import { openRoot } from '../mount/resolve';
 import { VIEW_FLAGS, viewData } from '../mount/execute';
 import { FD_SOCKET, sendMessage } from './protocol';
 import type { ExecConfig } from './exec';
@@ -37,11 +38,11 @@ export function reattachViews(cfg: ExecConfig, ns: Map<string, number>): never {
       const top = fs.readFileSync('mountinfo', 'utf8').split('\n').map((l) => l.split(' ')).filter((p) => p[4] === f.target).pop();
       const sep = top ? top.indexOf('-') : -1;
       if (top && top[sep + 1] === 'fuse' && top[sep + 2] === 'box-view') {
-        withResolved('/', f.target, {}, (pfd) => libc.umount2(`fd/${pfd}`, MNT_DETACH)); // the magic link followed: to the mount resolved in the root, nothing else
+        strict(f.target, (pfd) => libc.umount2(`fd/${pfd}`, MNT_DETACH)); // the magic link followed: to the mount resolved in the root, nothing else
       }
-      withResolved('/', f.target, {}, (pfd) => {
+      strict(f.target, (pfd) => {
         const kernelFs = f.target.startsWith('/sys/') ? '/sys' : '/proc';
-        const dev = withResolved('/', kernelFs, {}, (k) => libc.fstat(k).dev);
+        const dev = strict(kernelFs, (k) => libc.fstat(k).dev);
         const st = libc.fstat(pfd);
         if (!st.isFile() || st.dev !== dev) throw new Error(`${f.target}: not the kernel's own file (a volume?): left as it is`);
         libc.mount('box-view', `fd/${pfd}`, 'fuse', VIEW_FLAGS, viewData(fds[i]));
@@ -54,4 +55,13 @@ export function reattachViews(cfg: ExecConfig, ns: Map<string, number>): never {
   for (const fd of fds) libc.close(fd);
   sendMessage({ ready: true, mounted: done, failed });
   libc.exit(0);
+}
+
+/** `p` resolved in the current root (the container's) with no symlink followed, as an O_PATH fd for `use`. */
+function strict<T>(p: string, use: (fd: number) => T): T {
+  const root = openRoot('/');
+  try {
+    const fd = openat2(root, p, O_PATH | O_CLOEXEC, RESOLVE.IN_ROOT | RESOLVE.NO_SYMLINKS | RESOLVE.NO_MAGICLINKS, p);
+    try { return use(fd); } finally { libc.close(fd); }
+  } finally { libc.close(root); }
 }
