@@ -22,7 +22,8 @@ export const VIEW_TARGETS: Record<FileKind, string> = {
 export interface ViewFile { kind: FileKind; target: string }
 
 let mux: ViewMux | undefined;
-const open = new Map<string, { fds: number[]; files: ViewFile[]; served: boolean }>();
+const open = new Map<string, { fds: number[]; files: ViewFile[]; served: boolean; gen: number }>();
+let generation = 0;
 
 /** Whether this host can serve the view, and why not. */
 export function viewSupport(): { ok: boolean; why: string } {
@@ -40,7 +41,7 @@ export function viewSupport(): { ok: boolean; why: string } {
  * server's death would leave readers waiting instead of failing). Undefined without /dev/fuse.
  * Opening twice for one id releases the first.
  */
-export function openView(id: string): { fds: number[]; files: ViewFile[] } | undefined {
+export function openView(id: string): { fds: number[]; files: ViewFile[]; gen: number } | undefined {
   releaseView(id);
   const files: ViewFile[] = [];
   const fds: number[] = [];
@@ -53,14 +54,15 @@ export function openView(id: string): { fds: number[]; files: ViewFile[] } | und
     for (const fd of fds) fs.closeSync(fd);
     return undefined;
   }
-  open.set(id, { fds, files, served: false });
-  return { fds, files };
+  const gen = ++generation;
+  open.set(id, { fds, files, served: false, gen });
+  return { fds: [...fds], files, gen };
 }
 
 /** The stage mounted them: answer from now on. */
-export function serveView(id: string, pid: () => number | undefined) {
+export function serveView(id: string, pid: () => number | undefined, only?: { gen: number }) {
   const v = open.get(id);
-  if (!v || v.served) return;
+  if (!v || v.served || (only && v.gen !== only.gen)) return;
   v.served = true;
   // loaded only now: a run without the view never loads the server
   // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -72,10 +74,10 @@ export function serveView(id: string, pid: () => number | undefined) {
   }));
 }
 
-/** The container is gone (or never got going): close its connections. */
-export function releaseView(id: string) {
+/** The container is gone (or never got going): close its connections. `only`: unless they were replaced meanwhile by another openView. */
+export function releaseView(id: string, only?: { gen: number }) {
   const v = open.get(id);
-  if (!v) return;
+  if (!v || (only && v.gen !== only.gen)) return;
   open.delete(id);
   for (const fd of v.fds) {
     if (v.served) mux!.remove(fd); else { try { fs.closeSync(fd); } catch { /* closed */ } }

@@ -24,11 +24,11 @@ export async function reattachView(s: ContainerState, log: (l: string) => void =
     stage.send(cfg);
     const msg = await nextReady(stage);
     if (msg.failed?.length) log(`procview: ${s.id.slice(0, 12)}: ${msg.failed.join('; ')}`);
-    serveView(s.id, () => s.pid);
+    serveView(s.id, () => s.pid, view); // unless a restart opened the container's next view meanwhile
     await stage.exited;
     return undefined;
   } catch (e: any) {
-    releaseView(s.id);
+    releaseView(s.id, view);
     return e.message;
   } finally {
     stage.close();
