@@ -12,7 +12,7 @@ import { Stage, IO } from './stage';
 import { ContainerError } from './errors';
 import type { EarlyJoin } from './create';
 import { etcFilesDir } from './etc-files';
-import { wantsProcView } from '../options/proc-view';
+import { mountsProcView } from '../options/proc-view';
 import { openView, serveView, releaseView } from '../procview/host';
 
 export interface RunIO extends IO {
@@ -58,7 +58,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), cgroupfs: { v2: cg.mode === 'v2', dirs: state.cgroups }, seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
   // the /proc view: its /dev/fuse fds queued after the stdio, before the config that lists them
-  const view = wantsProcView(spec) ? openView(state.id) : undefined;
+  const view = mountsProcView(spec) ? openView(state.id) : undefined;
   if (view) { stage.sendFds(view.fds); cfg.procView = { files: view.files }; }
   stage.send(cfg);
   early?.limits?.(); // v1: the limits createContainer left (EarlyJoin), written while the stage mounts

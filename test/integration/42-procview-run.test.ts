@@ -37,6 +37,10 @@ t('a cold run sees its limits; --proc-view=false the host\'s; a memory hog moves
   assert.is(off.status, 0, off.stderr);
   assert.is(memTotal(off.stdout), memTotal(fs.readFileSync('/proc/meminfo', 'utf8')), 'the host\'s MemTotal');
   assert.match(off.stdout, /^VIEWS 0$/m);
+  // --privileged: no view, as no masks (a user namespace inside must be able to mount proc: test 21)
+  const priv = box(['run', '--rm', '--privileged', ...LIMITS, 'busybox', 'sh', '-c', PROBE]);
+  assert.is(priv.status, 0, priv.stderr);
+  assert.match(priv.stdout, /^VIEWS 0$/m);
   // 32 MiB into /dev/shm (a tmpfs charged to the container's memory cgroup): MemFree drops by about that much on the next read
   const hog = box(['run', '--rm', '-m', '128m', 'busybox', 'sh', '-c', 'grep MemFree /proc/meminfo; dd if=/dev/zero of=/dev/shm/x bs=1M count=32 2>/dev/null; grep MemFree /proc/meminfo']);
   assert.is(hog.status, 0, hog.stderr);
