@@ -177,9 +177,10 @@ export const viewData = (fd: number) => `fd=${fd},rootmode=100444,user_id=0,grou
 function mountViews(root: string, op: Extract<MountOp, { op: 'procview' }>) {
   try {
     for (const f of op.files) {
-      at(root, root === '/' ? f.target : root + f.target, {}, (fd, inner) => {
+      const under = (p: string) => (root === '/' ? p : root + p); // after the pivot (plan.ts): "/"
+      at(root, under(f.target), {}, (fd, inner) => {
         const st = libc.fstat(fd);
-        const fsDev = at(root, root === '/' ? (inner.startsWith('/sys/') ? '/sys' : '/proc') : root + (inner.startsWith('/sys/') ? '/sys' : '/proc'), {}, (k) => libc.fstat(k).dev);
+        const fsDev = at(root, under(inner.startsWith('/sys/') ? '/sys' : '/proc'), {}, (k) => libc.fstat(k).dev);
         // a volume there (-v …/meminfo:/proc/meminfo, lxcfs's way) is the user's choice and wins, as
         // user mounts do in Docker: skipped, never followed elsewhere (its connection, never
         // mounted, polls POLLERR on the host and is closed)
