@@ -8,6 +8,7 @@ import { BoxError } from '../libc/errors';
 import { ACTIONS } from '../seccomp/profile';
 import { seccompActionAvailable } from '../libc/seccomp';
 import { sysinfoViewSupport } from '../seccomp/sysinfo-filter';
+import { viewSupport } from '../procview/host';
 import { runningSupervisor } from '../state/anchors';
 import { TYPE } from './gofmt';
 import { TemplateExecError } from './template';
@@ -104,6 +105,7 @@ export function info(args: string[]): number {
     `Supervisor:    ${p.supervisor ? `running (pid ${p.supervisor.pid}; detached containers, and box run on its warm pool)` : 'not running (the first run -d or create starts it)'}`,
     `Seccomp:       ${p.seccomp.enabled ? `yes (default profile: builtin, Docker's; actions: ${p.seccomp.actions.join(' ')})` : 'no (containers run without a syscall filter)'}`,
     ((v) => `sysinfo view:  ${v.ok ? 'yes' : 'no'} (${v.why})`)(sysinfoViewSupport()),
+    ((v) => `/proc view:    ${v.ok ? 'yes' : 'no'} (${v.why})`)(viewSupport()),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

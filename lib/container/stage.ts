@@ -12,7 +12,7 @@ import { exitStatus } from './exit';
 import { ContainerError } from './errors';
 import { Channel } from '../inside/protocol';
 import { receivePty, Pty } from '../terminal/tty';
-import { recvFd } from '../libc/fdpass';
+import { recvFd, sendFd } from '../libc/fdpass';
 import { forwardListener } from '../seccomp/listener';
 import { serveSysinfo } from '../procview/sysinfo-host';
 import { SeccompFilter } from '../seccomp';
@@ -50,6 +50,11 @@ export class Stage {
   /** A pooled stage: queue the container's stdio on the fd socket (before the config that lists it); the targets, for StageConfig.stdio. */
   takeStdio(stdio: StdioOptions): number[] | undefined {
     return this.lateStdio ? handOver(stdioPlan(stdio), this.fdSock, this.child) : undefined;
+  }
+
+  /** Queue fds on the fd socket for the stage (the /proc view's, after the stdio, before the config that lists them); they stay this process's too. */
+  sendFds(fds: number[]) {
+    for (const fd of fds) sendFd(this.fdSock, fd);
   }
 
   /** Whether this stage keeps its owner's event loop alive: an idle pooled one must not. */

@@ -13,6 +13,8 @@ import { ContainerError } from './errors';
 import type { EarlyJoin } from './create';
 import { etcFilesDir } from './etc-files';
 import { sysinfoViewFor } from '../procview/sysinfo-host';
+import { mountsProcView } from '../options/proc-view';
+import { openView, serveView, releaseView } from '../procview/host';
 
 export interface RunIO extends IO {
   beforeStart?(): Promise<void>;   // `box create`: wait here for `box start`
@@ -36,6 +38,7 @@ export async function runContainer(state: ContainerState, io: RunIO, pooled?: St
     if (stage.child.exitCode === null && stage.child.signalCode === null) stage.child.kill('SIGKILL');
     throw e;
   } finally {
+    releaseView(state.id); // the view's connections end with the container (its readers, if any are left, get ENOTCONN)
     stage.close();
   }
 }
@@ -56,6 +59,9 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
   }
   const cfg: StageConfig = { spec, rootfs: state.rootfs, cgroupProcs: join.late, cgroupns: hasCgroupNamespace(), cgroupfs: { v2: cg.mode === 'v2', dirs: state.cgroups }, seccomp: state.seccomp, stdio, detached: io.detached, etcDir: etcFilesDir(state.id) };
   cfg.sysinfoView = sysinfoViewFor(spec, state.seccomp); // this process serves it (Stage.next)
+  // the /proc view: its /dev/fuse fds queued after the stdio, before the config that lists them
+  const view = mountsProcView(spec) ? openView(state.id) : undefined;
+  if (view) { stage.sendFds(view.fds); cfg.procView = { files: view.files }; }
   stage.send(cfg);
   early?.limits?.(); // v1: the limits createContainer left (EarlyJoin), written while the stage mounts
   // While the stage sets up (after its Node start-up, when cold): joining cgroups from outside
@@ -71,6 +77,7 @@ async function run(state: ContainerState, io: RunIO, stage: Stage, early: EarlyJ
   // (above) and its pid recorded, as before the handshake; the stage's own steps are unchanged.
   if (!io.beforeStart) stage.send({ start: true });
   await stage.ready(); // the stage opened the pty inside the container and sent its master first
+  if (view) { serveView(state.id, () => child.pid); patch(state, { procView: true }); } // mounted by now (before "ready"): the INITs wait in the kernel
 
   if (io.beforeStart) {
     // `box create`: held here until `box start` — or until the stage is killed (box rm).

@@ -26,6 +26,7 @@ import { readMessage, sendMessage, CHANNEL_FD, FD_SOCKET, closeExeFd } from './p
 import { enterWorkdir, fixStdioOwner, dropPrivileges, hostLastCap, NAMESPACES } from './finish';
 import { resolveCommand, spawnFailure, CommandError } from './command';
 import { applyProcessLimits, setOomScoreAdj } from './process';
+import { reattachViews } from './view-reattach';
 
 export interface ExecConfig {
   pid: number;                          // the container's PID 1 (host view) …
@@ -38,6 +39,7 @@ export interface ExecConfig {
   user?: string;                        // -u as typed: looked up in the container's own files
   stage: StageConfig;
   process?: ProcessExtras;              // OCI `exec --process`: its rlimits, umask, oom_score_adj, capability sets, keyring
+  view?: { files: { kind: string; target: string }[] }; // no command: the /proc view's fds (on fd 4) mounted again (view-reattach.ts)
 }
 
 // With -t the command shares this stage's session (the pty's session leader is the stage),
@@ -57,6 +59,7 @@ export function stageExec(): never | void {
     if (cfg.detach) libc.prctl(PR.SET_PDEATHSIG, 0); // exec -d outlives box
     const lastCap = hostLastCap();
     const ns = recordedNamespaces(cfg); // everything is opened before the first setns
+    if (cfg.view) return reattachViews(cfg, ns); // the mount namespace only, then exit
     for (const p of cfg.cgroupProcs) libc.writeFile(p, '0');
     if (cfg.process?.oomScoreAdj !== undefined) setOomScoreAdj(cfg.process.oomScoreAdj); // the host's /proc: ours is not in the container's
     libc.unshare(CLONE.FS);

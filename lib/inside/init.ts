@@ -53,6 +53,7 @@ export function stageInit(): never {
     if (pooled) { libc.unshare(CONTAINER_NS); libc.loopbackUp(); prepared = prepareKernelFs(); reportNamespaces(EARLY_NAMESPACES); }
     const cfg: StageConfig = readMessage();
     takeStdio(cfg.stdio);
+    if (cfg.procView) cfg.procView.fds = cfg.procView.files.map(() => libc.recvFd(FD_SOCKET)); // mounted and closed by the plan's 'procview' op
     const oci = cfg.oci;
     if (oci && pooled) throw new Error('a pooled stage cannot run an OCI container (it has made its namespaces already)');
     // OCI: `create` exits while this waits for `start`; the engine's monitor (a subreaper) becomes the parent

@@ -83,3 +83,8 @@ export function mountSetattr(fd: number, flags: number, attrSet: number, attrClr
 
 /** The path the kernel follows for an fd: mount(2) on it acts on exactly the dentry the fd holds. */
 export const procFd = (fd: number) => `/proc/self/fd/${fd}`;
+
+/** fchdir(2): the reattach helper's way back to the host's /proc/<self> after setns(mnt) moved its cwd into the container. */
+export function fchdir(fd: number, what = `fd ${fd}`) {
+  check(func('int fchdir(int fd)')(fd), 'chdir', what);
+}

@@ -128,6 +128,9 @@ function step(op: MountOp, root: string) {
     case 'cgroupfs':
       mountCgroupfs(root, op);
       return;
+    case 'procview':
+      mountViews(root, op);
+      return;
     case 'readonly':
       // Docker's read-only /proc paths: bind onto itself, then the bind and everything below it read-only.
       if (!libc.exists(op.path)) return;
@@ -157,6 +160,37 @@ function mountCgroupfs(root: string, op: Extract<MountOp, { op: 'cgroupfs' }>) {
     for (const [name, target] of op.links ?? []) libc.symlinkat(target, top, name, `${inner}/${name}`);
     lockRecursive(top, inner, op.readonly, true);
   });
+}
+
+/** Flags and options of a view file's mount: read-only, a regular file (0444) as its root, anyone may read (allow_other), the kernel checks the mode (default_permissions). */
+export const VIEW_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+export const viewData = (fd: number) => `fd=${fd},rootmode=100444,user_id=0,group_id=0,allow_other,default_permissions`;
+
+/**
+ * Each /dev/fuse fd straight over its file (/proc/meminfo, …): resolved inside the root
+ * without following a symlink out (withResolved), and mounted only on a regular file of the
+ * container's own procfs or sysfs — a volume or a planted link cannot aim it anywhere else
+ * (such a target is left as it is).
+ * The fds are closed right after, on success or not: they must never reach the container
+ * (finish.ts's close_range would mark them close-on-exec anyway).
+ */
+function mountViews(root: string, op: Extract<MountOp, { op: 'procview' }>) {
+  try {
+    for (const f of op.files) {
+      const under = (p: string) => (root === '/' ? p : root + p); // after the pivot (plan.ts): "/"
+      at(root, under(f.target), {}, (fd, inner) => {
+        const st = libc.fstat(fd);
+        const fsDev = at(root, under(inner.startsWith('/sys/') ? '/sys' : '/proc'), {}, (k) => libc.fstat(k).dev);
+        // a volume there (-v …/meminfo:/proc/meminfo, lxcfs's way) is the user's choice and wins, as
+        // user mounts do in Docker: skipped, never followed elsewhere (its connection, never
+        // mounted, polls POLLERR on the host and is closed)
+        if (!st.isFile() || st.dev !== fsDev) return;
+        mountAt('box-view', fd, 'fuse', VIEW_FLAGS, viewData(f.fd), inner);
+      });
+    }
+  } finally {
+    for (const f of op.files) { try { closeFd(f.fd); } catch { /* closed */ } }
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ export type MountOp =
   | { op: 'mask'; path: string; nullDev?: string } // /dev/null (or nullDev: the container's own node, never the host's) over a file, an empty read-only tmpfs over a directory
   | { op: 'detach'; path: string }                 // box's own mount at path (and all below it) detached: prepared trees a spec does not use
   | { op: 'readonly'; path: string }               // bind onto itself, then read-only with everything below
+  | { op: 'procview'; files: { target: string; fd: number }[] } // a /dev/fuse fd mounted over each file, a regular file as its root (lib/procview/mux.ts); the fds closed after
   | { op: 'cgroupfs'; target: string; v2?: string; v1?: { name: string; dir: string }[]; links?: [string, string][]; readonly: boolean } // /sys/fs/cgroup: see cgroupfsOp
   // OCI mode (lib/oci/mounts.ts):
   | { op: 'remount'; path: string; flags: number }  // MS_REMOUNT|MS_BIND|flags on the mount at path: a bind ignores ro, nosuid, … until remounted
@@ -135,9 +136,22 @@ export function mountPlan(cfg: StageConfig, prepared?: string): MountOp[] {
     ops.push(...sysctlOps(spec));
     if (!spec.privileged) ops.push(...maskOps((p) => p));
   }
+  const view = procViewOp(cfg);
+  if (view) ops.push(view);
   // Docker's --read-only: the rootfs mount alone; the mounts box put on it stay as they are.
   if (spec.readOnly) ops.push({ op: 'remount-ro', path: '/', recursive: false });
   return ops;
+}
+
+/**
+ * The /proc view: after the pivot, so each target is resolved in the container's own /proc
+ * and /sys (box's fresh mounts, or the pooled stage's prepared ones), after the masks (none
+ * covers these files) and before --read-only (which concerns the rootfs mount only anyway).
+ */
+export function procViewOp(cfg: StageConfig): MountOp | undefined {
+  const v = cfg.procView;
+  if (!v?.fds || v.fds.length !== v.files.length || !v.files.length) return undefined;
+  return { op: 'procview', files: v.files.map((f, i) => ({ target: f.target, fd: v.fds![i] })) };
 }
 
 /** What preparedPlan makes, each bound whole (with the mounts below it) onto the rootfs's own path. */

@@ -67,7 +67,11 @@ export interface StageConfig {
   etcDir?: string;          // the container's directory with the hostname, hosts and resolv.conf box wrote (lib/container/etc-files.ts), bound over /etc/…; none for an older record
   detached?: boolean;       // run by the supervisor (run -d, create): from `start` on, outlives it (no parent-death signal)
   sysinfoView?: string;     // box's sysinfo filter (BPF, base64), loaded right before `seccomp`, its listener sent to box (lib/procview/sysinfo-host.ts decides)
+  procView?: ProcViewFiles; // the /proc view (lib/procview/host.ts): one /dev/fuse fd per file, queued on fd 4 after the stdio, in this order
 }
+
+/** The view's files, in the order of their /dev/fuse fds on the fd socket; `fds`: filled in by the stage once it received them. */
+export interface ProcViewFiles { files: { kind: string; target: string }[]; fds?: number[] }
 
 /**
  * What an OCI bundle's config.json asks of the stage beyond a ContainerSpec, translated on the

@@ -73,6 +73,19 @@ export function reply(unique: bigint, error: number, payload?: Buffer): Buffer {
   return out;
 }
 
+/**
+ * FUSE_NOTIFY_STORE with no data (fuse_notify_store_out: nodeid, offset, size 0): all it does
+ * is raise the inode's size to `offset` if it is smaller (mux.ts says why).
+ */
+export function notifyGrow(nodeid: bigint, offset: number): Buffer {
+  const out = Buffer.alloc(OUT_HEADER + 24);
+  out.writeUInt32LE(out.length, 0);
+  out.writeInt32LE(4, 4); // FUSE_NOTIFY_STORE; unique 0: a notification
+  out.writeBigUInt64LE(nodeid, 16);
+  out.writeBigUInt64LE(BigInt(offset), 24);
+  return out;
+}
+
 /** fuse_init_out for the negotiated minor: 24 bytes before 7.23, 64 since. */
 export function initOut(minor: number, maxReadahead: number): Buffer {
   const b = Buffer.alloc(minor < 23 ? 24 : 64);
@@ -87,12 +100,12 @@ export function initOut(minor: number, maxReadahead: number): Buffer {
   return b;
 }
 
-export interface Attr { ino: bigint; mode: number; nlink: number; mtime: number }
+export interface Attr { ino: bigint; mode: number; nlink: number; mtime: number; size?: number }
 
 /** struct fuse_attr (88 bytes): uid/gid 0, size 0 as /proc's own files (reads go through direct I/O, open()). */
 function writeAttr(b: Buffer, at: number, a: Attr) {
   b.writeBigUInt64LE(a.ino, at);
-  // size 0, blocks 0
+  b.writeBigUInt64LE(BigInt(a.size ?? 0), at + 8); // blocks 0
   for (const off of [24, 32, 40]) b.writeBigUInt64LE(BigInt(a.mtime), at + off); // atime, mtime, ctime
   b.writeUInt32LE(a.mode, at + 60);
   b.writeUInt32LE(a.nlink, at + 64);

@@ -31,24 +31,11 @@ import { MS, MNT_DETACH } from '../libc/constants';
 import { openFuseDevice, readAsync, writeReply, fuseConnectionGone } from '../libc/fuse';
 import * as P from './protocol';
 import { node, isDir, lookup, attr, listing, FileKind } from './tree';
-import { render, hostView } from './views';
+import { render } from './views';
+import { OpenFiles, pidNs } from './open-files';
 
-const O_ACCMODE = 3, O_RDONLY = 0, O_TRUNC = 0o1000;
-const MAX_HANDLES = 16384, MAX_HANDLES_PER_NS = 1024;
-/** Text kept for open files part-way through, per pid namespace (a /proc/cpuinfo of a big host is ~200 KiB). */
-const MAX_KEPT_BYTES_PER_NS = 8 * 1024 * 1024;
 /** Seconds the kernel may cache names and attributes: the tree never changes. */
 const VALID = 60;
-
-interface Handle {
-  ino: number; kind: FileKind; owner: string;
-  /** The text being read, from a read at offset 0 until one reaches its end. */
-  content?: Buffer;
-  /** Its end was served (or it could not be kept): reads past 0 now get EOF until a read from 0 again. */
-  ended?: boolean;
-  /** Bytes of `content` counted in its namespace's budget. */
-  kept?: number;
-}
 
 export interface ProcViewOptions {
   /** Called with one line per problem worth knowing (a malformed request, a failed reply); never with request contents beyond numbers. */
@@ -66,10 +53,7 @@ export class ProcViewServer {
   readonly requests = { total: 0, errors: 0 };
   private fd: number;
   private buf = Buffer.alloc(P.READ_BUFFER);
-  private handles = new Map<bigint, Handle>();
-  private perOwner = new Map<string, number>();
-  private keptBytes = new Map<string, number>();
-  private nextFh = 1n;
+  private files: OpenFiles;
   private ready = false;
   private closing = false;
   private connId?: string;
@@ -83,6 +67,7 @@ export class ProcViewServer {
   private constructor(readonly mountpoint: string, opts: ProcViewOptions, fd?: number) {
     this.log = opts.log ?? (() => {});
     this.renderFn = opts.render ?? render;
+    this.files = new OpenFiles(this.renderFn, this.log);
     this.fd = fd ?? openFuseDevice();
     this.ended = new Promise((r) => { this.endedResolve = r; });
   }
@@ -174,9 +159,7 @@ export class ProcViewServer {
 
   private end() {
     try { fs.closeSync(this.fd); } catch { /* closed */ }
-    this.handles.clear();
-    this.perOwner.clear();
-    this.keptBytes.clear();
+    this.files = new OpenFiles(this.renderFn, this.log);
     if (!this.ready) this.readyWait.reject(new Error(`procview: the kernel ended the connection on ${this.mountpoint} before INIT`));
     this.endedResolve();
   }
@@ -210,7 +193,7 @@ export class ProcViewServer {
       case P.OP.READ: return this.read(h, body);
       case P.OP.RELEASE: {
         const r = P.parseRelease(body);
-        if (r) this.drop(r.fh);
+        if (r) this.files.drop(r.fh);
         return this.send(h.unique, 0);
       }
       case P.OP.OPENDIR:
@@ -251,75 +234,24 @@ export class ProcViewServer {
     if (!nd) return this.send(h.unique, P.E.NOENT);
     if (!o) return this.send(h.unique, P.E.INVAL);
     if (isDir(nd)) return this.send(h.unique, P.E.ISDIR);
-    if ((o.flags & O_ACCMODE) !== O_RDONLY || o.flags & O_TRUNC) return this.send(h.unique, P.E.ROFS);
-    const owner = pidNs(h.pid);
-    const count = this.perOwner.get(owner) ?? 0;
-    if (count >= MAX_HANDLES_PER_NS || this.handles.size >= MAX_HANDLES) return this.send(h.unique, P.E.NFILE);
-    const fh = this.nextFh++;
-    this.handles.set(fh, { ino: nd.ino, kind: nd.file!, owner });
-    this.perOwner.set(owner, count + 1);
+    // open-files.ts: write access refused (EROFS), budgets per pid namespace; the node id stands for the connection, so a handle reads only its own file
+    const res = this.files.open(nd.ino, nd.file!, pidNs(h.pid), o.flags);
+    if ('error' in res) return this.send(h.unique, res.error);
     // direct_io: every read reaches us (size 0, as /proc's own files, would end page-cache reads at once) and nothing is cached.
-    this.send(h.unique, 0, P.openOut(fh, P.FOPEN_DIRECT_IO));
+    this.send(h.unique, 0, P.openOut(res.fh, P.FOPEN_DIRECT_IO));
   }
 
   private read(h: P.InHeader, body: Buffer) {
     const r = P.parseRead(body);
     if (!r) return this.send(h.unique, P.E.INVAL);
-    const hd = this.handles.get(r.fh);
-    if (!hd || BigInt(hd.ino) !== h.nodeid) return this.send(h.unique, P.E.BADF);
-    // The text is computed when a read starts at 0 and kept for the reads that follow, so one
-    // `cat` sees one consistent file even when it reads in pieces; reading from 0 again
-    // refreshes it. It is let go as soon as a read reaches its end (the usual single read of a
-    // whole file keeps nothing), and a namespace keeps at most MAX_KEPT_BYTES_PER_NS of it:
-    // a container holding a thousand half-read files cannot grow the server without bound.
-    if (r.offset === 0n) {
-      this.release(hd);
-      let text: string;
-      try { text = this.renderFn(hd.kind, h.pid); } catch (e: any) { this.log(`procview: ${hd.kind}: ${e.message}`); text = hostView(hd.kind); } // never EIO: the file as it would be without procview
-      hd.content = Buffer.from(text, 'latin1');
-      hd.ended = false;
-    }
-    const content = hd.content;
-    if (!content || hd.ended) return this.send(h.unique, 0); // EOF: a read past 0 with nothing kept
-    const start = r.offset < BigInt(content.length) ? Number(r.offset) : content.length;
-    const chunk = content.subarray(start, start + Math.min(r.size, P.MAX_READ));
-    if (start + chunk.length >= content.length) {
-      this.release(hd);
-      hd.ended = true;
-    } else if (!hd.kept) {
-      const total = (this.keptBytes.get(hd.owner) ?? 0) + content.length;
-      if (total > MAX_KEPT_BYTES_PER_NS) { hd.content = undefined; hd.ended = true; } // over budget: for its reader this file ends with this chunk
-      else { this.keptBytes.set(hd.owner, total); hd.kept = content.length; }
-    }
-    this.send(h.unique, 0, chunk);
-  }
-
-  /** Let go of a handle's kept text (and its bytes in its namespace's budget). */
-  private release(hd: Handle) {
-    if (hd.kept) {
-      const left = (this.keptBytes.get(hd.owner) ?? 0) - hd.kept;
-      if (left > 0) this.keptBytes.set(hd.owner, left); else this.keptBytes.delete(hd.owner);
-      hd.kept = 0;
-    }
-    hd.content = undefined;
+    // one consistent text per open file from a read at 0 on, kept within its namespace's budget (open-files.ts)
+    const out = h.nodeid > 0n && h.nodeid < 1n << 31n ? this.files.read(Number(h.nodeid), r.fh, r.offset, r.size, h.pid) : P.E.BADF;
+    if (typeof out === 'number') return this.send(h.unique, out);
+    this.send(h.unique, 0, out);
   }
 
   /** Tests: bytes of kept text, per namespace. */
-  get keptByNamespace(): ReadonlyMap<string, number> { return this.keptBytes; }
-
-  private drop(fh: bigint) {
-    const hd = this.handles.get(fh);
-    if (!hd) return;
-    this.release(hd);
-    this.handles.delete(fh);
-    const left = (this.perOwner.get(hd.owner) ?? 1) - 1;
-    if (left > 0) this.perOwner.set(hd.owner, left); else this.perOwner.delete(hd.owner);
-  }
-}
-
-/** The caller's pid namespace ("pid:[4026531836]"), the unit open files are counted in. */
-function pidNs(pid: number): string {
-  try { return fs.readlinkSync(`/proc/${pid}/ns/pid`); } catch { return 'unknown'; }
+  get keptByNamespace(): ReadonlyMap<string, number> { return this.files.keptByNamespace; }
 }
 
 /** The fuse connection number of the mount at `mountpoint`: its st_dev minor (major is 0), read from mountinfo, never by stat (see the header). */

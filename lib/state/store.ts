@@ -38,6 +38,7 @@ export interface ContainerState {
   rootfs: StageConfig['rootfs'];          // the image's layers and this container's writable layer
   namespaces?: Record<string, number>;   // nsfs inode numbers of PID 1 at start: what exec joins
   namespaceFds?: Record<string, number>; // the owner's fds on them, held while the container lives
+  procView?: boolean;       // its /proc view was mounted (lib/procview/host.ts): a successor supervisor that adopts it knows to serve it again
   seccomp?: SeccompFilter;               // compiled at create: run and every exec load the same program
   restartCount?: number;                 // restarts by the policy since the last start by the user (Docker's RestartCount)
   manuallyStopped?: boolean;             // `box stop`/`kill` since that start: unless-stopped does not restart (HasBeenManuallyStopped)

@@ -16,6 +16,8 @@ import { Stage } from '../container/stage';
 import { openLog, readers, relay } from './logs';
 import { Identity, runDetached } from './container';
 import { keepRestarting } from './restart';
+import { reattachView } from '../procview/reattach';
+import { releaseView } from '../procview/host';
 
 const POLL_MS = 200;
 
@@ -29,6 +31,11 @@ export async function adopt(id: string, me: Identity, anchor?: Identity): Promis
   });
   if (!state) return;
   let status = state.exitCode ?? 137;
+  // its /proc view died with the dead supervisor (reads fail with ENOTCONN): mounted afresh, served here
+  if (state.procView && state.status === 'running') {
+    const say = (l: string) => process.stderr.write(`box-supervisor: ${l}\n`); // the supervisor's log
+    void reattachView(state, say).then((why) => why && say(`procview: ${id.slice(0, 12)}: not reattached: ${why}`), (e) => say(`procview: ${id.slice(0, 12)}: not reattached: ${e.message}`));
+  }
   try {
     const waiting = state.status === 'restarting';
     if (waiting) {
@@ -43,6 +50,7 @@ export async function adopt(id: string, me: Identity, anchor?: Identity): Promis
     status = await keepRestarting(state, status, again, waiting);
   } finally {
     state.exitCode = status;
+    releaseView(state.id);
     for (const fd of Object.values(state.namespaceFds ?? {})) { try { fs.closeSync(fd); } catch { /* closed */ } }
     teardown(state);
   }

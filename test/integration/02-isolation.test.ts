@@ -1,6 +1,7 @@
 // Mount isolation, masked and read-only paths, capabilities, breakouts, the image kept
 // pristine under the copy-on-write layer, volumes and tmpfs.
 import { test } from 'uvu';
+import { VIEW_TARGETS } from '../../lib/procview/host';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,7 +24,9 @@ test('mountinfo shows only the container\'s own mounts; the old root is gone', (
     '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug',
     '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf',
     // the container's own cgroups (test 39): v2's one mount, or v1's tmpfs and a mount per hierarchy
-    '/sys/fs/cgroup', ...discover().v1.map((h) => `/sys/fs/cgroup/${path.basename(h.mountpoint)}`)]);
+    '/sys/fs/cgroup', ...discover().v1.map((h) => `/sys/fs/cgroup/${path.basename(h.mountpoint)}`),
+    // the /proc view's files (test 42), each a FUSE mount of its own
+    ...Object.values(VIEW_TARGETS)]);
   const mps = mountpoints();
   for (const m of mps) assert.ok(allowed.has(m), `unexpected mount ${m}`);
   assert.is(mps[0], '/');

@@ -118,3 +118,16 @@ test('the prepared plan: /proc, /dev, /sys under the staging directory, the defa
   assert.ok(i((o) => o.op === 'sysctl') < i((o) => o.op === 'readonly'), 'sysctls before /proc/sys is read-only');
   assert.ok(i((o) => o.op === 'mknod' && o.path === '/s/dev/null') < i((o) => o.op === 'mask'), '/dev/null made before it is bound');
 });
+
+test('the /proc view: one op after the pivot and the masks, before --read-only, each file with the fd the stage received; none without fds', () => {
+  const files = [{ kind: 'meminfo', target: '/proc/meminfo' }, { kind: 'cpu-online', target: '/sys/devices/system/cpu/online' }];
+  assert.is(idx(mountPlan({ ...cfg(), procView: { files } }), (o) => o.op === 'procview'), -1, 'not before the stage has the fds');
+  for (const prepared of [undefined, '/prep']) {
+    const ops = mountPlan({ ...cfg({ readOnly: true }), procView: { files, fds: [7, 8] } }, prepared);
+    const at = idx(ops, (o) => o.op === 'procview');
+    assert.equal(ops[at], { op: 'procview', files: [{ target: '/proc/meminfo', fd: 7 }, { target: '/sys/devices/system/cpu/online', fd: 8 }] });
+    assert.ok(at > idx(ops, (o) => o.op === 'pivot'), 'resolved in the container\'s own /proc and /sys');
+    assert.ok(prepared || at > Math.max(...ops.map((o, i) => (o.op === 'mask' || o.op === 'readonly' ? i : -1))), 'after the masks');
+    assert.ok(at < idx(ops, (o) => o.op === 'remount-ro' && o.path === '/'), 'before --read-only');
+  }
+});
