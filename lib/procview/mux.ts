@@ -26,6 +26,7 @@ import type { FileKind } from './tree';
 import { render } from './views';
 import { eventFd, wake, drain, pollAsync } from '../libc/seccomp-notify';
 import { writeReply } from '../libc/fuse';
+import { Budget, VIEW_BUDGET } from './budget';
 
 const VALID = 60;
 /**
@@ -52,6 +53,8 @@ export interface Conn { fd: number; kind: FileKind; pid: () => number | undefine
 export interface MuxOptions {
   log?: (l: string) => void;
   render?: (kind: FileKind, pid: number) => string;
+  /** Requests per container per window (budget.ts); tests make it small. */
+  budget?: Budget;
 }
 
 /**
@@ -116,9 +119,12 @@ export class ViewMux {
   private buf = Buffer.alloc(P.READ_BUFFER);
   private mtime = Math.floor(Date.now() / 1000);
   private log: (l: string) => void;
+  private budget: Budget;
+  private refill?: NodeJS.Timeout;       // a container was left out of the poll: wake when its window ends
 
   constructor(opts: MuxOptions = {}) {
     this.log = opts.log ?? (() => {});
+    this.budget = opts.budget ?? new Budget(VIEW_BUDGET.perWindow, VIEW_BUDGET.windowMs);
     this.files = new OpenFiles(opts.render ?? render, this.log);
   }
 
@@ -145,6 +151,7 @@ export class ViewMux {
   /** Close everything (and keep the process's event loop free). */
   close() {
     this.closed = true;
+    clearTimeout(this.refill);
     for (const fd of [...this.conns.keys()]) this.remove(fd);
     if (this.polling) wake(this.wakeFd); else this.finish();
   }
@@ -159,7 +166,13 @@ export class ViewMux {
     this.finish();
     if (this.closed || !this.conns.size) return;
     this.polling = true;
-    pollAsync([this.wakeFd, ...this.conns.keys()], (ready) => {
+    // containers over their budget (budget.ts) sit this window out; their readers wait meanwhile
+    const fds = [...this.conns.values()].filter((c) => this.budget.allows(c.owner)).map((c) => c.fd);
+    if (fds.length < this.conns.size && !this.refill) {
+      this.refill = setTimeout(() => { this.refill = undefined; if (this.polling) wake(this.wakeFd); }, this.budget.msLeft());
+      this.refill.unref();
+    }
+    pollAsync([this.wakeFd, ...fds], (ready) => {
       this.polling = false;
       this.finish();
       if (this.closed) return;
@@ -183,6 +196,7 @@ export class ViewMux {
     if (n <= 0) return this.ended(c);
     this.requests.total++;
     c.requests++;
+    this.budget.spend(c.owner);
     let out: ReturnType<typeof respond>;
     try { out = respond(c, this.files, this.buf, n, this.mtime); } catch (e: any) { this.requests.errors++; this.log(`procview: ${e.message}`); return; }
     if (out.notify) writeReply(c.fd, out.notify); // before the OPEN's answer: the size is back before anyone reads

@@ -41,6 +41,7 @@ import {
 } from '../libc/seccomp-notify';
 import { sysinfoNumbers } from '../seccomp/sysinfo-filter';
 import { sysinfoFor, encodeSysinfo, SysinfoAbi } from './sysinfo';
+import { Budget, SYSINFO_BUDGET } from './budget';
 
 const EFAULT = 14, ENOSYS = 38;
 
@@ -82,6 +83,8 @@ export interface HandlerOptions {
   /** Called once a listener has no tasks left (POLLHUP) and was closed. */
   onGone?: (fd: number) => void;
   log?: (line: string) => void;
+  /** Answers per listener per window (budget.ts); tests make it small. */
+  budget?: Budget;
 }
 
 export class SysinfoHandler {
@@ -91,8 +94,12 @@ export class SysinfoHandler {
   private wakeFd = eventFd();
   private polling = false;
   private closing?: () => void;
+  private budget: Budget;
+  private refill?: NodeJS.Timeout;   // a listener sat a window out: wake when it ends
 
-  constructor(private opts: HandlerOptions = {}) {}
+  constructor(private opts: HandlerOptions = {}) {
+    this.budget = opts.budget ?? new Budget(SYSINFO_BUDGET.perWindow, SYSINFO_BUDGET.windowMs);
+  }
 
   /**
    * Serve `fd` (a listener from the sysinfo filter; the handler owns it from now and closes it).
@@ -140,6 +147,7 @@ export class SysinfoHandler {
   private tokens = new Map<number, object>();
 
   private finish() {
+    clearTimeout(this.refill);
     for (const fd of [...this.listeners, ...this.dropped.splice(0)]) fs.closeSync(fd);
     this.listeners.clear();
     this.tokens.clear();
@@ -151,8 +159,13 @@ export class SysinfoHandler {
     if (this.closing) return this.finish();
     if (!this.listeners.size) return; // nothing to wait for; add() starts the next round
     this.polling = true;
-    const fds = [this.wakeFd, ...this.listeners];
-    pollAsync(fds, (ready) => {
+    // a container over its budget (budget.ts) sits this window out: its callers wait in sysinfo
+    const mine = [...this.listeners].filter((fd) => this.budget.allows(String(fd)));
+    if (mine.length < this.listeners.size && !this.refill) {
+      this.refill = setTimeout(() => { this.refill = undefined; if (this.polling) wake(this.wakeFd); }, this.budget.msLeft());
+      this.refill.unref();
+    }
+    pollAsync([this.wakeFd, ...mine], (ready) => {
       this.polling = false;
       if (this.closing) return this.finish();
       for (const fd of this.dropped.splice(0)) fs.closeSync(fd);
@@ -161,6 +174,7 @@ export class SysinfoHandler {
         if (!this.listeners.has(r.fd)) continue;
         const n = r.readable ? recvNotification(r.fd) : undefined; // does not block after POLLIN (see seccomp-notify.ts)
         if (n) {
+          this.budget.spend(String(r.fd));
           try { this.counts[answer(r.fd, n)]++; } catch (e: any) {
             this.opts.log?.(`sysinfo: pid ${n.pid}: ${e.message}`);
             letThrough(r.fd, n.id);
