@@ -176,7 +176,11 @@ it('SIGKILL of the supervisor: the container runs on; its sysinfo fails at once 
     const s1 = parseSizes(out1);
     assert.is(s1.sysinfo, -1);
     assert.is(s1.errno, 38, 'ENOSYS');
-    assert.match(out1, /status 0/, 'busybox free ignores sysinfo\'s error (it prints what the struct held) and returns');
+    // busybox free ignores sysinfo's error (it prints what the struct held); it also reads
+    // /proc/meminfo, whose view died with the supervisor too (ENOTCONN until a successor
+    // reattaches it: test 42) — either way it returns, it never hangs
+    assert.ok(/status 0/.test(out1) || /\/proc\/meminfo': Transport endpoint is not connected[^]*status 1/.test(out1), `busybox free returns: ${out1}`);
+    assert.not.match(out1, /Input\/output error/, 'never EIO');
     assert.ok(running(pid1), 'the container runs on');
     // any box collects: a new supervisor adopts the container; its filter's listener is gone for good
     await until(() => { box(['ps']); return record(id).owner.pid !== sup && running(record(id).owner.pid); }, 30000, 'a new supervisor to adopt it');
