@@ -74,7 +74,10 @@ export function meminfo(host: string, m: MemInput): string {
     AnonHugePages: kb('rss_huge'),
     ShmemHugePages: 0,
     ShmemPmdMapped: 0,
-    ...(m.v2 ? { Slab: kb('slab'), SReclaimable: kb('slab_reclaimable'), SUnreclaim: kb('slab_unreclaimable') } : {}),
+    // v2 charges slab to the cgroup; v1's memory.stat has no slab figures: 0, never the host's —
+    // busybox free subtracts SReclaimable from the total along with Cached, and the host's
+    // figure made its "used" wrap around below zero
+    Slab: kb('slab'), SReclaimable: kb('slab_reclaimable'), SUnreclaim: kb('slab_unreclaimable'),
   };
   return host.split('\n').map((l) => {
     const label = /^([^:]+):/.exec(l)?.[1];
