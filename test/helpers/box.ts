@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const TOP = path.resolve(__dirname, '..', '..');
+/** The C compiler for the static probes: `cc` is an /etc/alternatives link, absent in the test guests (their /usr is the host's over 9p, their /etc their own): `gcc` there. */
+export const CC = fs.existsSync('/usr/bin/cc') ? 'cc' : 'gcc';
 export const BOX = path.join(TOP, 'box');
 const givenRoot = process.env.BOX_TEST_ROOT;
 export const STATE = givenRoot || (process.env.BOX_TEST_ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'box-test-')));

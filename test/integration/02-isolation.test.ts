@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { box, sh, STATE, needs, TOP } from '../helpers/box';
+import { box, sh, STATE, needs, TOP, CC } from '../helpers/box';
 import { tarball } from '../helpers/tar';
 import { discover } from '../../lib/cgroup/discover';
 
@@ -68,7 +68,7 @@ test('mount, umount of a masked path and sethostname are refused', () => {
   assert.is((out.match(/Operation not permitted|permission denied|Invalid argument/gi) || []).length, 3, out);
 });
 
-const cc = spawnSync('cc', ['-static', '-O', '-o', path.join(tmp, 'breakout'), path.join(TOP, 'test/fixtures/breakout.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', path.join(tmp, 'breakout'), path.join(TOP, 'test/fixtures/breakout.c')], { encoding: 'utf8' });
 needs(test, cc.status === 0, `cannot build the static breakout probe: ${cc.stderr || cc.error}`)('a chroot breakout fails after pivot_root (and the probe does detect one)', () => {
   const marker = path.join(tmp, 'host-only');
   fs.writeFileSync(marker, 'host');

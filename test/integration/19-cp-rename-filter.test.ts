@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tarball } from '../helpers/tar';
-import { box, boxAsync, until, removeAll, needs, UNTIL_TERM, TOP, Result } from '../helpers/box';
+import { box, boxAsync, until, removeAll, needs, UNTIL_TERM, TOP, Result, CC } from '../helpers/box';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-cp-'));
 const run = (name: string, script: string, flags: string[] = []) => {
@@ -142,7 +142,7 @@ test('cp with a stopped container: its layer, both ways, nothing left mounted', 
 });
 
 fs.mkdirSync(path.join(tmp, 'probe'));
-const cc = spawnSync('cc', ['-static', '-O', '-o', path.join(tmp, 'probe/swap'), path.join(TOP, 'test/fixtures/swap.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', path.join(tmp, 'probe/swap'), path.join(TOP, 'test/fixtures/swap.c')], { encoding: 'utf8' });
 
 for (const [kernel, env] of [['new kernel', {}], ['old kernel (fallbacks)', { BOX_OLD_KERNEL: '1' }]] as const) {
   needs(test, cc.status === 0, `cannot build the static swap probe: ${cc.stderr || cc.error}`)(`CVE-2018-15664 (${kernel}): a container swapping a dir and a symlink to the host while box cp runs both ways reads and writes no host file`, async () => {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { box, needs, TOP } from '../helpers/box';
+import { box, needs, TOP, CC } from '../helpers/box';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-escape-'));
 fs.chmodSync(tmp, 0o755); // the probe also runs as a user
@@ -32,7 +32,7 @@ function onHost(script: string, args: string[], opts: { env?: NodeJS.ProcessEnv;
   return r.stdout;
 }
 
-const cc = spawnSync('cc', ['-static', '-O', '-o', path.join(tmp, 'exe-probe'), path.join(TOP, 'test/fixtures/exe-probe.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', path.join(tmp, 'exe-probe'), path.join(TOP, 'test/fixtures/exe-probe.c')], { encoding: 'utf8' });
 needs(test, cc.status === 0, `cannot build the static exe probe: ${cc.stderr || cc.error}`)('CVE-2019-5736: /proc/1/exe is a sealed memfd, not the host\'s node, and cannot be opened for writing (also with SYS_PTRACE, also as a user)', () => {
   const probe = path.join(tmp, 'exe-probe');
   const node = fs.statSync(process.execPath);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { box, boxAsync, stop, until, needs, TOP } from '../helpers/box';
+import { box, boxAsync, stop, until, needs, TOP, CC } from '../helpers/box';
 import { tarball } from '../helpers/tar';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-esc-'));
@@ -22,7 +22,7 @@ function rootfsCopy(name: string): string {
 }
 
 fs.mkdirSync(path.join(tmp, 'probe'));
-const cc = spawnSync('cc', ['-static', '-O', '-o', path.join(tmp, 'probe/swap'), path.join(TOP, 'test/fixtures/swap.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', path.join(tmp, 'probe/swap'), path.join(TOP, 'test/fixtures/swap.c')], { encoding: 'utf8' });
 
 needs(test, cc.status === 0, `cannot build the static swap probe: ${cc.stderr || cc.error}`)('CVE-2021-30465: a container swapping a shared-volume dir for a symlink cannot make box mkdir or mount on the host', async () => {
   const shared = path.join(tmp, 'shared'), other = path.join(tmp, 'other'), target = path.join(tmp, 'host-target');

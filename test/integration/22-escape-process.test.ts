@@ -9,14 +9,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
-import { box, boxLater, until, needs, STATE, TOP, BOX, ENV } from '../helpers/box';
+import { box, boxLater, until, needs, STATE, TOP, BOX, ENV, CC } from '../helpers/box';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-escape-'));
 fs.chmodSync(tmp, 0o755);
 const probeDir = path.join(tmp, 'probe');
 fs.mkdirSync(probeDir);
 const PROBE = path.join(probeDir, 'escape-probe');
-const cc = spawnSync('cc', ['-static', '-O', '-o', PROBE, path.join(TOP, 'test/fixtures/escape-probe.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', PROBE, path.join(TOP, 'test/fixtures/escape-probe.c')], { encoding: 'utf8' });
 const withProbe = needs(test, cc.status === 0, `cannot build the static escape probe: ${cc.stderr || cc.error}`);
 const PROBE_VOL = ['-v', `${probeDir}:/probe:ro`];
 const DEFAULT_CAPS = '00000000a80425fb';

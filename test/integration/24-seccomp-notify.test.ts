@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync, spawn, ChildProcess } from 'node:child_process';
-import { box, needs, until, TOP } from '../helpers/box';
+import { box, needs, until, TOP, CC } from '../helpers/box';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-notify-'));
 const AGENT = path.join(tmp, 'agent'), SOCK = path.join(tmp, 'agent.sock'), LOG = path.join(tmp, 'agent.log');
-const cc = spawnSync('cc', ['-static', '-O', '-o', AGENT, path.join(TOP, 'test/fixtures/seccomp-agent.c')], { encoding: 'utf8' });
+const cc = spawnSync(CC, ['-static', '-O', '-o', AGENT, path.join(TOP, 'test/fixtures/seccomp-agent.c')], { encoding: 'utf8' });
 const notifyAvailable = /\bnotify\b/.test(box(['info']).stdout);
 const it = needs(test, cc.status === 0 && notifyAvailable, cc.status !== 0 ? `cannot build the seccomp agent: ${cc.stderr || cc.error}` : 'this kernel has no SECCOMP_RET_USER_NOTIF (5.0+)');
 

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { box, until, STATE, TOP, needs, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM } from '../helpers/box';
+import { box, until, STATE, TOP, needs, removeAll, storeProcesses, SUPERVISOR_PROCS, UNTIL_TERM, CC } from '../helpers/box';
 import { discover } from '../../lib/cgroup/discover';
 import { sysinfoViewSupport } from '../../lib/seccomp/sysinfo-filter';
 
@@ -22,7 +22,7 @@ const LIMITS = ['-m', '256m', '--cpus', '1', '--cpuset-cpus', '0'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'box-sysinfo-run-'));
 const SIZES = path.join(tmp, 'sizes');
 const support = process.geteuid!() === 0 ? sysinfoViewSupport() : { ok: false, why: 'needs root' };
-const cc = support.ok ? spawnSync('cc', ['-static', '-O', '-o', SIZES, path.join(TOP, 'test/fixtures/sizes.c')], { encoding: 'utf8' }) : undefined;
+const cc = support.ok ? spawnSync(CC, ['-static', '-O', '-o', SIZES, path.join(TOP, 'test/fixtures/sizes.c')], { encoding: 'utf8' }) : undefined;
 const ok = support.ok && cc?.status === 0 && discover().mode !== 'none';
 const reason = !support.ok ? `no sysinfo view here: ${support.why}` : cc?.status !== 0 ? `cannot build the probe: ${cc?.stderr || cc?.error}` : 'no cgroup hierarchy mounted';
 const it = needs(test, ok, reason);
