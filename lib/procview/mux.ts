@@ -102,7 +102,7 @@ export function respond(c: Conn, files: OpenFiles, buf: Buffer, n: number, mtime
       return r(0);
     }
     case P.OP.RELEASEDIR: return r(0);
-    case P.OP.STATFS: return r(0, statfsOut());
+    case P.OP.STATFS: return r(0, P.statfsOut());
     case P.OP.DESTROY: return { ...r(0), destroy: true };
     default: return r(P.E.NOSYS);
   }
@@ -214,11 +214,3 @@ export class ViewMux {
   }
 }
 
-/** fuse_statfs_out (fuse_kstatfs, 80 bytes): no blocks, no files, bsize 4096, namelen 255. */
-function statfsOut(): Buffer {
-  const b = Buffer.alloc(80);
-  b.writeUInt32LE(4096, 40);
-  b.writeUInt32LE(255, 44);
-  b.writeUInt32LE(4096, 48);
-  return b;
-}

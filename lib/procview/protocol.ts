@@ -163,3 +163,12 @@ export function dirents(entries: Dirent[], offset: bigint, size: number): Buffer
   }
   return Buffer.concat(parts);
 }
+
+/** fuse_statfs_out (fuse_kstatfs, 80 bytes): no blocks, no files, bsize 4096, namelen 255 (df inside a container lists the view's mounts: it gets zeros). */
+export function statfsOut(): Buffer {
+  const b = Buffer.alloc(80);
+  b.writeUInt32LE(4096, 40); // bsize
+  b.writeUInt32LE(255, 44); // namelen
+  b.writeUInt32LE(4096, 48); // frsize
+  return b;
+}

@@ -206,7 +206,7 @@ export class ProcViewServer {
         return this.send(h.unique, 0, P.dirents(listing(nd), r.offset, Math.min(r.size, P.MAX_READ)));
       }
       case P.OP.RELEASEDIR: return this.send(h.unique, 0);
-      case P.OP.STATFS: return this.send(h.unique, 0, statfsOut()); // df inside a container lists bind mounts: answer, with zeros
+      case P.OP.STATFS: return this.send(h.unique, 0, P.statfsOut()); // df inside a container lists bind mounts: answer, with zeros
       case P.OP.DESTROY:
         this.send(h.unique, 0);
         this.closing = true;
@@ -264,11 +264,3 @@ function connectionOf(mountpoint: string): string | undefined {
   return id;
 }
 
-/** fuse_statfs_out (fuse_kstatfs, 80 bytes): no blocks, no files, bsize 4096, namelen 255. */
-function statfsOut(): Buffer {
-  const b = Buffer.alloc(80);
-  b.writeUInt32LE(4096, 40); // bsize
-  b.writeUInt32LE(255, 44); // namelen
-  b.writeUInt32LE(4096, 48); // frsize
-  return b;
-}
