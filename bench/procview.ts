@@ -18,8 +18,8 @@ import { cmdline } from './procs';
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number) => { const i = argv.indexOf(name); const n = i >= 0 ? Number(argv[i + 1]) : dflt; if (!Number.isInteger(n) || n < 1) throw new Error(`${name} wants a positive integer`); return n; };
 const RUNS = opt('--runs', 15);
-// under the views' budget (lib/procview/budget.ts: 100 requests, i.e. 33 reads, or 50 sysinfo calls per 100 ms), so this is latency, not the budget's pace
-const READS = opt('--reads', 30);
+// under the views' budget (lib/procview/budget.ts: 100 requests per 100 ms — a read to the end is 4: open, read, read at the end, release — or 50 sysinfo calls), so this is latency, not the budget's pace
+const READS = opt('--reads', 20);
 if (process.geteuid!() !== 0) { console.error('bench/procview.ts: must run as root'); process.exit(1); }
 if (!fs.existsSync(BOX)) { console.error(`bench/procview.ts: ${BOX} missing (npm run build)`); process.exit(1); }
 
