@@ -42,7 +42,7 @@ export class Budget {
  * file is 3 requests — open, read, release — so ~330 reads a second) and 50 sysinfo(2) answers
  * per 100 ms (each costs ~350 µs of the host process, twice a file read's), against the one
  * read a second of `top` or the few dozen at a runtime's start. Measured at the ceiling
- * (bench/procview.ts): a container flooding either keeps the serving process ~16–18% busy.
+ * (bench/procview.ts): a container flooding either keeps the serving process 16–20% busy.
  */
 export const VIEW_BUDGET = { perWindow: 100, windowMs: 100 };
 export const SYSINFO_BUDGET = { perWindow: 50, windowMs: 100 };
