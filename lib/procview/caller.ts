@@ -113,6 +113,22 @@ export function initStartTicks(pid: number): number | undefined {
   return undefined;
 }
 
+/**
+ * When the container started, in clock ticks since boot: its init's start, or the creation of
+ * its cgroup directory if that is later — a pooled stage is its container's PID 1, and it was
+ * started (and waited in the pool) before its container and cgroup existed. The directory's
+ * ctime is its creation: box makes nothing in it afterwards (kernfs changes a directory's
+ * times only when entries come or go). Undefined when the init cannot be found.
+ */
+export function containerStartTicks(pid: number, c: Caller, clkTck: number, hostUptimeS: number): number | undefined {
+  const init = initStartTicks(pid);
+  if (init === undefined) return undefined;
+  const dir = c.atRoot ? undefined : c.dirs.values().next().value;
+  let made: number | undefined;
+  try { if (dir) made = (hostUptimeS - (Date.now() - fs.statSync(dir).ctimeMs) / 1000) * clkTck; } catch { /* gone */ }
+  return made !== undefined && Number.isFinite(made) && made > init ? made : init;
+}
+
 const startTicks = (p: number): number | undefined => {
   const t = Number(parseStat(readOr(`/proc/${p}/stat`) ?? '')?.starttime);
   return Number.isFinite(t) ? t : undefined;

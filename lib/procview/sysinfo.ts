@@ -2,7 +2,7 @@
 // /proc/meminfo, /proc/uptime and /proc/loadavg, so `free` and `cat /proc/meminfo` agree) and
 // the bytes of `struct sysinfo` the caller's ABI expects. The handler that answers the
 // seccomp notification with them is sysinfo-handler.ts.
-import { callerOf, initStartTicks, readOr } from './caller';
+import { callerOf, containerStartTicks, readOr } from './caller';
 import { memInput, containerLoad, CLK_TCK } from './views';
 import { swapOf, statValue, MemInput } from './meminfo';
 import { parseMeminfo } from './parse';
@@ -94,7 +94,7 @@ export function sysinfoFor(pid: number, now = Date.now() / 1000): SysinfoValues 
   const c = callerOf(pid);
   if (!c || c.atRoot) return host;
   const load = containerLoad(c, now);
-  const init = initStartTicks(pid);
+  const init = containerStartTicks(pid, c, CLK_TCK, host.uptime);
   return containerSysinfo(host, memInput(c), {
     procs: load?.tasks,
     loads: load && [load.load.one, load.load.five, load.load.fifteen],

@@ -4,7 +4,7 @@
 // it would without procview; so does a file the cgroup sets no limit for.
 import * as path from 'node:path';
 import type { FileKind } from './tree';
-import { Caller, callerOf, readOr, initStartTicks, tasksOf, taskStates } from './caller';
+import { Caller, callerOf, readOr, containerStartTicks, tasksOf, taskStates } from './caller';
 import { parseKv, parseLimit, parseCpuList } from './parse';
 import { meminfo, swapOf, MemInput } from './meminfo';
 import { visibleCpus, parseQuota, cpuOnline, cpuinfo } from './cpus';
@@ -133,7 +133,10 @@ export function render(kind: FileKind, pid: number, now = Date.now() / 1000): st
       const d = taskDir(c);
       return stat(host(hostFile), visible(c), cpuUsage(c), d ? taskStates(tasksOf(d, c.v2)).running : undefined);
     }
-    case 'uptime': { const u = cpuUsage(c); return uptime(host(hostFile), initStartTicks(pid), CLK_TCK, u.user + u.system, visible(c).length); }
+    case 'uptime': {
+      const u = cpuUsage(c), text = host(hostFile);
+      return uptime(text, containerStartTicks(pid, c, CLK_TCK, Number(text.trim().split(/\s+/)[0])), CLK_TCK, u.user + u.system, visible(c).length);
+    }
     case 'loadavg': {
       const t = containerLoad(c, now);
       return t ? loadavg(t.load, t.running, t.tasks, t.lastPid) : host(hostFile);

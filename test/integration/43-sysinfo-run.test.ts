@@ -200,7 +200,8 @@ const JAVA_HOME = ['/usr/lib/jvm/java-17-openjdk-amd64', '/usr/lib/jvm/default-j
 const javaWhy = !JAVA_HOME ? `no JRE in /usr/lib/jvm (dpkg default-jre-headless: ${spawnSync('dpkg', ['-s', 'default-jre-headless'], { encoding: 'utf8' }).status === 0 ? 'installed' : 'not installed'})`
   : !fs.existsSync(path.join(JAVA_HOME, 'bin/javac')) ? `no javac beside ${JAVA_HOME}/bin/java to build the probe class`
   // a host whose /usr came from elsewhere (the test guests' 9p /usr without the host's /etc/java-*)
-  : spawnSync(path.join(JAVA_HOME, 'bin/java'), ['-version'], { encoding: 'utf8' }).status !== 0 ? `${JAVA_HOME}/bin/java -version fails on this host` : '';
+  : spawnSync(path.join(JAVA_HOME, 'bin/java'), ['-version'], { encoding: 'utf8' }).status !== 0 ? `${JAVA_HOME}/bin/java -version fails on this host`
+  : !fs.existsSync(path.join(JAVA_HOME, 'conf/security/java.security')) ? `${JAVA_HOME}/conf/security/java.security is missing (Debian links it into /etc/java-*, which this host lacks)` : '';
 needs(test, ok && !javaWhy, javaWhy || reason)('the JVM under -m 256m --cpus 1: 1 CPU and a heap sized from 256 MiB, with the view and with --proc-view=false (cgroupfs); with container support off, only the view keeps it from sizing by the host', () => {
   const jdir = path.join(tmp, 'j');
   fs.mkdirSync(jdir);
