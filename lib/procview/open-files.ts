@@ -10,9 +10,16 @@ import { hostView } from './views';
 import * as P from './protocol';
 
 const O_ACCMODE = 3, O_RDONLY = 0, O_TRUNC = 0o1000;
-export const MAX_HANDLES = 16384, MAX_HANDLES_PER_NS = 1024;
-/** Text kept for open files part-way through, per pid namespace (a /proc/cpuinfo of a big host is ~200 KiB). */
-export const MAX_KEPT_BYTES_PER_NS = 8 * 1024 * 1024;
+// Per container: the budgets a hostile container meets. In all: only a backstop (a million
+// handles need a thousand containers at their own cap) — a low one would let a few containers
+// holding files open starve every other container of its view (ENFILE).
+export const MAX_HANDLES = 1 << 20, MAX_HANDLES_PER_NS = 1024;
+/**
+ * Text kept for open files part-way through, per pid namespace: memory of the host process, not
+ * charged to the container, so small — 1 MiB is five whole /proc/cpuinfo of a 200-CPU host
+ * (~200 KiB; a container sees only its own CPUs) read half-way at once.
+ */
+export const MAX_KEPT_BYTES_PER_NS = 1024 * 1024;
 
 interface Handle {
   conn: number; kind: FileKind; owner: string;

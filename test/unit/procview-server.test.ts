@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { socketPair } from '../../lib/libc/fdpass';
 import { readAsync } from '../../lib/libc/fuse';
 import { ProcViewServer } from '../../lib/procview/server';
+import { MAX_KEPT_BYTES_PER_NS } from '../../lib/procview/open-files';
 import * as P from '../../lib/procview/protocol';
 
 let unique = 100n;
@@ -125,8 +126,8 @@ test('kept text: none once a read reached the end (later reads get EOF); a names
     assert.is((await ask(req(P.OP.READ, 4n, readIn(f, 0n, 10)))).body.length, 10);
     if ((await ask(req(P.OP.READ, 4n, readIn(f, 10n, 10)))).body.length === 0) cut++;
   }
-  assert.ok(server.keptByNamespace.get(ns)! <= 8 * 1024 * 1024);
-  assert.is(cut, 100 - Math.floor((8 * 1024 * 1024) / BIG.length), 'the files past the budget end early for their reader');
+  assert.ok(server.keptByNamespace.get(ns)! <= MAX_KEPT_BYTES_PER_NS);
+  assert.is(cut, 100 - Math.floor(MAX_KEPT_BYTES_PER_NS / BIG.length), 'the files past the budget end early for their reader');
   for (const f of fhs) await ask(req(P.OP.RELEASE, 4n, fhIn(f)));
   assert.is(server.keptByNamespace.get(ns), undefined, 'RELEASE gives it all back');
 });
