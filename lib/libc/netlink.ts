@@ -13,6 +13,9 @@ import { errnoText } from './errno';
 
 const AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0o2000000, NETLINK_ROUTE = 0;
 const MSG_TRUNC = 0x20;
+const SOL_NETLINK = 270, NETLINK_CAP_ACK = 10, NETLINK_EXT_ACK = 11;
+/** NLMSG_ERROR flags: the echoed request is its header only; extended-ack attributes follow it. */
+const NLM_F_CAPPED = 0x100, NLM_F_ACK_TLVS = 0x200, NLMSGERR_ATTR_MSG = 1;
 export const NLMSG_HDRLEN = 16;
 export const NLMSG_NOOP = 1, NLMSG_ERROR = 2, NLMSG_DONE = 3;
 export const NLM_F_MULTI = 0x2;
@@ -20,8 +23,8 @@ export const NLM_F_MULTI = 0x2;
 /** A failed netlink request: "netlink: create bridge box0: EEXIST (file exists)". */
 export class NetlinkError extends BoxError {
   code: string;
-  constructor(readonly op: string, readonly errno: number) {
-    super(`netlink: ${op}: ${errnoText(errno)}`);
+  constructor(readonly op: string, readonly errno: number, readonly why?: string) {
+    super(`netlink: ${op}: ${errnoText(errno)}${why ? `: ${why}` : ''}`);
     this.code = errnoText(errno).split(' ')[0];
   }
 }
@@ -52,7 +55,7 @@ export function parseReplies(buf: Buffer, seq: number, op: string): { msgs: NlMs
       // struct nlmsgerr: int error, then the request's header (and maybe more) echoed back.
       if (payload.length < 4) throw bad(op, 'short NLMSG_ERROR');
       const err = payload.readInt32LE(0);
-      if (err !== 0) throw new NetlinkError(op, -err);
+      if (err !== 0) throw new NetlinkError(op, -err, extAckMessage(payload, flags));
       return { msgs, done: true };
     }
     if (type === NLMSG_DONE) {
@@ -66,6 +69,24 @@ export function parseReplies(buf: Buffer, seq: number, op: string): { msgs: NlMs
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
+
+/**
+ * The kernel's own words for an error ("Unknown device type"), sent with NETLINK_EXT_ACK as an
+ * attribute after the echoed request. Best effort: anything malformed yields no text, never a
+ * read outside the payload.
+ */
+function extAckMessage(payload: Buffer, flags: number): string | undefined {
+  if (!(flags & NLM_F_ACK_TLVS) || payload.length < 4 + NLMSG_HDRLEN) return undefined;
+  let off = 4 + (flags & NLM_F_CAPPED ? NLMSG_HDRLEN : payload.readUInt32LE(4));
+  off = align4(off);
+  while (off + 4 <= payload.length) {
+    const len = payload.readUInt16LE(off), type = payload.readUInt16LE(off + 2) & 0x3fff;
+    if (len < 4 || len > payload.length - off) return undefined;
+    if (type === NLMSGERR_ATTR_MSG) return payload.toString('utf8', off + 4, off + len).replace(/\0[\s\S]*$/, '').replace(/[^\x20-\x7e]/g, '?') || undefined;
+    off += align4(len);
+  }
+  return undefined;
+}
 const bad = (op: string, why: string) => new BoxError(`netlink: ${op}: malformed reply (${why})`);
 
 let lastSeq = Math.floor(Date.now() / 1000) & 0x7fffffff;
@@ -75,12 +96,22 @@ export class NetlinkSocket {
   private constructor(readonly fd: number) {}
 
   static open(): NetlinkSocket {
-    return new NetlinkSocket(check(func('int socket(int domain, int type, int protocol)')(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', 'AF_NETLINK'));
+    const fd = check(func('int socket(int domain, int type, int protocol)')(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), 'socket', 'AF_NETLINK');
+    // Errors without a copy of our request (CAP_ACK) and with the kernel's text (EXT_ACK).
+    // Both are optional: kernels before 4.3 / 4.12 (EL7's 3.10) refuse them, and errors then
+    // carry the errno only.
+    const one = Buffer.alloc(4);
+    one.writeInt32LE(1, 0);
+    const setsockopt = func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
+    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, one, 4);
+    setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, one, 4);
+    return new NetlinkSocket(fd);
   }
 
   /**
    * Send one request (its header's seq is written here) and read until it is finished; the
-   * reply's data messages are returned. `op` names the operation in errors.
+   * reply's data messages are returned. `op` names the operation in errors. After a malformed
+   * reply the rest of it may still be queued: close the socket rather than reuse it.
    */
   request(msg: Buffer, op: string): NlMsg[] {
     const seq = lastSeq = (lastSeq + 1) & 0x7fffffff;

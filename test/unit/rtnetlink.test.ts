@@ -97,6 +97,18 @@ test('replies: an ACK ends a request; an error names the operation and the errno
   assert.is(rt.parseLink(r.msgs[0]).index, 3);
 });
 
+test("extended acks: the kernel's text after the errno, after a capped or a whole echoed request; malformed text is dropped", () => {
+  const text = rt.rtattr(1, rt.strz('Unknown device type'));
+  const capped = Buffer.concat([hex('a1ffffff'), msg(rt.RTM_NEWLINK, 7, Buffer.alloc(0)), text]);
+  assert.throws(() => parseReplies(msg(NLMSG_ERROR, 7, capped, 0x300), 7, 'create x'), /^netlink: create x: EOPNOTSUPP \(operation not supported\): Unknown device type$/);
+  const whole = Buffer.concat([hex('a1ffffff'), msg(rt.RTM_NEWLINK, 7, rt.ifinfomsg()), text]);
+  assert.throws(() => parseReplies(msg(NLMSG_ERROR, 7, whole, 0x200), 7, 'create x'), /: Unknown device type$/);
+  const lying = Buffer.concat([hex('a1ffffff'), msg(rt.RTM_NEWLINK, 7, Buffer.alloc(0)), hex('ff00 0100 41424344')]);
+  assert.throws(() => parseReplies(msg(NLMSG_ERROR, 7, lying, 0x300), 7, 'create x'), /^netlink: create x: EOPNOTSUPP \(operation not supported\)$/);
+  const echoTooLong = Buffer.concat([hex('a1ffffff'), msg(rt.RTM_NEWLINK, 7, Buffer.alloc(0), 0, 5000), text]);
+  assert.throws(() => parseReplies(msg(NLMSG_ERROR, 7, echoTooLong, 0x200), 7, 'create x'), /^netlink: create x: EOPNOTSUPP \(operation not supported\)$/);
+});
+
 test('a dump: NLM_F_MULTI messages over datagrams, complete only at NLMSG_DONE, whose error counts', () => {
   const one = msg(rt.RTM_NEWLINK, 9, Buffer.concat([rt.ifinfomsg(1, 1), rt.rtattr(rt.IFLA_IFNAME, rt.strz('lo'))]), NLM_F_MULTI);
   assert.equal(parseReplies(Buffer.concat([one, one]), 9, 'list').done, false);
