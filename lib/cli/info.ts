@@ -10,6 +10,7 @@ import { seccompActionAvailable } from '../libc/seccomp';
 import { sysinfoViewSupport } from '../seccomp/sysinfo-filter';
 import { viewSupport } from '../procview/host';
 import { runningSupervisor } from '../state/anchors';
+import { peekDefaultNetwork, wouldBeDefault } from '../net/store';
 import { TYPE } from './gofmt';
 import { TemplateExecError } from './template';
 import { parseFormat, PARSE_STATUS } from './format';
@@ -58,7 +59,19 @@ export function probe() {
     pivotRoot: pivotRootUsable(),
     seccomp: seccompSupport(),
     supervisor: runningSupervisor() ?? null, // this store's (BOX_ROOT), lib/supervisor/
+    network: defaultNetworkInfo(),
   };
+}
+
+/**
+ * The default network ("bridge"): its bridge and subnet if some run made it, else what it would
+ * be if made now — read only, never made here (info changes nothing, and any user may run it).
+ */
+function defaultNetworkInfo(): { made: boolean; bridge: string; subnet: string | null } {
+  const n = peekDefaultNetwork();
+  if (n) return { made: true, bridge: n.bridge, subnet: n.subnet };
+  const w = wouldBeDefault();
+  return { made: false, bridge: w.bridge, subnet: w.subnet ?? null };
 }
 
 /** The probe as Go data: objects keyed by names (namespaces, v1 hierarchies) are maps, the rest structs. */
@@ -106,6 +119,7 @@ export function info(args: string[]): number {
     `Seccomp:       ${p.seccomp.enabled ? `yes (default profile: builtin, Docker's; actions: ${p.seccomp.actions.join(' ')})` : 'no (containers run without a syscall filter)'}`,
     ((v) => `sysinfo view:  ${v.ok ? 'yes' : 'no'} (${v.why})`)(sysinfoViewSupport()),
     ((v) => `/proc view:    ${v.ok ? 'yes' : 'no'} (${v.why})`)(viewSupport()),
+    ((n) => `Network:       default bridge ${n.made ? `${n.bridge}, ${n.subnet}` : `not made yet, would be ${n.bridge}, ${n.subnet ?? 'no free subnet among Docker\'s pools'}`}`)(p.network),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
