@@ -5,7 +5,7 @@
 // anyway). A network's own lock is a flock on its directory, as a container's: it goes with the
 // directory, and a waiter that gets it after a removal finds no record.
 //
-// Lock order, always: 'networks' (store) → the host's subnet lock → a network's directory.
+// Lock order, always: 'networks' (store) → the network namespace's lock → a network's directory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
@@ -90,18 +90,25 @@ export function endpointNames(id: string): string[] {
 }
 
 /**
- * Choosing a subnet and making its bridge, host-wide: two stores (BOX_ROOT) share a network
- * namespace, and each sees the other's subnets only as routes — once its bridge has its address.
- * So the choice and the bridge happen under one lock that every store takes: not in RUN (a
- * store's own), in /run/box, which dies with the host like every flock file.
+ * Choosing a subnet and making its bridge, for the whole network namespace: two stores (BOX_ROOT)
+ * can share one, and each sees the other's subnets only as routes — once its bridge has its
+ * address. So the choice and the bridge happen under a lock every store takes: a flock on the
+ * namespace's own nsfs inode (/proc/thread-self/ns/net: the thread's, which is the one netlink
+ * acts in). It is exactly as wide as the namespace, leaves no file anywhere, and dies with its
+ * holder. A process that shares the namespace (a --network host container's root) could hold it
+ * forever: waited for with a deadline, never blocked on.
  */
-function withHostLock<T>(fn: () => T): T {
-  const dir = '/run/box';
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, 'subnets.lock');
-  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+const NS_LOCK_WAIT_MS = 30000;
+function withNamespaceLock<T>(fn: () => T): T {
+  const file = '/proc/thread-self/ns/net';
+  const fd = fs.openSync(file, fs.constants.O_RDONLY);
   try {
-    libc.flockExclusive(fd, file);
+    const end = Date.now() + NS_LOCK_WAIT_MS;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (!libc.tryFlockExclusive(fd, file)) {
+      if (Date.now() > end) throw new ContainerError('timeout', `another process has held this network namespace's lock (${file}) for ${NS_LOCK_WAIT_MS / 1000} s: no network made`);
+      Atomics.wait(nap, 0, 0, 20);
+    }
     return fn();
   } finally {
     fs.closeSync(fd);
@@ -149,7 +156,7 @@ const newNetwork = (name: string, bridge: (id: string) => string, subnet: string
  * of Docker's pools that overlaps no route here and no other box network.
  */
 export function defaultNetwork(): Network {
-  return byName(DEFAULT_NETWORK) ?? withLock('networks', () => byName(DEFAULT_NETWORK) ?? withHostLock(() => {
+  return byName(DEFAULT_NETWORK) ?? withLock('networks', () => byName(DEFAULT_NETWORK) ?? withNamespaceLock(() => {
     const subnet = chooseSubnet(routesHere(), listNetworks().map((n) => n.subnet));
     if (!subnet) throw new ContainerError('conflict', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
     return make(newNetwork(DEFAULT_NETWORK, () => defaultBridgeName(ROOT), subnet, gatewayFor(subnet)));
@@ -180,7 +187,7 @@ export function createNetwork(o: { name: string; subnet?: string; gateway?: stri
     const all = listNetworks();
     if (o.name === DEFAULT_NETWORK || all.some((n) => n.name === o.name)) throw new ContainerError('conflict', `network with name ${o.name} already exists`);
     if (given && all.some((n) => overlaps(given, parseRange(n.subnet)!))) throw new ContainerError('conflict', 'Pool overlaps with other one on this address space');
-    return withHostLock(() => {
+    return withNamespaceLock(() => {
       const subnet = o.subnet ?? chooseSubnet(routesHere(), all.map((n) => n.subnet));
       if (!subnet) throw new ContainerError('conflict', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
       return make(newNetwork(o.name, userBridgeName, subnet, gateway ?? gatewayFor(subnet), o.labels));
