@@ -28,8 +28,21 @@ export const networkDir = (id: string) => path.join(NETWORKS, id);
 export const endpointsDir = (id: string) => path.join(NETWORKS, id, 'endpoints');
 const recordFile = (id: string) => path.join(NETWORKS, id, 'network.json');
 
+/** A record, trusted only if it names the directory it is in: its id goes into paths (locks, endpoints) and its bridge into netlink. */
 function load(id: string): Network | undefined {
-  try { return JSON.parse(fs.readFileSync(recordFile(id), 'utf8')); } catch { return undefined; }
+  try {
+    const n = JSON.parse(fs.readFileSync(recordFile(id), 'utf8'));
+    return n && n.id === id && typeof n.name === 'string' && typeof n.bridge === 'string' && parseRange(n.subnet) ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Under the 'networks' lock no record is being made: a temporary directory is a crashed maker's. */
+function sweepTemporary() {
+  let names: string[] = [];
+  try { names = fs.readdirSync(NETWORKS); } catch { return; }
+  for (const n of names) if (/^\.[0-9a-f]{64}\.tmp$/.test(n)) fs.rmSync(path.join(NETWORKS, n), { recursive: true, force: true });
 }
 
 /** Every network of the store, by name. */
@@ -126,6 +139,7 @@ function routesHere(): string[] {
  */
 function make(net: Network): Network {
   fs.mkdirSync(NETWORKS, { recursive: true, mode: 0o700 });
+  sweepTemporary();
   const tmp = path.join(NETWORKS, `.${net.id}.tmp`);
   fs.mkdirSync(tmp, { mode: 0o700 });
   try {
