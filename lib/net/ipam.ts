@@ -9,12 +9,17 @@
 // address twice); an allocation or a release touches one small file, not the whole table (50
 // containers starting at once rewrite nothing of each other's); and a crash mid-write can only
 // leave a dotted temp file, never a half table that loses every other container's address.
-// The files are not fsync'ed: a reboot ends every container anyway, and the next invocation
-// collects their endpoints as dead (an empty or torn file counts as dead too).
+// Beside them, NETWORKS/<id>/containers/<containerId> is a symlink to the address: allocate and
+// release find a container's endpoint by one readlink instead of reading every file (measured:
+// reading them all cost ~10 ms per allocation at 1,000 containers). The endpoint file is the
+// truth; the index is written after it and removed before it, and a file the index misses (a
+// crash in between) is still found by release's fallback scan and by collection.
+// Nothing is fsync'ed: a reboot ends every container anyway, and the next invocation collects
+// their endpoints as dead (an empty or torn file counts as dead too).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContainerError } from '../container/errors';
-import { endpointNames, endpointsDir, listNetworks, withNetworkLock } from './store';
+import { byContainerDir, endpointNames, endpointsDir, listNetworks, withNetworkLock } from './store';
 import { checkMac, hostIfFor, macFor, parseRange, pickAddress } from './addr';
 import type { Endpoint, Network } from './types';
 
@@ -31,13 +36,34 @@ function read(netId: string, name: string): EndpointRecord | undefined {
   }
 }
 
+/** The container's endpoint on a network through the index, checked against the endpoint file itself. */
+function byContainer(netId: string, containerId: string): EndpointRecord | undefined {
+  let address: string;
+  try { address = fs.readlinkSync(path.join(byContainerDir(netId), containerId)); } catch { return undefined; }
+  const e = read(netId, address);
+  return e?.containerId === containerId ? e : undefined;
+}
+
 /** Every endpoint of a network: which container holds which address (network inspect, /etc/hosts). */
 export function endpoints(net: Network): EndpointRecord[] {
   return endpointNames(net.id).map((n) => read(net.id, n)).filter((e): e is EndpointRecord => !!e);
 }
 
-/** The host ends of every veth box has handed out on any network of this store. */
-const hostIfsInUse = () => new Set(listNetworks().flatMap((n) => endpoints(n).map((e) => e.hostIf)));
+/**
+ * The veth names that could clash with this container's: its own on other networks, and those of
+ * containers whose ids share the 11 hex digits (found by the index's names: no file read unless
+ * one matches).
+ */
+function hostIfsNear(containerId: string): Set<string> {
+  const stem = containerId.slice(0, 11);
+  const out = new Set<string>();
+  for (const n of listNetworks()) {
+    let ids: string[] = [];
+    try { ids = fs.readdirSync(byContainerDir(n.id)).filter((i) => i.startsWith(stem)); } catch { continue; }
+    for (const id of ids) { const e = byContainer(n.id, id); if (e) out.add(e.hostIf); }
+  }
+  return out;
+}
 
 /** Create `file` with `data`, failing with EEXIST if it exists: a temp file linked into place (never a half-written file under the final name). */
 function createExclusive(file: string, data: string) {
@@ -48,6 +74,15 @@ function createExclusive(file: string, data: string) {
   } finally {
     fs.rmSync(tmp, { force: true });
   }
+}
+
+/** containers/<id> → address, replacing a stale link (a crash after a release's file removal). */
+function index(netId: string, containerId: string, address: string) {
+  const dir = byContainerDir(netId);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); // a record made before the index existed
+  const link = path.join(dir, containerId);
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(address, link);
 }
 
 /**
@@ -61,13 +96,12 @@ export function allocate(net: Network, containerId: string, o: { ip?: string; ma
   if (o.ip !== undefined && net.name === 'bridge') throw new ContainerError('invalid', 'user specified IP address is supported on user defined networks only');
   const mac = o.mac !== undefined ? checkMac(o.mac) : undefined;
   return withNetworkLock(net, () => {
-    const now = endpoints(net);
-    const mine = now.find((e) => e.containerId === containerId);
+    const mine = byContainer(net.id, containerId);
     if (mine) return strip(mine);
     const address = pickAddress(net.subnet, net.gateway, new Set(endpointNames(net.id)), o.ip);
     const ep: EndpointRecord = {
       containerId, network: net.name, networkId: net.id, address, prefix: parseRange(net.subnet)!.prefix,
-      gateway: net.gateway, mac: mac ?? macFor(address), hostIf: hostIfFor(containerId, hostIfsInUse()), bridge: net.bridge,
+      gateway: net.gateway, mac: mac ?? macFor(address), hostIf: hostIfFor(containerId, hostIfsNear(containerId)), bridge: net.bridge,
     };
     try {
       createExclusive(path.join(endpointsDir(net.id), address), JSON.stringify(ep));
@@ -75,35 +109,38 @@ export function allocate(net: Network, containerId: string, o: { ip?: string; ma
       if (e.code === 'EEXIST') throw new ContainerError('conflict', 'Address already in use');
       throw e;
     }
+    index(net.id, containerId, address);
     return strip(ep);
   });
 }
 
 const strip = ({ containerId, ...ep }: EndpointRecord): Endpoint => ep;
 
+/** Under the network's lock: one endpoint gone, its index entry first. */
+function drop(netId: string, e: EndpointRecord) {
+  const link = path.join(byContainerDir(netId), e.containerId);
+  try { if (fs.readlinkSync(link) === e.address) fs.rmSync(link, { force: true }); } catch { /* no index entry */ }
+  fs.rmSync(path.join(endpointsDir(netId), e.address), { force: true });
+}
+
 /**
- * The container's endpoints on `net` are gone. Returns how many endpoints remain on the network,
+ * The container's endpoint on `net` is gone. Returns how many endpoints remain on the network,
  * so that the caller removes what the network's last container needed (the masquerade rule).
  * A network removed meanwhile has none left.
  */
 export function release(net: Network, containerId: string): number {
   try {
-    return withNetworkLock(net, () => releaseLocked(net, (e) => e.containerId === containerId));
+    return withNetworkLock(net, () => {
+      const e = byContainer(net.id, containerId);
+      if (e) drop(net.id, e);
+      else for (const x of endpoints(net)) if (x.containerId === containerId) drop(net.id, x); // the index missed it (a crash between file and link)
+      fs.rmSync(path.join(byContainerDir(net.id), containerId), { force: true });
+      return endpointNames(net.id).length;
+    });
   } catch (e: any) {
     if (e?.code === 'not-found') return 0;
     throw e;
   }
-}
-
-/** Under the network's lock: remove the endpoint files `drop` picks (and unreadable ones, when `dropUnreadable`); the count left. */
-function releaseLocked(net: Network, drop: (e: EndpointRecord) => boolean, dropUnreadable = false): number {
-  let left = 0;
-  for (const name of endpointNames(net.id)) {
-    const e = read(net.id, name);
-    if (e ? drop(e) : dropUnreadable) fs.rmSync(path.join(endpointsDir(net.id), name), { force: true });
-    else left++;
-  }
-  return left;
 }
 
 export interface Collected { network: Network; endpoint: EndpointRecord; remaining: number }
@@ -118,22 +155,24 @@ export interface Collected { network: Network; endpoint: EndpointRecord; remaini
  * so no lock-order cycle), then each endpoint is re-read under the lock and released only if it
  * is still that container's. It must answer true for a container from before its allocate()
  * until after its release() — a container being created must count as live — else its fresh
- * address would be collected from under it. Temp files of crashed writers and unreadable
- * endpoint files are removed too.
+ * address would be collected from under it. Crashed writers' temp files, unreadable endpoint
+ * files and index entries pointing nowhere are removed too.
  */
 export function collectEndpoints(isLive: (id: string) => boolean): Collected[] {
   const out: Collected[] = [];
   for (const net of listNetworks()) {
-    const names = fs.existsSync(endpointsDir(net.id)) ? fs.readdirSync(endpointsDir(net.id)) : [];
-    const dead = new Set(endpoints(net).filter((e) => !isLive(e.containerId)).map((e) => e.containerId));
-    const litter = names.some((n) => n.startsWith('.') || !read(net.id, n));
+    const ls = (d: string) => { try { return fs.readdirSync(d); } catch { return []; } };
+    const all = endpoints(net);
+    const dead = new Set(all.filter((e) => !isLive(e.containerId)).map((e) => e.containerId));
+    const litter = ls(endpointsDir(net.id)).length !== all.length || ls(byContainerDir(net.id)).length !== all.length;
     if (!dead.size && !litter) continue;
     try {
       withNetworkLock(net, () => {
-        // no writer holds the lock now: a dotted temp file is a crashed one's
-        for (const n of fs.readdirSync(endpointsDir(net.id))) if (n.startsWith('.')) fs.rmSync(path.join(endpointsDir(net.id), n), { force: true });
-        const gone: EndpointRecord[] = [];
-        releaseLocked(net, (e) => dead.has(e.containerId) && (gone.push(e), true), true);
+        // no writer holds the lock now: a dotted temp file is a crashed one's, an unreadable file a torn one
+        for (const n of ls(endpointsDir(net.id))) if (n.startsWith('.') || !read(net.id, n)) fs.rmSync(path.join(endpointsDir(net.id), n), { force: true });
+        const gone = endpoints(net).filter((e) => dead.has(e.containerId));
+        for (const e of gone) drop(net.id, e);
+        for (const id of ls(byContainerDir(net.id))) if (!byContainer(net.id, id)) fs.rmSync(path.join(byContainerDir(net.id), id), { force: true });
         let remaining = endpointNames(net.id).length + gone.length;
         for (const endpoint of gone) out.push({ network: net, endpoint, remaining: --remaining });
       });

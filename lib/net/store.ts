@@ -1,9 +1,10 @@
 // Network records (issue 17): NETWORKS/<id>/network.json, one per network, and beside it the
-// network's endpoints (lib/net/ipam.ts). A record appears whole: its directory is filled under a
-// temporary name and renamed into place. Names are unique because every create and remove runs
-// under the store's 'networks' lock (creation is rare; the subnet overlap check needs the lock
-// anyway). A network's own lock is a flock on its directory, as a container's: it goes with the
-// directory, and a waiter that gets it after a removal finds no record.
+// network's endpoints and their index by container (lib/net/ipam.ts). A record appears whole:
+// its directory is filled under a temporary name and renamed into place. Names are unique
+// because every create and remove runs under the store's 'networks' lock (creation is rare; the
+// subnet overlap check needs the lock anyway). A network's own lock is a flock on its
+// directory, as a container's: it goes with the directory, and a waiter that gets it after a
+// removal finds no record.
 //
 // Lock order, always: 'networks' (store) → the network namespace's lock → a network's directory.
 import * as fs from 'node:fs';
@@ -26,6 +27,8 @@ const PREDEFINED = new Set(['bridge', 'host', 'none', 'default']);
 
 export const networkDir = (id: string) => path.join(NETWORKS, id);
 export const endpointsDir = (id: string) => path.join(NETWORKS, id, 'endpoints');
+/** The index of endpoints by container: <containerId> → a symlink to its address (lib/net/ipam.ts). */
+export const byContainerDir = (id: string) => path.join(NETWORKS, id, 'containers');
 const recordFile = (id: string) => path.join(NETWORKS, id, 'network.json');
 
 /** A record, trusted only if it names the directory it is in: its id goes into paths (locks, endpoints) and its bridge into netlink. */
@@ -144,6 +147,7 @@ function make(net: Network): Network {
   fs.mkdirSync(tmp, { mode: 0o700 });
   try {
     fs.mkdirSync(path.join(tmp, 'endpoints'), { mode: 0o700 });
+    fs.mkdirSync(path.join(tmp, 'containers'), { mode: 0o700 });
     writeFileAtomic(path.join(tmp, 'network.json'), JSON.stringify(net, null, 1));
     fs.renameSync(tmp, networkDir(net.id));
   } catch (e) {

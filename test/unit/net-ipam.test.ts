@@ -68,6 +68,9 @@ test('50 processes allocating at once: 50 different addresses, MACs and veth nam
     assert.equal({ network: r.network, networkId: r.networkId, prefix: r.prefix, gateway: r.gateway, bridge: r.bridge }, { network: 'n1', networkId: NET, prefix: 24, gateway: '10.50.0.1', bridge: `br-${NET.slice(0, 12)}` });
   }
   assert.is(child('endpoints', 'n1').length, 50);
+  const index = () => fs.readdirSync(path.join(ROOT, 'networks', NET, 'containers')).sort();
+  assert.equal(index(), [...ids].sort(), 'the index by container: one link each');
+  for (const r of results) assert.is(fs.readlinkSync(path.join(ROOT, 'networks', NET, 'containers', r.id)), r.address);
   assert.equal(fs.readdirSync(path.join(ROOT, 'networks', NET, 'endpoints')).filter((f) => f.startsWith('.')), [], 'no temp files left');
 
   // release: one by one, the count of what is left; a second release is harmless
@@ -91,6 +94,15 @@ test('50 processes allocating at once: 50 different addresses, MACs and veth nam
   assert.equal(child('endpoints', 'n1').map((e: any) => e.containerId).sort(), [...live].sort());
   assert.equal(fs.readdirSync(path.join(ROOT, 'networks', NET, 'endpoints')).filter((f) => f.startsWith('.')), []);
   assert.equal(child('collect', live.join(',')), [], 'nothing more to collect');
+  assert.equal(index(), [...live].sort(), 'index entries of collected endpoints gone');
+
+  // a crash between the endpoint file and its index entry: release still finds the file; an entry pointing nowhere is collected
+  const lost = newId();
+  fs.writeFileSync(path.join(ROOT, 'networks', NET, 'endpoints', '10.50.0.100'), JSON.stringify({ ...b, id: undefined, containerId: lost, address: '10.50.0.100' }));
+  assert.is(child('release', 'n1', lost).remaining, 2);
+  fs.symlinkSync('10.50.0.101', path.join(ROOT, 'networks', NET, 'containers', newId()));
+  assert.equal(child('collect', live.join(',')), []);
+  assert.equal(index(), [...live].sort());
 });
 
 test('--ip and --mac-address: Docker\'s checks; not on the default bridge', () => {
