@@ -9,7 +9,8 @@ import { createNetwork, defaultNetwork, getNetwork, listNetworks, removeNetwork,
 import { endpoints } from '../net/ipam';
 import { load } from '../state/store';
 import type { Network } from '../net/types';
-import { tabwrite, parseFormat, inspectOne, PARSE_STATUS } from './format';
+import { tabwrite, parseFormat, inspectOne, PARSE_STATUS, formatList, isCustom, goTime } from './format';
+import { TYPE } from './gofmt';
 import type { Template } from './template';
 
 export function network(args: string[]): number {
@@ -56,14 +57,44 @@ function labels(list: string[]): Record<string, string> {
   return out;
 }
 
+const HEADER = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+
+/** --filter KEY=VALUE, Docker's keys: name (a substring), id (a prefix), driver, label (KEY or KEY=VALUE), type (builtin, custom), scope. Several values of one key: any; several keys: all. */
+function filterOf(list: string[]): (n: Network) => boolean {
+  const by = new Map<string, string[]>();
+  for (const f of list) {
+    const i = f.indexOf('=');
+    if (i <= 0) throw new BoxError(`box network ls: bad format of filter (expected name=value): ${f}`);
+    const k = f.slice(0, i).toLowerCase();
+    if (!['name', 'id', 'driver', 'label', 'type', 'scope'].includes(k)) throw new BoxError(`box network ls: invalid filter '${k}'`);
+    by.set(k, [...(by.get(k) ?? []), f.slice(i + 1)]);
+  }
+  const test: Record<string, (n: Network, v: string) => boolean> = {
+    name: (n, v) => n.name.includes(v), id: (n, v) => n.id.startsWith(v), driver: (n, v) => n.driver === v, scope: (_n, v) => v === 'local',
+    label: (n, v) => { const [k, ...rest] = v.split('='); const have = n.labels?.[k]; return have !== undefined && (!rest.length || have === rest.join('=')); },
+    type: (n, v) => (v === 'builtin' ? n.name === DEFAULT_NETWORK : v === 'custom' ? n.name !== DEFAULT_NETWORK : false),
+  };
+  return (n) => [...by].every(([k, vs]) => vs.some((v) => test[k](n, v)));
+}
+
 function ls(args: string[]): number {
-  const { values: v, positionals } = parseCommand('network ls', args, { quiet: { type: 'boolean', short: 'q' }, 'no-trunc': { type: 'boolean' } }, true);
+  const { values: v, positionals } = parseCommand('network ls', args, {
+    quiet: { type: 'boolean', short: 'q' }, 'no-trunc': { type: 'boolean' }, format: { type: 'string' }, filter: { type: 'string', short: 'f', multiple: true },
+  }, true);
   if (positionals.length) throw new UsageError(`box network ls: accepts no arguments (got "${positionals[0]}")`);
+  const keep = filterOf(v.filter ?? []);
   defaultNetwork();
-  const nets = listNetworks();
+  const nets = listNetworks().filter(keep);
   const id = (n: Network) => (v['no-trunc'] ? n.id : n.id.slice(0, 12));
-  if (v.quiet) process.stdout.write(nets.map((n) => `${id(n)}\n`).join(''));
-  else process.stdout.write(tabwrite(['NETWORK ID\tNAME\tDRIVER\tSCOPE', ...nets.map((n) => `${id(n)}\t${n.name}\t${n.driver}\tlocal`)].join('\n')) + '\n');
+  if (v.quiet) { process.stdout.write(nets.map((n) => `${id(n)}\n`).join('')); return 0; }
+  // what `{{.Field}}` reads: Docker's networkContext
+  const context = (n: Network) => ({
+    [TYPE]: '*formatter.networkContext', ID: id(n), Name: n.name, Driver: n.driver, Scope: 'local', IPv6: 'false', Internal: 'false',
+    Labels: Object.entries(n.labels ?? {}).map(([k, x]) => `${k}=${x}`).join(','), CreatedAt: goTime(n.created),
+  });
+  if (v.format === 'json') { process.stdout.write(nets.map((n) => { const { [TYPE]: _, ...c } = context(n); return JSON.stringify(c) + '\n'; }).join('')); return 0; }
+  if (isCustom(v.format)) { process.stdout.write(formatList('network ls', v.format, nets.map(context), HEADER)); return 0; }
+  process.stdout.write(tabwrite(['NETWORK ID\tNAME\tDRIVER\tSCOPE', ...nets.map((n) => `${id(n)}\t${n.name}\t${n.driver}\tlocal`)].join('\n')) + '\n');
   return 0;
 }
 

@@ -201,6 +201,8 @@ export function createNetwork(o: { name: string; subnet?: string; gateway?: stri
   if (o.gateway && !o.subnet) throw new ContainerError('invalid', 'every ip-range or gateway must have a corresponding subnet');
   const given = o.subnet ? parseSubnet(o.subnet) : undefined;
   const gateway = o.subnet ? gatewayFor(o.subnet, o.gateway) : undefined; // checked before any lock
+  // the default network first, as docker0 exists before any user network: it gets the first free pool
+  if (o.name !== DEFAULT_NETWORK) defaultNetwork();
   return withLock('networks', () => {
     const all = listNetworks();
     if (o.name === DEFAULT_NETWORK || all.some((n) => n.name === o.name)) throw new ContainerError('conflict', `network with name ${o.name} already exists`);

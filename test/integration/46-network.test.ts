@@ -154,6 +154,9 @@ it('create: the id, a bridge br-<12 hex> with the gateway; --subnet/--gateway/--
     assert.ok(hasLocal(pid, gw), gw);
   }
   assert.match(box(pid, ['network', 'ls']).stdout, /\bbridge\b[\s\S]*\bn1\b[\s\S]*\bn2\b/);
+  assert.is(box(pid, ['network', 'ls', '--format', 'table {{.Name}}\t{{.Driver}}', '-f', 'type=custom']).stdout, 'NAME      DRIVER\nn1        bridge\nn2        bridge\n');
+  assert.is(box(pid, ['network', 'ls', '-q', '-f', 'label=k=v']).stdout, `${n2.Id.slice(0, 12)}\n`);
+  assert.is(box(pid, ['network', 'ls', '--format', '{{.Name}}', '-f', 'name=n', '-f', 'driver=bridge']).stdout, 'n1\nn2\n');
   assert.is(box(pid, ['network', 'inspect', '-f', '{{.Name}} {{range .IPAM.Config}}{{.Subnet}}{{end}} {{.Labels}}', 'n2']).stdout, 'n2 10.99.0.0/24 map[k:v]\n');
 });
 
