@@ -38,7 +38,7 @@ Commands:
   rmi       Remove images
   image     inspect | ls | rm | pull | import | prune
   volume    create | ls | rm | inspect | prune (named volumes)
-  network   create | ls | rm | inspect (bridge networks)
+  network   create | ls | rm | inspect | prune (bridge networks)
   system    prune: stopped containers, dangling images, unreferenced blobs and layers
   info      Display what this host offers to containers
   oci       box as an OCI runtime (runc's interface: create, start, state, kill, delete, exec…)

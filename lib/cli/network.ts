@@ -1,4 +1,4 @@
-// box network ls|create|rm|inspect: box's bridge networks (lib/net/store.ts) with Docker's
+// box network ls|create|rm|inspect|prune: box's bridge networks (lib/net/store.ts) with Docker's
 // output and words. The default network "bridge" is listed as Docker lists its own: it is made
 // (record and bridge link, as dockerd makes docker0 when it starts) by the first command that
 // needs it. Docker's "host" and "none" are modes of `--network`, not records: not listed.
@@ -12,6 +12,7 @@ import type { Network } from '../net/types';
 import { tabwrite, parseFormat, inspectOne, PARSE_STATUS, formatList, isCustom, goTime } from './format';
 import { TYPE } from './gofmt';
 import type { Template } from './template';
+import { confirm } from './confirm';
 
 export function network(args: string[]): number {
   const [sub, ...rest] = args;
@@ -21,7 +22,8 @@ export function network(args: string[]): number {
     case 'ls': case 'list': return ls(rest);
     case 'rm': case 'remove': return rm(rest);
     case 'inspect': return inspect(rest);
-    default: throw new BoxError(`box network: unknown command "${sub}" (create, inspect, ls, rm)`, 1);
+    case 'prune': return prune(rest);
+    default: throw new BoxError(`box network: unknown command "${sub}" (create, inspect, ls, prune, rm)`, 1);
   }
 }
 
@@ -114,6 +116,20 @@ function rm(args: string[]): number {
     }
   }
   return status;
+}
+
+/** Every user network no container is attached to (Docker's words); the default one stays. */
+function prune(args: string[]): number {
+  const { values: v, positionals } = parseCommand('network prune', args, { force: { type: 'boolean', short: 'f' } }, true);
+  if (positionals.length) throw new UsageError(`box network prune: accepts no arguments (got "${positionals[0]}")`);
+  if (!v.force && !confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ')) return 0;
+  const gone: string[] = [];
+  for (const n of listNetworks()) {
+    if (n.name === DEFAULT_NETWORK || endpoints(n).length) continue;
+    try { removeNetwork(n.id); gone.push(n.name); } catch { /* attached meanwhile, or removed by another */ }
+  }
+  if (gone.length) process.stdout.write(`Deleted Networks:\n${gone.map((x) => `${x}\n`).join('')}`);
+  return 0;
 }
 
 /** Docker's NetworkResource for one of box's networks. */

@@ -221,6 +221,26 @@ it('rm: the names, the bridges and their routes gone; not the default one; not w
   assert.is(box(pid, ['network', 'rm', '-f', 'nope']).status, 0);
 });
 
+it('prune: unused custom networks and their bridges go; used ones and the default stay; without -f it asks', async () => {
+  const pid = await ns();
+  for (const n of ['p1', 'p2']) assert.is(box(pid, ['network', 'create', n]).status, 0);
+  const cid = crypto.randomBytes(32).toString('hex');
+  lib(pid, STORE, 'alloc', 'p2', cid);
+  const [c, a] = inNs(pid, [process.execPath, '--', BOX, 'network', 'prune']);
+  const no = spawnSync(c, a, { encoding: 'utf8', input: 'n\n', env: { ...process.env, BOX_ROOT: STORE } });
+  assert.match(no.stdout, /^WARNING! This will remove all custom networks not used by at least one container\.\nAre you sure you want to continue\? \[y\/N\] $/);
+  assert.is(JSON.parse(box(pid, ['network', 'inspect', 'p1']).stdout).length, 1, 'kept on "n"');
+  const p1 = JSON.parse(box(pid, ['network', 'inspect', 'p1']).stdout)[0].Options['com.docker.network.bridge.name'];
+  const r = box(pid, ['network', 'prune', '-f']);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout, 'Deleted Networks:\np1\n');
+  assert.is(link(pid, p1), undefined);
+  assert.equal(box(pid, ['network', 'ls', '--format', '{{.Name}}']).stdout, 'bridge\np2\n');
+  assert.equal(lib(pid, STORE, 'release', 'p2', cid), { remaining: 0 });
+  assert.is(box(pid, ['network', 'prune', '-f']).stdout, 'Deleted Networks:\np2\n');
+  assert.is(box(pid, ['network', 'prune', '-f']).stdout, '');
+});
+
 it('a second store in the same namespace, 10 processes making its default network at once: one record, its own bridge and subnet', async () => {
   const pid = await ns();
   const made = await together(pid, STORE_B, () => ['default'], 10);
