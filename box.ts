@@ -38,6 +38,7 @@ Commands:
   rmi       Remove images
   image     inspect | ls | rm | pull | import | prune
   volume    create | ls | rm | inspect | prune (named volumes)
+  network   create | ls | rm | inspect | prune (bridge networks)
   system    prune: stopped containers, dangling images, unreferenced blobs and layers
   info      Display what this host offers to containers
   oci       box as an OCI runtime (runc's interface: create, start, state, kill, delete, exec…)
@@ -60,7 +61,7 @@ const HIDDEN: Record<string, (args: string[]) => any> = {
 };
 
 /** The verbs that read or change the store (info, version and help do not: any user may run them). */
-const STORE_VERBS = new Set(['run', 'attach', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system', 'volume']);
+const STORE_VERBS = new Set(['run', 'attach', 'ps', 'rm', 'exec', 'stop', 'kill', 'wait', 'pause', 'unpause', 'update', 'rename', 'cp', 'logs', 'inspect', 'stats', 'top', 'ns', 'create', 'start', 'restart', 'prune', 'pull', 'import', 'images', 'rmi', 'image', 'system', 'volume', 'network']);
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...args] = argv;
@@ -106,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
     case 'image': return require('./lib/cli/images').image(args);
     case 'system': return require('./lib/cli/system').system(args);
     case 'volume': return require('./lib/cli/volume').volume(args);
+    case 'network': return require('./lib/cli/network').network(args);
     case 'info': return require('./lib/cli/info').info(args);
     case 'version': case '--version': case '-v':
       if (args.includes('--help')) throw new HelpRequested('version', {});
@@ -149,7 +151,8 @@ function errorStatus(verb: string | undefined, e: any): number {
   const status = e instanceof BoxError ? e.status : 125;
   // a wrong flag; exec's command not runnable (126/127) or its set-up refused (a stage failure)
   if (e instanceof FlagError || status === 126 || status === 127 || e?.code === 'setup') return status;
-  if (verb === 'run' || verb === 'create' || verb === 'oci' || Object.hasOwn(HIDDEN, verb ?? '') || verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) return status;
+  // `box network`: a refused create (a name taken, an overlapping subnet) is bad input, 125; rm and inspect return Docker's 1 themselves
+  if (verb === 'run' || verb === 'create' || verb === 'network' || verb === 'oci' || Object.hasOwn(HIDDEN, verb ?? '') || verb?.startsWith('--') || /runc$/.test(process.argv[1] ?? '')) return status;
   return 1;
 }
 

@@ -5,6 +5,7 @@
 // without a description here is a test failure (test/unit/help.test.ts).
 import type { OptionTable } from '../options/flags';
 import { RUN_EXTRA_FLAGS, VOLUME_VERBS } from './help-extra';
+import { NETWORK_VERBS } from './help-network';
 
 /** A flag's description; for a flag that takes a value, [value name, description]. */
 type Flag = string | [string, string];
@@ -116,6 +117,7 @@ export const VERBS: Record<string, Verb> = {
   info: { usage: '[OPTIONS]', about: 'Display what this host offers to containers.', flags: { format: ['string', "Format output: 'json', or a Go template"] } },
   version: { usage: '', about: 'Show the box version.' },
   ...VOLUME_VERBS,
+  ...NETWORK_VERBS,
 };
 
 /** The help of `box VERB` for the option table the verb parses with. Throws if a flag has no description. */

@@ -10,6 +10,8 @@ import { seccompActionAvailable } from '../libc/seccomp';
 import { sysinfoViewSupport } from '../seccomp/sysinfo-filter';
 import { viewSupport } from '../procview/host';
 import { runningSupervisor } from '../state/anchors';
+import { peekDefaultNetwork, wouldBeDefault } from '../net/store';
+import { NETWORKS, ROOT } from '../state/paths';
 import { TYPE } from './gofmt';
 import { TemplateExecError } from './template';
 import { parseFormat, PARSE_STATUS } from './format';
@@ -58,7 +60,28 @@ export function probe() {
     pivotRoot: pivotRootUsable(),
     seccomp: seccompSupport(),
     supervisor: runningSupervisor() ?? null, // this store's (BOX_ROOT), lib/supervisor/
+    network: defaultNetworkInfo(),
   };
+}
+
+/**
+ * The default network ("bridge"): its bridge and subnet if some run made it, else what it would
+ * be if made now — read only, never made here (info changes nothing, and any user may run it).
+ */
+function defaultNetworkInfo(): { made: boolean | null; bridge: string; subnet: string | null } {
+  if (!storeReadable()) return { made: null, ...wouldBeDefault(), subnet: null }; // the store is root's: whether it was made is not known here
+  const n = peekDefaultNetwork();
+  if (n) return { made: true, bridge: n.bridge, subnet: n.subnet };
+  const w = wouldBeDefault();
+  return { made: false, bridge: w.bridge, subnet: w.subnet ?? null };
+}
+
+/** Whether this user can tell if the default network was made: the networks directory (or, before any, the store) readable. */
+function storeReadable(): boolean {
+  for (const d of [NETWORKS, ROOT]) {
+    try { fs.accessSync(d, fs.constants.R_OK | fs.constants.X_OK); return true; } catch (e: any) { if (e.code !== 'ENOENT') return false; }
+  }
+  return true; // no store at all: nothing made
 }
 
 /** The probe as Go data: objects keyed by names (namespaces, v1 hierarchies) are maps, the rest structs. */
@@ -106,6 +129,7 @@ export function info(args: string[]): number {
     `Seccomp:       ${p.seccomp.enabled ? `yes (default profile: builtin, Docker's; actions: ${p.seccomp.actions.join(' ')})` : 'no (containers run without a syscall filter)'}`,
     ((v) => `sysinfo view:  ${v.ok ? 'yes' : 'no'} (${v.why})`)(sysinfoViewSupport()),
     ((v) => `/proc view:    ${v.ok ? 'yes' : 'no'} (${v.why})`)(viewSupport()),
+    ((n) => `Network:       default bridge ${n.made ? `${n.bridge}, ${n.subnet}` : n.made === null ? `${n.bridge} (its subnet is in the store: root's)` : `not made yet, would be ${n.bridge}, ${n.subnet ?? 'no free subnet among Docker\'s pools'}`}`)(p.network),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -6,11 +6,11 @@
 import { BoxError } from '../libc/errors';
 import { NLMSG_HDRLEN, type NlMsg } from '../libc/netlink';
 
-export const RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_GETADDR = 22, RTM_NEWROUTE = 24;
+export const RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18, RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22, RTM_NEWROUTE = 24, RTM_GETROUTE = 26;
 export const NLM_F_REQUEST = 0x1, NLM_F_ACK = 0x4, NLM_F_DUMP = 0x300, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
 export const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MASTER = 10, IFLA_OPERSTATE = 16, IFLA_LINKINFO = 18, IFLA_NET_NS_FD = 28;
 export const IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1;
-export const IFA_ADDRESS = 1, IFA_LOCAL = 2, RTA_GATEWAY = 5;
+export const IFA_ADDRESS = 1, IFA_LOCAL = 2, RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_TABLE = 15;
 const AF_UNSPEC = 0, AF_INET = 2, IFF_UP = 0x1;
 const RT_TABLE_MAIN = 254, RTPROT_BOOT = 3, RT_SCOPE_UNIVERSE = 0, RTN_UNICAST = 1;
 /** The top bits of rta_type are flags (NLA_F_NESTED, NLA_F_NET_BYTEORDER), not the type. */
@@ -197,4 +197,55 @@ export function listAddresses(nl: Netlink): { index: number; cidr: string }[] {
     const a = parseAttrs(m.payload, 8).get(IFA_LOCAL);
     return a && a.length === 4 ? [{ index: m.payload.readUInt32LE(4), cidr: `${[...a].join('.')}/${m.payload.readUInt8(1)}` }] : [];
   });
+}
+
+/** IFA_LOCAL and the prefix name the address; the kernel finds it on that link. No ACK means nothing to delete: ENOENT/EADDRNOTAVAIL come back as errors. */
+export function deleteAddress(nl: Netlink, link: Link, cidr: string): void {
+  const { addr, prefix } = parseCidr(cidr);
+  const index = typeof link === 'number' ? link : linkIndex(nl, link);
+  nl.request(nlmsg(RTM_DELADDR, NLM_F_ACK, [ifaddrmsg(prefix, index), rtattr(IFA_LOCAL, addr), rtattr(IFA_ADDRESS, addr)]), `delete address ${cidr} from ${linkName(link)}`);
+}
+
+/** A link by name, or undefined when the namespace has none (ENODEV): what ensureBridge checks before trusting a name. */
+export function findLink(nl: Netlink, name: string): LinkInfo | undefined {
+  try {
+    const msgs = nl.request(nlmsg(RTM_GETLINK, NLM_F_ACK, linkRef(name)), `find link ${name}`).filter((m) => m.type === RTM_NEWLINK);
+    if (msgs.length !== 1) throw new BoxError(`netlink: find link ${name}: ${msgs.length} answers`);
+    return parseLink(msgs[0]);
+  } catch (e: any) {
+    if (e?.code === 'ENODEV') return undefined;
+    throw e;
+  }
+}
+
+export interface RouteInfo { dst: string; oif?: number; gateway?: string }
+
+/** An RTM_NEWROUTE of a dump → its destination (0.0.0.0/0 for a default route), output link and gateway; undefined unless IPv4 of the main table. */
+export function parseRoute(m: NlMsg): RouteInfo | undefined {
+  if (m.payload.length < 12) throw new BoxError(`netlink: malformed route message (${m.payload.length} bytes)`);
+  if (m.payload.readUInt8(0) !== AF_INET) return undefined;
+  const attrs = parseAttrs(m.payload, 12);
+  // rtm_table is 8 bits; tables above 255 are only in RTA_TABLE, which wins when present
+  const table = attrs.get(RTA_TABLE)?.length === 4 ? attrs.get(RTA_TABLE)!.readUInt32LE(0) : m.payload.readUInt8(4);
+  if (table !== RT_TABLE_MAIN) return undefined;
+  const ip = (b?: Buffer) => b && b.length === 4 ? [...b].join('.') : undefined;
+  const dstLen = m.payload.readUInt8(1);
+  if (dstLen > 32) throw new BoxError(`netlink: malformed route message (prefix length ${dstLen})`);
+  const oif = attrs.get(RTA_OIF);
+  return {
+    dst: `${ip(attrs.get(RTA_DST)) ?? '0.0.0.0'}/${dstLen}`,
+    oif: oif && oif.length === 4 ? oif.readUInt32LE(0) : undefined,
+    gateway: ip(attrs.get(RTA_GATEWAY)),
+  };
+}
+
+/**
+ * The IPv4 routes of the main table (what `ip route` shows): a dump of RTM_GETROUTE. The kernel
+ * ignores rtm_table in a dump request unless strict checking is on, so the table is filtered here.
+ * What box reads it for: a new network's subnet must not overlap a route of this namespace.
+ */
+export function listRoutes(nl: Netlink): RouteInfo[] {
+  const req = Buffer.alloc(12);
+  req.writeUInt8(AF_INET, 0);
+  return nl.request(nlmsg(RTM_GETROUTE, NLM_F_DUMP, [req]), 'list routes').filter((m) => m.type === RTM_NEWROUTE).flatMap((m) => parseRoute(m) ?? []);
 }

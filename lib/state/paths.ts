@@ -7,6 +7,8 @@ export const RUN = process.env.BOX_ROOT ? path.join(ROOT, 'run') : '/run/box';
 export const IMAGES = path.join(ROOT, 'images');
 export const CONTAINERS = path.join(ROOT, 'containers');
 export const NAMES = path.join(ROOT, 'names');
+/** Networks (lib/net/store.ts): NETWORKS/<id>/network.json and NETWORKS/<id>/endpoints/<address>. */
+export const NETWORKS = path.join(ROOT, 'networks');
 export const containerDir = (id: string) => path.join(CONTAINERS, id);
 /** The shared supervisor of detached containers (lib/supervisor/): its socket, its log, its anchors' records. */
 export const SUPERVISOR_SOCKET = path.join(RUN, 'supervisor.sock');

@@ -139,4 +139,48 @@ test('interface names: 1–15 bytes of [a-zA-Z0-9_.-]; IPv4 CIDRs', () => {
     assert.throws(() => rt.parseCidr(bad), /invalid IPv4 address/, bad);
 });
 
+/** An RTM_NEWROUTE payload: rtmsg(family, dst_len, table) + attributes. */
+const route = (family: number, dstLen: number, table: number, attrs: Buffer[]) => {
+  const r = Buffer.alloc(12);
+  r.writeUInt8(family, 0); r.writeUInt8(dstLen, 1); r.writeUInt8(table, 4);
+  return { type: rt.RTM_NEWROUTE, flags: NLM_F_MULTI, payload: Buffer.concat([r, ...attrs]) };
+};
+
+test('listRoutes: one IPv4 dump request; main-table routes with destination, link and gateway; other tables and families left out', () => {
+  const sent: Buffer[] = [];
+  const replies = [
+    route(2, 0, 254, [rt.rtattr(rt.RTA_GATEWAY, hex('0a000001')), rt.rtattr(rt.RTA_OIF, hex('02000000'))]),
+    route(2, 24, 254, [rt.rtattr(rt.RTA_DST, hex('0a000000')), rt.rtattr(rt.RTA_OIF, hex('02000000'))]),
+    route(2, 16, 252, [rt.rtattr(rt.RTA_DST, hex('ac110000')), rt.rtattr(rt.RTA_TABLE, hex('fe000000'))]), // table 254 only in RTA_TABLE: it wins
+    route(2, 32, 255, [rt.rtattr(rt.RTA_DST, hex('7f000001'))]), // the local table
+    route(2, 8, 254, [rt.rtattr(rt.RTA_DST, hex('0b000000')), rt.rtattr(rt.RTA_TABLE, hex('e8030000'))]), // table 1000
+    route(10, 64, 254, [rt.rtattr(rt.RTA_DST, Buffer.alloc(16))]),
+  ];
+  const nl: rt.Netlink = { request(msg) { sent.push(msg); return replies; } };
+  assert.equal(rt.listRoutes(nl), [
+    { dst: '0.0.0.0/0', oif: 2, gateway: '10.0.0.1' },
+    { dst: '10.0.0.0/24', oif: 2, gateway: undefined },
+    { dst: '172.17.0.0/16', oif: undefined, gateway: undefined },
+  ]);
+  assert.equal(sent, [hex('1c000000 1a00 0103 00000000 00000000 02000000 00000000 00000000')]);
+  assert.throws(() => rt.parseRoute({ type: rt.RTM_NEWROUTE, flags: 0, payload: Buffer.alloc(8) }), /malformed route message/);
+  assert.throws(() => rt.parseRoute(route(2, 40, 254, [])), /prefix length 40/);
+});
+
+test('findLink: a link, or undefined for ENODEV; deleteAddress names the address on its link', () => {
+  const sent: Buffer[] = [];
+  const nl: rt.Netlink = {
+    request(msg, op) {
+      sent.push(msg);
+      if (op === 'find link none') throw new NetlinkError(op, 19);
+      if (msg.readUInt16LE(4) !== rt.RTM_GETLINK) return [];
+      return [{ type: rt.RTM_NEWLINK, flags: 0, payload: Buffer.concat([rt.ifinfomsg(5, 1, 0), rt.rtattr(rt.IFLA_IFNAME, rt.strz('br')), rt.nest(rt.IFLA_LINKINFO, [rt.rtattr(rt.IFLA_INFO_KIND, rt.strz('bridge'))])]) }];
+    },
+  };
+  assert.equal(rt.findLink(nl, 'br'), { index: 5, name: 'br', up: true, master: undefined, kind: 'bridge' });
+  assert.is(rt.findLink(nl, 'none'), undefined);
+  rt.deleteAddress(nl, 'br', '10.99.0.1/24');
+  assert.equal(sent.at(-1), Buffer.concat([hex('28000000 1500 0500 00000000 00000000 02 18 00 00 05000000'), hex('0800 0200 0a630001 0800 0100 0a630001')]));
+});
+
 test.run();
